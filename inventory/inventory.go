@@ -1,0 +1,105 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/package-url/packageurl-go"
+)
+
+// Package is one installed package.
+type Package struct {
+	// PURL identifies the package; match on its Type, Namespace and Name.
+	PURL packageurl.PackageURL
+	// Name is the package's name as its ecosystem spells it.
+	Name string
+	// Version is the full version as its ecosystem prints it
+	// (for RPM "[epoch:]version-release").
+	Version string
+	// Source names the source package it was built from, if any
+	// (an RPM's source RPM).
+	Source string
+	// Installed is when it was installed, if known.
+	Installed time.Time
+	// Locations are the files that record the package.
+	Locations []Location
+}
+
+// Location is a file that records a package: a path inside the scanned
+// tree and, for container images, the digest of the layer that last wrote it.
+type Location struct {
+	Path  string
+	Layer string
+}
+
+// Input is one file offered to an Extractor.
+type Input struct {
+	// FS is the whole tree being scanned, for extractors that need to read
+	// files next to the one offered.
+	FS fs.FS
+	// Path is the offered file's slash-separated path inside FS.
+	Path string
+	// Info describes the file.
+	Info fs.FileInfo
+	// Layer is the digest of the image layer that wrote the file, if any.
+	Layer string
+}
+
+// Extractor finds packages in the files of one format.
+type Extractor interface {
+	// Name identifies the extractor in errors and reports.
+	Name() string
+	// Required reports, from the path and file info alone, whether the
+	// extractor wants to read the file.
+	Required(path string, info fs.FileInfo) bool
+	// Extract reads the file and returns the packages it records.
+	Extract(ctx context.Context, in *Input) ([]Package, error)
+}
+
+// Scan walks fsys once and runs every extractor that wants each regular
+// file. Failures of single files are joined and returned beside the
+// packages found elsewhere; a walk failure or a cancelled context stops it.
+func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, error) {
+	var pkgs []Package
+	var errs []error
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		var info fs.FileInfo
+		for _, x := range extractors {
+			if info == nil {
+				if info, err = d.Info(); err != nil {
+					errs = append(errs, err)
+					return nil
+				}
+			}
+			if !x.Required(path, info) {
+				continue
+			}
+			found, err := x.Extract(ctx, &Input{FS: fsys, Path: path, Info: info})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", x.Name(), path, err))
+			}
+			pkgs = append(pkgs, found...)
+		}
+		return nil
+	})
+	if err != nil {
+		return pkgs, err
+	}
+	return pkgs, errors.Join(errs...)
+}

@@ -1,0 +1,253 @@
+package rpmdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// ErrNoDatabase is returned when no rpm database is found under a root.
+var ErrNoDatabase = errors.New("no rpm database found")
+
+// Backend names a database format.
+type Backend string
+
+// The database formats rpm has used.
+const (
+	SQLite     Backend = "sqlite"
+	NDB        Backend = "ndb"
+	BerkeleyDB Backend = "bdb"
+)
+
+// Dirs are the directories, relative to a root, where rpm keeps its
+// database, in the order they are tried.
+var Dirs = []string{"usr/lib/sysimage/rpm", "var/lib/rpm", "usr/share/rpm"}
+
+// Files are the database file names each backend uses, in the order tried.
+var Files = []string{"rpmdb.sqlite", "Packages.db", "Packages"}
+
+// Package is one installed package as the rpm database records it.
+type Package struct {
+	// Key is the package's record number in the database.
+	Key     uint32
+	Name    string
+	Epoch   string // "" when the header has no epoch
+	Version string
+	Release string
+	Arch    string
+	// SourceRPM is the source package's file name.
+	SourceRPM       string
+	Vendor          string
+	License         string
+	Summary         string
+	ModularityLabel string
+	Size            uint64
+	InstallTime     time.Time
+	// SigMD5 is the header+payload MD5 as hex, empty when absent.
+	SigMD5 string
+	// Files is the package's file list, read only with Options.Files.
+	Files []string
+}
+
+// NEVRA formats the package as rpm -q does: name-[epoch:]version-release.arch.
+func (p *Package) NEVRA() string {
+	s := p.Name + "-"
+	if p.Epoch != "" && p.Epoch != "0" {
+		s += p.Epoch + ":"
+	}
+	s += p.Version + "-" + p.Release
+	if p.Arch != "" {
+		s += "." + p.Arch
+	}
+	return s
+}
+
+// Options choose what Read decodes beyond the basic fields.
+type Options struct {
+	// Files reads each package's file list.
+	Files bool
+}
+
+// DB is an open rpm database file.
+type DB struct {
+	Path    string
+	Backend Backend
+	file    *os.File
+	each    func(ctx context.Context, fn func(key uint32, blob []byte) error) error
+	close   func() error
+}
+
+// Find returns the path of the rpm database under root: the first of Dirs
+// and Files that exists. Symbolic links are resolved inside root.
+func Find(root string) (string, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", root, err)
+	}
+	defer r.Close()
+	for _, d := range Dirs {
+		for _, f := range Files {
+			p := path.Join(d, f)
+			if st, err := r.Stat(p); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+				return filepath.Join(root, filepath.FromSlash(p)), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: %w (looked in %v)", root, ErrNoDatabase, Dirs)
+}
+
+// Open opens the database file at path, recognising its format by content.
+func Open(path string) (*DB, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	db := &DB{Path: path, file: f, close: f.Close}
+	switch {
+	case bytes.HasPrefix(head, []byte(sqliteMagic)):
+		f.Close()
+		s, err := openSQLite(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		db.Backend, db.each, db.close, db.file = SQLite, s.each, s.Close, nil
+	case len(head) >= 4 && string(head[:4]) == "RpmP":
+		n, err := openNDB(f, st.Size())
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		db.Backend, db.each = NDB, n.each
+	case sniffBDB(head) != nil:
+		b, err := openBDB(f, st.Size())
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		db.Backend, db.each = BerkeleyDB, b.each
+	default:
+		f.Close()
+		return nil, fmt.Errorf("%s: not an rpm database (neither SQLite, ndb nor Berkeley DB hash)", path)
+	}
+	return db, nil
+}
+
+// Close releases the database.
+func (db *DB) Close() error { return db.close() }
+
+// Headers calls fn with every package header in database order. The
+// header is valid only during the call.
+func (db *DB) Headers(ctx context.Context, fn func(key uint32, h *Header) error) error {
+	err := db.each(ctx, func(key uint32, blob []byte) error {
+		if len(blob) < 8 {
+			return nil // bookkeeping records (BDB key 0 holds a counter)
+		}
+		h, err := ParseHeader(blob)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", key, err)
+		}
+		return fn(key, h)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", db.Path, err)
+	}
+	return nil
+}
+
+// Packages decodes every package in the database. On error it returns no
+// packages: a database that cannot be read whole is not reported in part.
+func (db *DB) Packages(ctx context.Context, opts Options) ([]Package, error) {
+	var pkgs []Package
+	err := db.Headers(ctx, func(key uint32, h *Header) error {
+		p, err := decode(key, h, opts)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", key, err)
+		}
+		pkgs = append(pkgs, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pkgs, nil
+}
+
+// Read finds the database under root, reads every package and closes it.
+func Read(ctx context.Context, root string, opts Options) ([]Package, error) {
+	p, err := Find(root)
+	if err != nil {
+		return nil, err
+	}
+	db, err := Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.Packages(ctx, opts)
+}
+
+func decode(key uint32, h *Header, opts Options) (Package, error) {
+	p := Package{Key: key}
+	var ok bool
+	if p.Name, ok = h.String(TagName); !ok {
+		return p, errors.New("header has no name")
+	}
+	p.Version, _ = h.String(TagVersion)
+	p.Release, _ = h.String(TagRelease)
+	if e, ok := h.Uint32(TagEpoch); ok {
+		p.Epoch = strconv.FormatUint(uint64(e), 10)
+	}
+	p.Arch, _ = h.String(TagArch)
+	p.SourceRPM, _ = h.String(TagSourceRPM)
+	p.Vendor, _ = h.String(TagVendor)
+	p.License, _ = h.String(TagLicense)
+	p.Summary, _ = h.String(TagSummary)
+	p.ModularityLabel, _ = h.String(TagModularityLabel)
+	p.Size, _ = h.Uint64(TagSize)
+	if t, ok := h.Uint32(TagInstallTime); ok {
+		p.InstallTime = time.Unix(int64(t), 0).UTC()
+	}
+	if b, ok := h.Binary(TagSigMD5); ok {
+		p.SigMD5 = fmt.Sprintf("%x", b)
+	}
+	if opts.Files {
+		p.Files = fileList(h)
+	}
+	return p, nil
+}
+
+// fileList joins DIRNAMES[DIRINDEXES[i]] + BASENAMES[i], or reads the old
+// OLDFILENAMES tag of rpm < 4.
+func fileList(h *Header) []string {
+	base, ok := h.Strings(TagBasenames)
+	if !ok {
+		old, _ := h.Strings(TagOldFilenames)
+		return old
+	}
+	dirs, _ := h.Strings(TagDirnames)
+	idx, _ := h.Uint32s(TagDirIndexes)
+	out := make([]string, 0, len(base))
+	for i, b := range base {
+		if i < len(idx) && int(idx[i]) < len(dirs) {
+			out = append(out, dirs[idx[i]]+b)
+		} else {
+			out = append(out, b)
+		}
+	}
+	return out
+}
