@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // Header tags read by this package (rpmtag.h).
@@ -25,6 +26,9 @@ const (
 	TagDirnames        = 1118
 	TagModularityLabel = 5096
 	TagSigMD5          = 261
+	TagProvideName     = 1047
+	TagProvideFlags    = 1112
+	TagProvideVersion  = 1113
 )
 
 // Header entry types (rpmtag.h rpmTagType).
@@ -214,4 +218,68 @@ func (h *Header) Binary(tag int32) ([]byte, bool) {
 		return nil, false
 	}
 	return h.data[e.off : int(e.off)+int(e.count)], true
+}
+
+// Owns reports whether the package's file list holds path, without
+// building the list.
+func (h *Header) Owns(path string) bool {
+	dir, base := path, ""
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, base = path[:i+1], path[i+1:]
+	}
+	e, ok := h.find(TagBasenames)
+	if !ok || e.typ != typeStringArray {
+		old, _ := h.Strings(TagOldFilenames)
+		for _, f := range old {
+			if f == path {
+				return true
+			}
+		}
+		return false
+	}
+	var dirs []string
+	var idx []uint32
+	rest := h.data[e.off:]
+	for i := 0; i < int(e.count); i++ {
+		end := bytes.IndexByte(rest, 0)
+		if end < 0 {
+			return false
+		}
+		if string(rest[:end]) == base {
+			if dirs == nil {
+				dirs, _ = h.Strings(TagDirnames)
+				idx, _ = h.Uint32s(TagDirIndexes)
+			}
+			if i < len(idx) && int(idx[i]) < len(dirs) && dirs[idx[i]] == dir {
+				return true
+			}
+		}
+		rest = rest[end+1:]
+	}
+	return false
+}
+
+// Provide is one entry of a package's provides.
+type Provide struct {
+	Name    string
+	Flags   uint32
+	Version string
+}
+
+// Provides returns the package's provides.
+func (h *Header) Provides() []Provide {
+	names, _ := h.Strings(TagProvideName)
+	flags, _ := h.Uint32s(TagProvideFlags)
+	vers, _ := h.Strings(TagProvideVersion)
+	out := make([]Provide, len(names))
+	for i, n := range names {
+		out[i].Name = n
+		if i < len(flags) {
+			out[i].Flags = flags[i]
+		}
+		if i < len(vers) {
+			out[i].Version = vers[i]
+		}
+	}
+	return out
 }

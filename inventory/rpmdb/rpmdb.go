@@ -174,7 +174,7 @@ func (db *DB) Headers(ctx context.Context, fn func(key uint32, h *Header) error)
 func (db *DB) Packages(ctx context.Context, opts Options) ([]Package, error) {
 	var pkgs []Package
 	err := db.Headers(ctx, func(key uint32, h *Header) error {
-		p, err := decode(key, h, opts)
+		p, err := Decode(key, h, opts)
 		if err != nil {
 			return fmt.Errorf("record %d: %w", key, err)
 		}
@@ -201,7 +201,8 @@ func Read(ctx context.Context, root string, opts Options) ([]Package, error) {
 	return db.Packages(ctx, opts)
 }
 
-func decode(key uint32, h *Header, opts Options) (Package, error) {
+// Decode reads a package's fields from its header.
+func Decode(key uint32, h *Header, opts Options) (Package, error) {
 	p := Package{Key: key}
 	var ok bool
 	if p.Name, ok = h.String(TagName); !ok {

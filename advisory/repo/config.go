@@ -1,0 +1,271 @@
+package repo
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Config is one repository's configuration.
+type Config struct {
+	ID   string
+	Name string
+	// BaseURLs are tried in order; Metalink and Mirrorlist, when set,
+	// supply more.
+	BaseURLs   []string
+	Metalink   string
+	Mirrorlist string
+	Enabled    bool
+	// SkipIfUnavailable lets a repository that cannot be fetched be left
+	// out instead of failing the run (dnf's skip_if_unavailable).
+	SkipIfUnavailable bool
+	Priority          int
+	Cost              int
+	// Origin is the file (and line) the repository was defined in.
+	Origin string
+}
+
+// Vars are dnf's substitution variables ($releasever, $basearch, ...).
+type Vars map[string]string
+
+// Expand substitutes $name, ${name}, ${name:-default} and ${name:+alt}
+// as dnf does; unknown variables are left as written.
+func (v Vars) Expand(s string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		if s[i+1] == '{' {
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				b.WriteByte(s[i])
+				continue
+			}
+			expr := s[i+2 : i+end]
+			name, op, word := expr, "", ""
+			if k := strings.Index(expr, ":-"); k >= 0 {
+				name, op, word = expr[:k], ":-", expr[k+2:]
+			} else if k := strings.Index(expr, ":+"); k >= 0 {
+				name, op, word = expr[:k], ":+", expr[k+2:]
+			}
+			val, ok := v[name]
+			switch {
+			case op == ":-" && (!ok || val == ""):
+				b.WriteString(v.Expand(word))
+			case op == ":+":
+				if ok && val != "" {
+					b.WriteString(v.Expand(word))
+				}
+			case ok:
+				b.WriteString(val)
+			default:
+				b.WriteString(s[i : i+end+1])
+			}
+			i += end
+			continue
+		}
+		j := i + 1
+		for j < len(s) && (s[j] == '_' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
+			j++
+		}
+		if val, ok := v[s[i+1:j]]; ok && j > i+1 {
+			b.WriteString(val)
+		} else {
+			b.WriteString(s[i:j])
+		}
+		i = j - 1
+	}
+	return b.String()
+}
+
+// BaseArch maps a machine architecture to dnf's $basearch.
+func BaseArch(arch string) string {
+	switch arch {
+	case "i386", "i486", "i586", "i686", "athlon", "geode", "pentium3", "pentium4":
+		return "i386"
+	case "amd64", "x86_64", "ia32e":
+		return "x86_64"
+	case "arm64", "aarch64":
+		return "aarch64"
+	case "ppc64le", "ppc64p7":
+		return "ppc64le"
+	case "armv7l", "armv7hl", "armv6l", "armhfp":
+		return "armhfp"
+	}
+	return arch
+}
+
+// ParseConfig reads the repository sections of a .repo file. name labels
+// errors. Option names are dnf's; those this package has no use for are
+// accepted and ignored.
+func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
+	var out []Config
+	var cur *Config
+	var key string // last option, for continuation lines
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';' {
+			key = ""
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if cur != nil && key == "baseurl" {
+				for _, u := range splitList(vars.Expand(trimmed)) {
+					cur.BaseURLs = append(cur.BaseURLs, u)
+				}
+				continue
+			}
+			if key != "" {
+				continue // continuation of an option we ignore
+			}
+		}
+		if trimmed[0] == '[' {
+			if !strings.HasSuffix(trimmed, "]") {
+				return nil, fmt.Errorf("%s:%d: bad section header %q", name, n, trimmed)
+			}
+			id := vars.Expand(strings.TrimSpace(trimmed[1 : len(trimmed)-1]))
+			if id == "" {
+				return nil, fmt.Errorf("%s:%d: empty section name", name, n)
+			}
+			key = ""
+			if id == "main" {
+				cur = nil
+				continue
+			}
+			out = append(out, Config{ID: id, Enabled: true, Priority: 99, Cost: 1000, Origin: fmt.Sprintf("%s:%d", name, n)})
+			cur = &out[len(out)-1]
+			continue
+		}
+		k, v, ok := strings.Cut(trimmed, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: expected option = value, got %q", name, n, trimmed)
+		}
+		key = strings.ToLower(strings.TrimSpace(k))
+		v = vars.Expand(strings.TrimSpace(v))
+		if cur == nil {
+			continue // [main] or options before any section
+		}
+		var err error
+		switch key {
+		case "name":
+			cur.Name = v
+		case "baseurl":
+			cur.BaseURLs = splitList(v)
+		case "metalink":
+			cur.Metalink = v
+		case "mirrorlist":
+			cur.Mirrorlist = v
+		case "enabled":
+			cur.Enabled, err = parseBool(v)
+		case "skip_if_unavailable":
+			cur.SkipIfUnavailable, err = parseBool(v)
+		case "priority":
+			cur.Priority, err = strconv.Atoi(v)
+		case "cost":
+			cur.Cost, err = strconv.Atoi(v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: option %s: %w", name, n, key, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "yes", "true", "on":
+		return true, nil
+	case "0", "no", "false", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", s)
+}
+
+// LoadDir reads every *.repo file in dir, in name order, as dnf does. A
+// missing directory holds no repositories.
+func LoadDir(dir string, vars Vars) ([]Config, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.repo"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []Config
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		cs, err := ParseConfig(fh, f, vars)
+		fh.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cs...)
+	}
+	return out, nil
+}
+
+// LoadVars reads dnf variable files (one variable per file, its first
+// line the value) from dirs such as /etc/dnf/vars into v.
+func LoadVars(v Vars, dirs ...string) error {
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(d, e.Name()))
+			if err != nil {
+				return err
+			}
+			line, _, _ := strings.Cut(string(b), "\n")
+			v[e.Name()] = strings.TrimSpace(line)
+		}
+	}
+	return nil
+}
+
+// FromPath is a repository given as --repofrompath=ID,URL. A URL without
+// a scheme is a local path.
+func FromPath(spec string) (Config, error) {
+	id, u, ok := strings.Cut(spec, ",")
+	if !ok || id == "" || u == "" {
+		return Config{}, fmt.Errorf("--repofrompath %q: expected ID,URL", spec)
+	}
+	if !strings.Contains(u, "://") {
+		abs, err := filepath.Abs(u)
+		if err != nil {
+			return Config{}, err
+		}
+		u = "file://" + abs
+	}
+	return Config{ID: id, Name: id, BaseURLs: []string{u}, Enabled: true, Priority: 99, Cost: 1000,
+		Origin: "--repofrompath"}, nil
+}

@@ -1,0 +1,6 @@
+// Package updateinfo reads a repository's updateinfo.xml (plain or
+// compressed with gzip, xz, bzip2 or zstd) into advisories, exactly as
+// libsolv reads it for dnf: the same elements and attributes, the same
+// treatment of unknown elements, text, package EVRs and dates. It streams:
+// memory holds one advisory at a time, not a document tree.
+package updateinfo

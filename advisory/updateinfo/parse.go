@@ -1,0 +1,420 @@
+package updateinfo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+)
+
+// The parser's states and the element transitions between them, as in
+// libsolv's repo_updateinfoxml.c. Any other element is unknown: it and
+// everything inside it are skipped, and it clears the text collected so
+// far for the element around it.
+type state uint8
+
+const (
+	stStart state = iota
+	stUpdates
+	stUpdate
+	stID
+	stTitle
+	stRelease
+	stIssued
+	stUpdated
+	stMessage
+	stReferences
+	stReference
+	stDescription
+	stPkglist
+	stCollection
+	stName
+	stPackage
+	stFilename
+	stReboot
+	stRestart
+	stRelogin
+	stRights
+	stSeverity
+	stModule
+)
+
+type transition struct {
+	from    state
+	element string
+	to      state
+	text    bool // collect the element's text
+}
+
+var transitions = [...]transition{
+	{stStart, "updates", stUpdates, false},
+	{stStart, "update", stUpdate, false},
+	{stUpdates, "update", stUpdate, false},
+	{stUpdate, "id", stID, true},
+	{stUpdate, "title", stTitle, true},
+	{stUpdate, "severity", stSeverity, true},
+	{stUpdate, "rights", stRights, true},
+	{stUpdate, "release", stRelease, true},
+	{stUpdate, "issued", stIssued, false},
+	{stUpdate, "updated", stUpdated, false},
+	{stUpdate, "description", stDescription, true},
+	{stUpdate, "message", stMessage, true},
+	{stUpdate, "references", stReferences, false},
+	{stUpdate, "pkglist", stPkglist, false},
+	{stReferences, "reference", stReference, false},
+	{stPkglist, "collection", stCollection, false},
+	{stCollection, "name", stName, true},
+	{stCollection, "package", stPackage, false},
+	{stCollection, "module", stModule, false},
+	{stPackage, "filename", stFilename, true},
+	{stPackage, "reboot_suggested", stReboot, true},
+	{stPackage, "restart_suggested", stRestart, true},
+	{stPackage, "relogin_suggested", stRelogin, true},
+}
+
+func lookup(from state, name []byte) (transition, bool) {
+	for _, t := range transitions {
+		if t.from == from && t.element == string(name) {
+			return t, true
+		}
+	}
+	return transition{}, false
+}
+
+// Parse reads updateinfo XML from r and calls fn with each advisory, in
+// document order. The advisory belongs to fn. A malformed document is an
+// error (with its line) even when some advisories were already passed to
+// fn: callers that must not act on part of a document collect first.
+func Parse(ctx context.Context, r io.Reader, fn func(*advisory.Advisory) error) error {
+	p := parser{tok: newTokenizer(r)}
+	return p.run(ctx, fn)
+}
+
+// ParseAll reads every advisory of an updateinfo document.
+func ParseAll(ctx context.Context, r io.Reader) ([]*advisory.Advisory, error) {
+	var out []*advisory.Advisory
+	err := Parse(ctx, r, func(a *advisory.Advisory) error {
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// source yields XML tokens; the tokenizer is the one implementation
+// outside tests, which also drive the parser from encoding/xml.
+type source interface {
+	// next reads a token: tokStart (with name and attrs), tokText (text)
+	// or tokEnd; tokEOF at the end of a well-formed document.
+	next() (kind int, err error)
+	token() (name []byte, attrs []attr, text []byte)
+}
+
+type parser struct {
+	tok     source
+	name    []byte
+	attrs   []attr
+	ttext   []byte
+	stack   []state
+	state   state
+	unknown int
+	collect bool
+	text    []byte
+	cur     *advisory.Advisory
+	coll    *advisory.Collection
+	pkg     *advisory.Package
+	sawRoot bool
+	strs    map[string]string
+}
+
+func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) error {
+	p.strs = map[string]string{}
+	for n := 0; ; n++ {
+		if n&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		kind, err := p.tok.next()
+		if err != nil {
+			return err
+		}
+		p.name, p.attrs, p.ttext = p.tok.token()
+		switch kind {
+		case tokEOF:
+			if !p.sawRoot {
+				return fmt.Errorf("the document element is not <updates> or <update>")
+			}
+			return nil
+		case tokText:
+			if p.collect {
+				p.text = append(p.text, p.ttext...)
+			}
+		case tokStart:
+			if p.unknown > 0 {
+				p.unknown++
+				continue
+			}
+			t, ok := lookup(p.state, p.name)
+			if !ok {
+				p.unknown++
+				continue
+			}
+			p.stack = append(p.stack, p.state)
+			p.state = t.to
+			p.collect = t.text
+			p.text = p.text[:0]
+			p.start()
+			if p.state == stUpdate || p.state == stUpdates {
+				p.sawRoot = true
+			}
+		case tokEnd:
+			if p.unknown > 0 {
+				p.unknown--
+				p.text = p.text[:0]
+				p.collect = false
+				continue
+			}
+			if err := p.end(fn); err != nil {
+				return err
+			}
+			p.state = p.stack[len(p.stack)-1]
+			p.stack = p.stack[:len(p.stack)-1]
+			p.collect = false
+			p.text = p.text[:0]
+		}
+	}
+}
+
+// str returns the attribute's value and whether it was given.
+func (p *parser) attr(name string) (string, bool) {
+	for _, a := range p.attrs {
+		if string(a.name) == name {
+			return string(a.value), true
+		}
+	}
+	return "", false
+}
+
+// pooled is attr for values that repeat across a document (types,
+// arches, severities): one string per distinct value.
+func (p *parser) pooled(name string) (string, bool) {
+	for _, a := range p.attrs {
+		if string(a.name) == name {
+			return p.intern(a.value), true
+		}
+	}
+	return "", false
+}
+
+func (p *parser) intern(b []byte) string {
+	if s, ok := p.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(p.strs) < 1<<16 {
+		p.strs[s] = s
+	}
+	return s
+}
+
+func (p *parser) start() {
+	switch p.state {
+	case stUpdate:
+		a := &advisory.Advisory{}
+		a.From, _ = p.pooled("from")
+		a.Type, _ = p.pooled("type")
+		a.Version, _ = p.pooled("version")
+		a.Status, _ = p.pooled("status")
+		p.cur = a
+	case stIssued, stUpdated:
+		if d, ok := p.attr("date"); ok {
+			if t := ParseDate(d); t > 0 {
+				tm := time.Unix(t, 0).UTC()
+				if p.state == stIssued && tm.After(p.cur.Issued) {
+					p.cur.Issued = tm
+				}
+				if p.state == stUpdated && tm.After(p.cur.Updated) {
+					p.cur.Updated = tm
+				}
+			}
+		}
+	case stReference:
+		var ref advisory.Reference
+		var ok bool
+		if ref.Href, ok = p.attr("href"); ok {
+			ref.Present |= advisory.RefHasHref
+		}
+		if ref.ID, ok = p.attr("id"); ok {
+			ref.Present |= advisory.RefHasID
+		}
+		if ref.Title, ok = p.attr("title"); ok {
+			ref.Present |= advisory.RefHasTitle
+		}
+		if ref.Type, ok = p.pooled("type"); ok {
+			ref.Present |= advisory.RefHasType
+		}
+		p.cur.References = append(p.cur.References, ref)
+	case stCollection:
+		p.cur.Collections = append(p.cur.Collections, advisory.Collection{})
+		p.coll = &p.cur.Collections[len(p.cur.Collections)-1]
+	case stPackage:
+		var pk advisory.Package
+		pk.Name, _ = p.pooled("name")
+		pk.Arch, pk.HasArch = p.pooled("arch")
+		pk.Src, _ = p.attr("src")
+		pk.EVR = p.evr()
+		p.coll.Packages = append(p.coll.Packages, pk)
+		p.pkg = &p.coll.Packages[len(p.coll.Packages)-1]
+	case stModule:
+		var m advisory.Module
+		m.Name, _ = p.pooled("name")
+		m.Stream, _ = p.pooled("stream")
+		m.Version, _ = p.pooled("version")
+		m.Context, _ = p.pooled("context")
+		m.Arch, _ = p.pooled("arch")
+		p.coll.Modules = append(p.coll.Modules, m)
+	}
+}
+
+// evr builds the package's EVR string as libsolv's makeevr_atts does: the
+// epoch is dropped when empty or "0", "0:" is added when the version itself
+// looks like "digits:...", and missing parts are left out.
+func (p *parser) evr() string {
+	e, hasE := p.attr("epoch")
+	v, hasV := p.attr("version")
+	r, hasR := p.attr("release")
+	if hasE && (e == "" || e == "0") {
+		hasE = false
+	}
+	if hasV && !hasE {
+		d := 0
+		for d < len(v) && v[d] >= '0' && v[d] <= '9' {
+			d++
+		}
+		if d > 0 && d < len(v) && v[d] == ':' {
+			e, hasE = "0", true
+		}
+	}
+	s := ""
+	if hasE {
+		s = e + ":"
+	}
+	s += v
+	if hasR {
+		s += "-" + r
+	}
+	return s
+}
+
+func (p *parser) end(fn func(*advisory.Advisory) error) error {
+	a := p.cur
+	switch p.state {
+	case stUpdate:
+		p.cur = nil
+		return fn(a)
+	case stID:
+		a.ID = string(p.text)
+	case stTitle:
+		t := p.text
+		for len(t) > 0 && t[len(t)-1] == '\n' {
+			t = t[:len(t)-1]
+		}
+		a.Title = string(t)
+		a.Present |= advisory.HasTitle
+	case stSeverity:
+		a.Severity = p.intern(p.text)
+		a.Present |= advisory.HasSeverity
+	case stRights:
+		a.Rights = p.intern(p.text)
+		a.Present |= advisory.HasRights
+	case stDescription:
+		a.Description = string(p.text)
+		a.Present |= advisory.HasDescription
+	case stMessage:
+		a.Message = string(p.text)
+		a.Present |= advisory.HasMessage
+	case stFilename:
+		p.pkg.Filename = string(p.text)
+	case stReboot, stRestart, stRelogin:
+		if len(p.text) > 0 && (p.text[0] == 'T' || p.text[0] == 't' || p.text[0] == '1') {
+			switch p.state {
+			case stReboot:
+				a.Reboot, p.pkg.Reboot = true, true
+			case stRestart:
+				a.Restart, p.pkg.Restart = true, true
+			case stRelogin:
+				a.Relogin, p.pkg.Relogin = true, true
+			}
+		}
+	case stCollection:
+		p.coll = nil
+	case stPackage:
+		p.pkg = nil
+	}
+	return nil
+}
+
+// ParseDate reads an updateinfo date as libsolv's datestr2timestamp does
+// and returns seconds since the epoch, or 0 when it cannot be read:
+// all digits are seconds (as C's atoi reads them, wrapped to 32 bits);
+// otherwise "YYYY-MM-DD HH:MM:SS" as glibc's strptime("%F%T") reads it,
+// in UTC, with anything after the seconds ignored.
+func ParseDate(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	d := 0
+	for d < len(s) && s[d] >= '0' && s[d] <= '9' {
+		d++
+	}
+	if d == len(s) {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			v = math.MaxInt64 // strtol saturates
+		}
+		return int64(int32(v)) // atoi returns an int
+	}
+	fields := [6]struct{ lo, hi, width int }{
+		{0, 9999, 4}, {1, 12, 2}, {1, 31, 2}, {0, 23, 2}, {0, 59, 2}, {0, 61, 2},
+	}
+	seps := [6]byte{0, '-', '-', 0, ':', ':'}
+	var v [6]int
+	i := 0
+	for f, spec := range fields {
+		if seps[f] != 0 {
+			if i >= len(s) || s[i] != seps[f] {
+				return 0
+			}
+			i++
+		}
+		// glibc's get_number: skip white space, read up to width digits
+		// while the value can still grow within range.
+		for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+			i++
+		}
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return 0
+		}
+		val, n := 0, spec.width
+		for {
+			val = val*10 + int(s[i]-'0')
+			i++
+			n--
+			if n <= 0 || val*10 > spec.hi || i >= len(s) || s[i] < '0' || s[i] > '9' {
+				break
+			}
+		}
+		if val < spec.lo || val > spec.hi {
+			return 0
+		}
+		v[f] = val
+	}
+	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC).Unix()
+}

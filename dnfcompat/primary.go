@@ -1,0 +1,73 @@
+package dnfcompat
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/alicorn-dev/alicorn/advisory/repo"
+)
+
+// primaryPackages reads name, arch and EVR of every package in the
+// repository's primary metadata.
+func primaryPackages(ctx context.Context, md *repo.Metadata) ([]available, error) {
+	r, d, err := md.Open(ctx, "primary")
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, nil
+	}
+	defer r.Close()
+	var out []available
+	dec := xml.NewDecoder(r)
+	var cur *available
+	var field string
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("repository %s: %s: %w", md.Config.ID, d.Location.Href, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case t.Name.Local == "package":
+				out = append(out, available{})
+				cur = &out[len(out)-1]
+			case cur != nil && t.Name.Local == "version":
+				for _, a := range t.Attr {
+					switch a.Name.Local {
+					case "epoch":
+						cur.evr.Epoch = a.Value
+					case "ver":
+						cur.evr.Version = a.Value
+					case "rel":
+						cur.evr.Release = a.Value
+					}
+				}
+			case cur != nil && (t.Name.Local == "name" || t.Name.Local == "arch"):
+				field = t.Name.Local
+			}
+		case xml.CharData:
+			if cur != nil && field == "name" {
+				cur.name += string(t)
+			} else if cur != nil && field == "arch" {
+				cur.arch += string(t)
+			}
+		case xml.EndElement:
+			field = ""
+			if t.Name.Local == "package" {
+				cur = nil
+			}
+		}
+	}
+	if err := r.Verify(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,236 @@
+package dnfcompat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/advisory/repo"
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/match"
+)
+
+var defaultReposdirs = []string{"/etc/yum.repos.d", "/etc/yum/repos.d", "/etc/distro.repos.d"}
+var defaultVarsdirs = []string{"/etc/dnf/vars", "/etc/yum/vars"}
+
+// insideRoot returns dirs under root when any of them exists there, as
+// dnf searches configuration inside the installroot first.
+func insideRoot(root string, dirs []string) []string {
+	if root == "/" {
+		return dirs
+	}
+	for _, d := range dirs {
+		if st, err := os.Stat(filepath.Join(root, d)); err == nil && st.IsDir() {
+			out := make([]string, len(dirs))
+			for i, d := range dirs {
+				out[i] = filepath.Join(root, d)
+			}
+			return out
+		}
+	}
+	return dirs
+}
+
+// configs returns the enabled repositories in dnf's order.
+func configs(c *command, h *host) ([]repo.Config, error) {
+	vars := repo.Vars{"basearch": repo.BaseArch(h.arch), "arch": h.arch}
+	if h.releasever != "" {
+		vars["releasever"] = h.releasever
+		major, minor, _ := strings.Cut(h.releasever, ".")
+		vars["releasever_major"], vars["releasever_minor"] = major, minor
+	}
+	varsdirs := insideRoot(c.installroot, defaultVarsdirs)
+	if c.reposdirSet {
+		varsdirs = make([]string, len(defaultVarsdirs))
+		for i, d := range defaultVarsdirs {
+			varsdirs[i] = filepath.Join(c.installroot, d)
+		}
+	}
+	if err := repo.LoadVars(vars, varsdirs...); err != nil {
+		return nil, err
+	}
+	dirs := c.reposdirs
+	if !c.reposdirSet {
+		dirs = insideRoot(c.installroot, defaultReposdirs)
+	}
+	var all []repo.Config
+	for _, d := range dirs {
+		cs, err := repo.LoadDir(d, vars)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cs...)
+	}
+	for _, rc := range c.repoFrom {
+		replaced := false
+		for i := range all {
+			if all[i].ID == rc.ID {
+				all[i], replaced = rc, true
+			}
+		}
+		if !replaced {
+			all = append(all, rc)
+		}
+	}
+	// Per-repository --setopt.
+	for glob, opts := range c.repoOpts {
+		for i := range all {
+			if !match.Glob(glob, all[i].ID) {
+				continue
+			}
+			for k, v := range opts {
+				switch k {
+				case "enabled":
+					all[i].Enabled = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+				case "skip_if_unavailable":
+					all[i].SkipIfUnavailable = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+				case "baseurl":
+					all[i].BaseURLs = strings.Fields(strings.ReplaceAll(v, ",", " "))
+				}
+			}
+		}
+	}
+	edits := c.repoEdits
+	if len(c.repoOnly) > 0 {
+		edits = append([]repoEdit{{glob: "*", enable: false}}, edits...)
+		for _, r := range c.repoOnly {
+			edits = append(edits, repoEdit{glob: r, enable: true})
+		}
+	}
+	for _, rc := range c.repoFrom {
+		edits = append(edits, repoEdit{glob: rc.ID, enable: true})
+	}
+	for _, e := range edits {
+		hit := false
+		for i := range all {
+			if match.Glob(e.glob, all[i].ID) {
+				all[i].Enabled, hit = e.enable, true
+			}
+		}
+		if !hit && e.enable {
+			return nil, fmt.Errorf("unknown repo: '%s'", e.glob)
+		}
+	}
+	var enabled []repo.Config
+	for _, r := range all {
+		if r.Enabled {
+			enabled = append(enabled, r)
+		}
+	}
+	return enabled, nil
+}
+
+// available is a package offered by a repository.
+type available struct {
+	name, arch string
+	evr        rpm.EVR
+}
+
+// loadRepos fetches every enabled repository at once and returns their
+// advisories in repository order and, for --updates, their packages.
+func loadRepos(ctx context.Context, c *command, env *Env, h *host) ([]*advisory.Advisory, []available, error) {
+	cfgs, err := configs(c, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	cacheDir := c.cacheDir
+	if cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(d, "alicorn")
+		}
+	}
+	f := &repo.Fetcher{Client: env.Client, CacheDir: cacheDir, CacheOnly: c.cacheOnly}
+	type result struct {
+		advs  []*advisory.Advisory
+		pkgs  []available
+		err   error
+		skip  bool
+		cfgID string
+	}
+	results := make([]result, len(cfgs))
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			r.cfgID = cfg.ID
+			md, err := f.Fetch(ctx, cfg)
+			if err != nil {
+				r.err, r.skip = err, cfg.SkipIfUnavailable
+				return
+			}
+			if r.advs, err = md.Advisories(ctx); err != nil {
+				r.err = err
+				return
+			}
+			if c.mode == match.Updates {
+				r.pkgs, r.err = primaryPackages(ctx, md)
+			}
+		}()
+	}
+	wg.Wait()
+	var advs []*advisory.Advisory
+	var pkgs []available
+	var errs []error
+	for _, r := range results {
+		if r.err != nil {
+			if r.skip && !errors.Is(r.err, repo.ErrChecksum) {
+				fmt.Fprintf(env.Stderr, "%s: skipping repository %s: %s\n", env.Prog, r.cfgID, r.err)
+				continue
+			}
+			errs = append(errs, r.err)
+			continue
+		}
+		advs = append(advs, r.advs...)
+		pkgs = append(pkgs, r.pkgs...)
+	}
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	return advs, pkgs, nil
+}
+
+// upgradable marks installed packages that an available package would
+// upgrade, as libdnf's what_upgrades decides: the newest installed
+// package of the same name and a compatible arch (equal, or either
+// noarch), when every such installed package is older.
+func upgradable(installed []match.RPM, avail []available) func(int) bool {
+	byName := map[string][]int{}
+	for i, p := range installed {
+		byName[p.Name] = append(byName[p.Name], i)
+	}
+	marked := make([]bool, len(installed))
+	for _, a := range avail {
+		best := -1
+		for _, i := range byName[a.name] {
+			p := &installed[i]
+			if p.Arch != a.arch && p.Arch != "noarch" && a.arch != "noarch" {
+				continue
+			}
+			if rpm.Compare(p.EVR, a.evr) >= 0 {
+				best = -1
+				break
+			}
+			if best < 0 || rpm.Compare(p.EVR, installed[best].EVR) > 0 {
+				best = i
+			}
+		}
+		if best >= 0 {
+			marked[best] = true
+		}
+	}
+	return func(i int) bool { return marked[i] }
+}
+
+// activeModules returns the active module streams. Streams are known
+// from the repositories' modules.yaml, which is not read yet: without it
+// dnf knows no module either, and no modular collection applies.
+func activeModules(root string) (map[match.ModuleStream]bool, error) {
+	return map[match.ModuleStream]bool{}, nil
+}

@@ -1,0 +1,515 @@
+package dnfcompat
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/advisory/repo"
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
+	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/report"
+)
+
+// Env is what the command takes from its surroundings; tests set it.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Client fetches http(s) metadata; nil means http.DefaultClient.
+	Client *http.Client
+	// Location is the local time zone for dates; nil means time.Local.
+	Location *time.Location
+	// KernelRelease is `uname -r`, used to find the running kernel's
+	// package; empty means ask the system.
+	KernelRelease string
+	// Arch is the machine architecture; empty means ask the system.
+	Arch string
+	// Prog names the program in error messages.
+	Prog string
+}
+
+// Exit statuses.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	// ExitFound is returned with --fail-on when a security advisory of
+	// at least the given severity applies.
+	ExitFound = 100
+)
+
+// Run executes one command line (without the program name) and returns
+// the exit status. Nothing is written to stdout unless the whole report
+// could be made.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Prog == "" {
+		env.Prog = "dnf-security"
+	}
+	var out bytes.Buffer
+	status, err := run(ctx, args, &env, &out)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(env.Stderr, "%s: command line error: %s\n", env.Prog, ue.msg)
+		} else {
+			fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, err)
+		}
+		return ExitError
+	}
+	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, err)
+		return ExitError
+	}
+	return status
+}
+
+// command is a parsed updateinfo invocation.
+type command struct {
+	action  string // summary, list, info
+	mode    match.Mode
+	filter  match.Filter
+	verbose bool
+	links   bool
+	json    bool
+	failOn  string
+
+	installroot string
+	releasever  string
+	cacheDir    string
+	cacheOnly   bool
+	reposdirs   []string
+	reposdirSet bool
+	repoOpts    map[string]map[string]string // setopt repo.option=value
+	mainOpts    map[string]string
+	repoFrom    []repo.Config
+	repoEdits   []repoEdit
+	repoOnly    []string
+	autoKernel  bool
+}
+
+type repoEdit struct {
+	glob   string
+	enable bool
+}
+
+var commandAction = map[string]string{
+	"updateinfo": "", "upif": "",
+	"list-updateinfo": "list", "list-security": "list", "list-sec": "list",
+	"info-updateinfo": "info", "info-security": "info", "info-sec": "info",
+	"summary-updateinfo": "summary",
+}
+
+var exclusive = [][]string{{"available", "installed", "updates", "all"}, {"summary", "list", "info"}}
+
+func parseCommand(args []string) (*command, error) {
+	p, err := parseArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	for _, group := range exclusive {
+		var first string
+		for _, o := range p.order {
+			for _, g := range group {
+				if o != g {
+					continue
+				}
+				if first != "" && first != o {
+					return nil, usagef("argument --%s: not allowed with argument --%s", o, first)
+				}
+				first = o
+			}
+		}
+	}
+	if p.flags["help"] {
+		return nil, usagef("--help is not available; see the README")
+	}
+	if len(p.positional) == 0 {
+		return nil, usagef("no command given: try 'updateinfo list --security'")
+	}
+	name := p.positional[0]
+	direct, ok := commandAction[name]
+	if !ok {
+		return nil, usagef("no such command: %s (this program runs updateinfo and its aliases)", name)
+	}
+	c := &command{
+		verbose:     p.flags["verbose"],
+		links:       p.flags["with-links"],
+		json:        p.flags["json"],
+		installroot: "/",
+		cacheOnly:   p.flags["cacheonly"],
+		repoOpts:    map[string]map[string]string{},
+		mainOpts:    map[string]string{},
+		autoKernel:  true,
+	}
+	if v := p.values["installroot"]; len(v) > 0 {
+		c.installroot = v[len(v)-1]
+		if !filepath.IsAbs(c.installroot) {
+			return nil, usagef("--installroot must be an absolute path: %s", c.installroot)
+		}
+	}
+	if v := p.values["releasever"]; len(v) > 0 {
+		c.releasever = v[len(v)-1]
+	}
+	if v := p.values["fail-on"]; len(v) > 0 {
+		c.failOn = v[len(v)-1]
+		if _, ok := severityRank[c.failOn]; !ok {
+			return nil, usagef("argument --fail-on: invalid choice: '%s' (choose from 'Critical', 'Important', 'Moderate', 'Low')", c.failOn)
+		}
+	}
+	for _, s := range p.values["setopt"] {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || strings.Contains(v, "=") {
+			continue // dnf warns and ignores
+		}
+		if i := strings.LastIndexByte(k, '.'); i >= 0 {
+			r := k[:i]
+			if c.repoOpts[r] == nil {
+				c.repoOpts[r] = map[string]string{}
+			}
+			c.repoOpts[r][k[i+1:]] = v
+			continue
+		}
+		c.mainOpts[k] = v
+	}
+	if v, ok := c.mainOpts["cachedir"]; ok {
+		c.cacheDir = v
+	}
+	if v, ok := c.mainOpts["reposdir"]; ok {
+		c.reposdirs = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+		c.reposdirSet = true
+	}
+	if v, ok := c.mainOpts["autocheck_running_kernel"]; ok {
+		c.autoKernel = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes") || strings.EqualFold(v, "on")
+	}
+	seen := map[string]int{}
+	for _, spec := range p.values["repofrompath"] {
+		id, u, ok := strings.Cut(spec, ",")
+		if !ok || id == "" || u == "" || strings.Contains(u, ",") {
+			return nil, usagef("argument --repofrompath: bad format: %s", spec)
+		}
+		rc, err := repo.FromPath(spec)
+		if err != nil {
+			return nil, usagef("%s", err)
+		}
+		if i, dup := seen[id]; dup {
+			c.repoFrom[i] = rc // a dict: the last one wins, in first place
+			continue
+		}
+		seen[id] = len(c.repoFrom)
+		c.repoFrom = append(c.repoFrom, rc)
+	}
+	// --enablerepo and --disablerepo in order; --repo replaces the set.
+	for _, a := range rawRepoArgs(args) {
+		for _, g := range splitter.Split(a.value, -1) {
+			c.repoEdits = append(c.repoEdits, repoEdit{glob: g, enable: a.enable})
+		}
+	}
+	c.repoOnly = p.values["repo"]
+
+	// updateinfo's positional words.
+	spec := p.positional[1:]
+	c.action = "summary"
+	if len(spec) > 0 {
+		switch spec[0] {
+		case "summary", "list", "info":
+			c.action, spec = spec[0], spec[1:]
+		}
+	}
+	if direct != "" {
+		c.action = direct
+	} else {
+		for _, o := range p.order {
+			switch o {
+			case "summary", "list", "info":
+				c.action = o
+			}
+		}
+	}
+	mode := ""
+	for _, o := range p.order {
+		switch o {
+		case "available", "installed", "updates", "all":
+			mode = o
+		}
+	}
+	if mode == "" && len(spec) > 0 {
+		switch spec[0] {
+		case "available", "installed", "updates", "all":
+			mode, spec = spec[0], spec[1:]
+		}
+	}
+	c.mode = map[string]match.Mode{"": match.Available, "available": match.Available, "installed": match.Installed,
+		"updates": match.Updates, "all": match.All}[mode]
+
+	f := &c.filter
+	for _, t := range []string{"bugfix", "enhancement", "newpackage", "security"} {
+		if p.flags[t] {
+			f.Types = append(f.Types, t)
+		}
+	}
+	f.WithCVE, f.WithBZ = p.flags["with-cve"], p.flags["with-bz"]
+	if len(spec) > 0 {
+		switch spec[0] {
+		case "bugfix", "enhancement", "newpackage":
+			f.Types, spec = append(f.Types, spec[0]), spec[1:]
+		case "security", "sec":
+			f.Types, spec = append(f.Types, "security"), spec[1:]
+		case "bugzillas", "bzs":
+			f.WithBZ, spec = true, spec[1:]
+		case "cves":
+			f.WithCVE, spec = true, spec[1:]
+		}
+	}
+	f.Specs = append(spec, p.values["advisory"]...)
+	f.Severities = p.values["severity"]
+	f.Bugzillas = p.values["bz"]
+	f.CVEs = p.values["cve"]
+	return c, nil
+}
+
+type repoArg struct {
+	value  string
+	enable bool
+}
+
+// rawRepoArgs returns --enablerepo and --disablerepo values in order.
+func rawRepoArgs(args []string) []repoArg {
+	var out []repoArg
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		name, v, hasValue := strings.Cut(a, "=")
+		if !strings.HasPrefix(name, "--") {
+			continue
+		}
+		o, err := lookupOption(name)
+		if err != nil || (o.dest != "enablerepo" && o.dest != "disablerepo") {
+			if err == nil && o.value && !hasValue {
+				i++
+			}
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			i++
+			v = args[i]
+		}
+		out = append(out, repoArg{value: v, enable: o.dest == "enablerepo"})
+	}
+	return out
+}
+
+var severityRank = map[string]int{"Low": 1, "Moderate": 2, "Important": 3, "Critical": 4}
+
+func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, error) {
+	c, err := parseCommand(args)
+	if err != nil {
+		return ExitError, err
+	}
+	host, err := loadHost(ctx, c, env)
+	if err != nil {
+		return ExitError, err
+	}
+	advs, avail, err := loadRepos(ctx, c, env, host)
+	if err != nil {
+		return ExitError, err
+	}
+	opts := match.DNFOptions{Mode: c.mode, RunningKernelSource: host.kernelSource, ActiveModules: host.modules}
+	if c.mode == match.Updates {
+		opts.Upgradable = upgradable(host.rpms, avail)
+	}
+	findings, err := match.DNF(ctx, host.rpms, advs, opts)
+	if err != nil {
+		return ExitError, err
+	}
+	kept := findings[:0]
+	for i := range findings {
+		if c.filter.Keep(&findings[i]) {
+			kept = append(kept, findings[i])
+		}
+	}
+	ropts := report.Options{Mode: c.mode, Verbose: c.verbose, WithCVE: c.filter.WithCVE, WithBZ: c.filter.WithBZ,
+		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links}
+	switch {
+	case c.json:
+		err = report.JSON(out, kept, host.installed(), ropts)
+	case c.action == "list":
+		err = report.List(out, kept, ropts)
+	case c.action == "info":
+		err = report.Info(out, kept, ropts)
+	default:
+		err = report.Summary(out, kept, ropts)
+		if err == nil && c.autoKernel {
+			report.RunningKernelNotice(out, host.kernel, host.rpms, advs)
+		}
+	}
+	if err != nil {
+		return ExitError, err
+	}
+	if c.failOn != "" {
+		for _, f := range kept {
+			a := f.Advisory
+			if a.Type == advisory.Security && a.Has(advisory.HasSeverity) && severityRank[a.Severity] >= severityRank[c.failOn] {
+				return ExitFound, nil
+			}
+		}
+	}
+	return ExitOK, nil
+}
+
+// host is the installed side of the report.
+type host struct {
+	root         string
+	arch         string
+	rpms         []match.RPM
+	pkgs         []rpmdb.Package
+	kernel       int // index of the running kernel's package, or -1
+	kernelSource string
+	releasever   string
+	modules      map[match.ModuleStream]bool
+}
+
+func (h *host) installed() []report.Installed {
+	out := make([]report.Installed, len(h.rpms))
+	for i, r := range h.rpms {
+		out[i] = report.Installed{Name: r.Name, EVR: r.EVR, Arch: r.Arch}
+	}
+	return out
+}
+
+// releaseProvides are the provides dnf reads $releasever from, in order.
+var releaseProvides = []string{"system-release(releasever)", "system-release", "distribution-release",
+	"redhat-release", "suse-release"}
+
+func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
+	h := &host{root: c.installroot, arch: env.Arch, kernel: -1}
+	if h.arch == "" {
+		h.arch = machine()
+	}
+	rel := env.KernelRelease
+	if rel == "" {
+		rel = kernelRelease()
+	}
+	kernelPaths := []string{"/boot/vmlinuz-" + rel, "/lib/modules/" + rel}
+	path, err := rpmdb.Find(c.installroot)
+	if err != nil {
+		return nil, err
+	}
+	db, err := rpmdb.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	releaseHits := make([]string, len(releaseProvides))
+	kernelHit := [2]int{-1, -1}
+	err = db.Headers(ctx, func(key uint32, hd *rpmdb.Header) error {
+		p, err := rpmdb.Decode(key, hd, rpmdb.Options{})
+		if err != nil {
+			return fmt.Errorf("record %d: %w", key, err)
+		}
+		if c.releasever == "" {
+			for _, pr := range hd.Provides() {
+				for i, want := range releaseProvides {
+					if pr.Name != want || releaseHits[i] != "" {
+						continue
+					}
+					releaseHits[i] = p.Version
+					if pr.Flags&0x0f == 0x08 && pr.Version != "" && p.Name != want { // RPMSENSE_EQUAL
+						releaseHits[i] = pr.Version
+					}
+				}
+			}
+		}
+		if p.Name == "gpg-pubkey" {
+			return nil // libsolv leaves imported keys out
+		}
+		if rel != "" {
+			for i, kp := range kernelPaths {
+				if kernelHit[i] < 0 && hd.Owns(kp) {
+					kernelHit[i] = len(h.rpms)
+				}
+			}
+		}
+		arch := p.Arch
+		if arch == "" {
+			arch = "noarch"
+		}
+		h.pkgs = append(h.pkgs, p)
+		h.rpms = append(h.rpms, match.RPM{Name: p.Name, EVR: rpm.EVR{Epoch: p.Epoch, Version: p.Version, Release: p.Release},
+			Arch: arch, SourceRPM: p.SourceRPM})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.releasever = c.releasever
+	for _, r := range releaseHits {
+		if h.releasever == "" && r != "" {
+			h.releasever = r
+		}
+	}
+	for _, k := range kernelHit {
+		if k >= 0 {
+			h.kernel = k
+			h.kernelSource = h.rpms[k].SourceRPM
+			break
+		}
+	}
+	mods, err := activeModules(c.installroot)
+	if err != nil {
+		return nil, err
+	}
+	h.modules = mods
+	return h, nil
+}
+
+func machine() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return ""
+	}
+	return utsString(u.Machine[:])
+}
+
+func kernelRelease() string {
+	var u syscall.Utsname
+	if err := syscall.Uname(&u); err != nil {
+		return ""
+	}
+	return utsString(u.Release[:])
+}
+
+func utsString[T int8 | uint8](b []T) string {
+	var s []byte
+	for _, c := range b {
+		if c == 0 {
+			break
+		}
+		s = append(s, byte(c))
+	}
+	return string(s)
+}
+
+// compatibleArches are the package arches libsolv accepts on a machine,
+// which info -v lists file names for.
+func compatibleArches(arch string) []string {
+	switch repo.BaseArch(arch) {
+	case "x86_64":
+		return []string{"x86_64", "i686", "i586", "i486", "i386", "athlon", "noarch"}
+	case "i386":
+		return []string{"i686", "i586", "i486", "i386", "athlon", "noarch"}
+	case "aarch64":
+		return []string{"aarch64", "noarch"}
+	case "ppc64le":
+		return []string{"ppc64le", "noarch"}
+	}
+	return []string{arch, "noarch"}
+}

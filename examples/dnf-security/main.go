@@ -1,0 +1,20 @@
+// Command dnf-security reports the security updates a Fedora-style host
+// needs, exactly as `dnf updateinfo` prints them, with --with-links,
+// --json and --fail-on added. It is a thin wrapper around the
+// github.com/alicorn-dev/alicorn/dnfcompat package.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"github.com/alicorn-dev/alicorn/dnfcompat"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := dnfcompat.Run(ctx, os.Args[1:], dnfcompat.Env{Stdout: os.Stdout, Stderr: os.Stderr})
+	stop()
+	os.Exit(code)
+}

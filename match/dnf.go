@@ -1,0 +1,213 @@
+package match
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+)
+
+// Mode chooses which (advisory, installed package) pairs apply, as dnf's
+// updateinfo availability options do.
+type Mode int
+
+// The modes.
+const (
+	// Available: the advisory's package is newer than the latest installed
+	// package of its name and arch (or than a package of the running
+	// kernel). dnf's default.
+	Available Mode = iota
+	// Installed: the advisory's package is older than or equal to an
+	// installed one.
+	Installed
+	// Updates: like Available, for installed packages that have a newer
+	// package in the enabled repositories.
+	Updates
+	// All: any version.
+	All
+)
+
+// String names the mode as dnf's summary heading does.
+func (m Mode) String() string {
+	switch m {
+	case Installed:
+		return "installed"
+	case Updates:
+		return "updates"
+	case All:
+		return "all"
+	}
+	return "available"
+}
+
+// RPM is an installed RPM as the matcher needs it.
+type RPM struct {
+	Name      string
+	EVR       rpm.EVR
+	Arch      string
+	SourceRPM string
+}
+
+// ModuleStream identifies an active module stream.
+type ModuleStream struct {
+	Name, Stream, Context string
+}
+
+// DNFOptions tune DNF.
+type DNFOptions struct {
+	Mode Mode
+	// RunningKernelSource is the source RPM of the running kernel's
+	// package, or empty. In Available mode, every installed package
+	// built from it is considered too.
+	RunningKernelSource string
+	// Upgradable, for Updates mode, reports whether the installed package
+	// at an index has a newer package available.
+	Upgradable func(i int) bool
+	// ActiveModules are the enabled or default module streams; a
+	// collection naming modules applies only when one of them is active
+	// (matched on name, stream and context).
+	ActiveModules map[ModuleStream]bool
+}
+
+// Finding is one applicable (advisory package, installed package) pair.
+type Finding struct {
+	// Installed is the index of the installed package in the list given.
+	Installed int
+	Advisory  *advisory.Advisory
+	// Fixed is the advisory's package entry.
+	Fixed *advisory.Package
+	// NewerOrEqualInstalled is dnf's "installed" mark: some installed
+	// package of the same name (any arch) is at least the fixed version.
+	NewerOrEqualInstalled bool
+}
+
+type entry struct {
+	adv *advisory.Advisory
+	pkg *advisory.Package
+	evr rpm.EVR
+}
+
+type nameArch struct{ name, arch string }
+
+// DNF returns the findings for installed packages in the order dnf 4
+// produces them: installed packages in database order, and for each the
+// advisory packages of its name and arch in advisory order.
+func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, opts DNFOptions) ([]Finding, error) {
+	names := make(map[string][]int, len(installed))
+	for i := range installed {
+		names[installed[i].Name] = append(names[installed[i].Name], i)
+	}
+	// Index the advisory packages of installed names only.
+	index := map[nameArch][]entry{}
+	for n, a := range advisories {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		for c := range a.Collections {
+			coll := &a.Collections[c]
+			if !moduleActive(coll, opts.ActiveModules) {
+				continue
+			}
+			for p := range coll.Packages {
+				pk := &coll.Packages[p]
+				if _, ok := names[pk.Name]; !ok || !pk.HasArch {
+					continue
+				}
+				k := nameArch{pk.Name, pk.Arch}
+				index[k] = append(index[k], entry{adv: a, pkg: pk, evr: rpm.ParseEVR(pk.EVR)})
+			}
+		}
+	}
+
+	considered, err := consideredSet(installed, opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for i, ok := range considered {
+		if !ok {
+			continue
+		}
+		inst := &installed[i]
+		for _, e := range index[nameArch{inst.Name, inst.Arch}] {
+			c := rpm.Compare(e.evr, inst.EVR)
+			var applies bool
+			switch opts.Mode {
+			case Installed:
+				applies = c <= 0
+			case All:
+				applies = true
+			default:
+				applies = c > 0
+			}
+			if !applies {
+				continue
+			}
+			f := Finding{Installed: i, Advisory: e.adv, Fixed: e.pkg}
+			for _, j := range names[e.pkg.Name] {
+				if rpm.Compare(installed[j].EVR, e.evr) >= 0 {
+					f.NewerOrEqualInstalled = true
+					break
+				}
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func moduleActive(c *advisory.Collection, active map[ModuleStream]bool) bool {
+	if len(c.Modules) == 0 {
+		return true
+	}
+	for _, m := range c.Modules {
+		if active[ModuleStream{m.Name, m.Stream, m.Context}] {
+			return true
+		}
+	}
+	return false
+}
+
+// consideredSet marks the installed packages each mode looks at.
+func consideredSet(installed []RPM, opts DNFOptions) ([]bool, error) {
+	out := make([]bool, len(installed))
+	switch opts.Mode {
+	case Installed, All:
+		for i := range out {
+			out[i] = true
+		}
+	case Updates:
+		if opts.Upgradable == nil {
+			return nil, fmt.Errorf("updates mode needs the available packages")
+		}
+		for i := range out {
+			out[i] = opts.Upgradable(i)
+		}
+	default:
+		// The latest installed package of each name and arch.
+		latest := map[nameArch]int{}
+		for i := range installed {
+			k := nameArch{installed[i].Name, installed[i].Arch}
+			if j, ok := latest[k]; !ok || rpm.Compare(installed[i].EVR, installed[j].EVR) > 0 {
+				latest[k] = i
+			}
+		}
+		for i := range installed {
+			k := nameArch{installed[i].Name, installed[i].Arch}
+			if rpm.Compare(installed[i].EVR, installed[latest[k]].EVR) == 0 {
+				out[i] = true
+			}
+		}
+		if src := opts.RunningKernelSource; src != "" {
+			for i := range installed {
+				if installed[i].SourceRPM == src {
+					out[i] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,438 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/match"
+)
+
+// Options shape the dnf-style output.
+type Options struct {
+	// Mode is the availability the findings were matched with; All adds
+	// the installed mark and the Installed line.
+	Mode match.Mode
+	// Verbose is dnf -v: list shows the updated date, info adds Rights
+	// and Files.
+	Verbose bool
+	// WithCVE and WithBZ list reference IDs instead of advisory IDs.
+	WithCVE, WithBZ bool
+	// Location is the time zone dates are shown in (dnf: local time).
+	Location *time.Location
+	// Arches are the architectures whose file names info -v lists.
+	Arches []string
+	// Links adds the update notice URL to list rows and every
+	// reference's URL to info (not in dnf).
+	Links bool
+}
+
+func (o *Options) loc() *time.Location {
+	if o.Location != nil {
+		return o.Location
+	}
+	return time.Local
+}
+
+func (o *Options) date(a *advisory.Advisory) string {
+	t := a.LastUpdated()
+	if t.IsZero() {
+		t = time.Unix(0, 0)
+	}
+	return t.In(o.loc()).Format(time.DateTime)
+}
+
+var typeLabel = map[string]string{
+	advisory.Bugfix: "bugfix", advisory.Enhancement: "enhancement", advisory.Security: "security",
+	advisory.NewPackage: "newpackage",
+}
+
+var securityLabel = map[string]string{
+	"Critical": "Critical/Sec.", "Important": "Important/Sec.", "Moderate": "Moderate/Sec.", "Low": "Low/Sec.",
+}
+
+func label(a *advisory.Advisory) string {
+	if a.Type == advisory.Security {
+		if l, ok := securityLabel[a.Severity]; ok && a.Has(advisory.HasSeverity) {
+			return l
+		}
+		return "Unknown/Sec."
+	}
+	if l, ok := typeLabel[a.Type]; ok {
+		return l
+	}
+	return "unknown"
+}
+
+// Summary writes dnf's "Updates Information Summary".
+func Summary(w io.Writer, findings []match.Finding, opts Options) error {
+	type sevKey struct{ id, sev string }
+	byID := map[string]string{}  // advisory ID -> type (the last seen)
+	bySev := map[sevKey]string{} // (ID, severity) -> severity bucket
+	order := []string{}          // IDs as first seen
+	for _, f := range findings {
+		a := f.Advisory
+		if _, ok := byID[a.ID]; !ok {
+			order = append(order, a.ID)
+		}
+		byID[a.ID] = a.Type
+		if a.Type == advisory.Security {
+			sev := "\x00none"
+			if a.Has(advisory.HasSeverity) {
+				sev = a.Severity
+			}
+			bySev[sevKey{a.ID, sev}] = sev
+		}
+	}
+	if len(byID) == 0 {
+		return nil
+	}
+	counts := map[string]int{}
+	for _, t := range byID {
+		counts["t:"+t]++
+	}
+	for _, s := range bySev {
+		counts["s:"+s]++
+	}
+	other := 0
+	for t, n := range counts {
+		if strings.HasPrefix(t, "t:") {
+			if _, known := typeLabel[t[2:]]; !known {
+				other += n
+			}
+		}
+	}
+	rows := []struct {
+		indent int
+		label  string
+		n      int
+	}{
+		{0, "New Package notice(s)", counts["t:newpackage"]},
+		{0, "Security notice(s)", counts["t:security"]},
+		{1, "Critical Security notice(s)", counts["s:Critical"]},
+		{1, "Important Security notice(s)", counts["s:Important"]},
+		{1, "Moderate Security notice(s)", counts["s:Moderate"]},
+		{1, "Low Security notice(s)", counts["s:Low"]},
+		{1, "Unknown Security notice(s)", counts["s:\x00none"]},
+		{0, "Bugfix notice(s)", counts["t:bugfix"]},
+		{0, "Enhancement notice(s)", counts["t:enhancement"]},
+		{0, "other notice(s)", other},
+	}
+	width := 0
+	for _, r := range rows {
+		if r.n > 0 {
+			width = max(width, len(strconv.Itoa(r.n)))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("Updates Information Summary: " + opts.Mode.String() + "\n")
+	for _, r := range rows {
+		if r.n == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "    %*d %s\n", width+4*r.indent, r.n, r.label)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// listKey is dnf's grouping of list rows.
+type listKey struct {
+	nevra     string
+	installed bool
+	updated   int64
+}
+
+type listRow struct {
+	mark, id, label, nevra, date, link string
+}
+
+// List writes dnf's updateinfo list.
+func List(w io.Writer, findings []match.Finding, opts Options) error {
+	type idEntry struct {
+		id  string
+		adv *advisory.Advisory
+	}
+	groups := map[listKey][]idEntry{}
+	var keys []listKey
+	add := func(k listKey, id string, a *advisory.Advisory) {
+		g, ok := groups[k]
+		if !ok {
+			keys = append(keys, k)
+		}
+		for i := range g {
+			if g[i].id == id {
+				g[i].adv = a // the last advisory's type and severity win
+				return
+			}
+		}
+		groups[k] = append(g, idEntry{id, a})
+	}
+	for _, f := range findings {
+		a := f.Advisory
+		k := listKey{nevra: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch, installed: f.NewerOrEqualInstalled,
+			updated: a.LastUpdated().Unix()}
+		if a.LastUpdated().IsZero() {
+			k.updated = 0
+		}
+		if opts.WithCVE || opts.WithBZ {
+			for _, r := range a.References {
+				if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
+					continue
+				}
+				add(k, refID(r), a)
+			}
+			continue
+		}
+		add(k, a.ID, a)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.nevra != b.nevra {
+			return a.nevra < b.nevra
+		}
+		if a.installed != b.installed {
+			return !a.installed
+		}
+		return a.updated < b.updated
+	})
+	var rows []listRow
+	idw, tlw, nw, lw := 0, 0, 0, 0
+	for _, k := range keys {
+		nw = max(nw, utf8.RuneCountInString(k.nevra))
+		for _, e := range groups[k] {
+			r := listRow{id: e.id, label: label(e.adv), nevra: k.nevra, date: opts.date(e.adv)}
+			if opts.Mode == match.All {
+				r.mark = "  "
+				if k.installed {
+					r.mark = "i "
+				}
+			}
+			if opts.Links {
+				r.link = NoticeURL(e.adv)
+				lw = max(lw, utf8.RuneCountInString(r.nevra))
+			}
+			idw = max(idw, utf8.RuneCountInString(r.id))
+			tlw = max(tlw, utf8.RuneCountInString(r.label))
+			rows = append(rows, r)
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(r.mark)
+		b.WriteString(pad(r.id, idw))
+		b.WriteByte(' ')
+		b.WriteString(pad(r.label, tlw))
+		b.WriteByte(' ')
+		switch {
+		case opts.Verbose:
+			b.WriteString(pad(r.nevra, nw))
+			b.WriteByte(' ')
+			b.WriteString(r.date)
+		case opts.Links:
+			b.WriteString(pad(r.nevra, lw))
+		default:
+			b.WriteString(r.nevra)
+		}
+		if opts.Links {
+			b.WriteByte(' ')
+			b.WriteString(r.link)
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// refID is the reference's ID as Python would print it ("None" if unset).
+func refID(r advisory.Reference) string {
+	if r.Present&advisory.RefHasID == 0 {
+		return "None"
+	}
+	return r.ID
+}
+
+// pad left-justifies s to width code points, as Python's %-*s does.
+func pad(s string, width int) string {
+	n := utf8.RuneCountInString(s)
+	if n >= width {
+		return s
+	}
+	return s + strings.Repeat(" ", width-n)
+}
+
+// NoticeURL is the advisory's update notice: the href of its "self"
+// reference, else of a reference whose ID is the advisory's, else "".
+func NoticeURL(a *advisory.Advisory) string {
+	for _, r := range a.References {
+		if r.Type == advisory.RefSelf && r.Href != "" {
+			return r.Href
+		}
+	}
+	for _, r := range a.References {
+		if r.ID == a.ID && r.Href != "" {
+			return r.Href
+		}
+	}
+	return ""
+}
+
+// Info writes dnf's updateinfo info blocks.
+func Info(w io.Writer, findings []match.Finding, opts Options) error {
+	seen := map[string]bool{}
+	var blocks []string
+	for _, f := range findings {
+		blk := infoBlock(f.Advisory, f.NewerOrEqualInstalled, &opts)
+		if !seen[blk] {
+			seen[blk] = true
+			blocks = append(blocks, blk)
+		}
+	}
+	lower := make(map[string]string, len(blocks))
+	for _, b := range blocks {
+		lower[b] = pyLower(b)
+	}
+	sort.SliceStable(blocks, func(i, j int) bool { return lower[blocks[i]] < lower[blocks[j]] })
+	_, err := io.WriteString(w, strings.Join(blocks, "\n\n")+"\n")
+	return err
+}
+
+const keyWidth = 11 // the widest label, "Description"
+
+func infoBlock(a *advisory.Advisory, installed bool, opts *Options) string {
+	var b strings.Builder
+	line := func(key, value string) {
+		b.WriteString(strings.Repeat(" ", keyWidth-utf8.RuneCountInString(key)))
+		b.WriteString(key)
+		b.WriteString(": ")
+		b.WriteString(value)
+		b.WriteByte('\n')
+	}
+	lines := func(key string, values []string) {
+		for i, v := range values {
+			if i == 0 {
+				line(key, v)
+			} else {
+				line("", v)
+			}
+		}
+	}
+	sep := strings.Repeat("=", 79)
+	b.WriteString(sep + "\n  " + a.Title + "\n" + sep + "\n")
+	line("Update ID", a.ID)
+	t, ok := typeLabel[a.Type]
+	if !ok {
+		t = "unknown"
+	}
+	line("Type", t)
+	line("Updated", opts.date(a))
+	var bugs, cves []string
+	var bugLinks, cveLinks []string
+	for _, r := range a.References {
+		switch r.Type {
+		case advisory.RefBugzilla:
+			title := ""
+			if r.Present&advisory.RefHasTitle != 0 {
+				title = r.Title
+			}
+			bugs = append(bugs, refID(r)+" - "+title)
+			if r.Href != "" {
+				bugLinks = append(bugLinks, r.Href)
+			}
+		case advisory.RefCVE:
+			cves = append(cves, refID(r))
+			if r.Href != "" {
+				cveLinks = append(cveLinks, r.Href)
+			}
+		}
+	}
+	sort.Strings(bugs)
+	sort.Strings(cves)
+	lines("Bugs", bugs)
+	if opts.Links {
+		sort.Strings(bugLinks)
+		lines("", bugLinks)
+	}
+	lines("CVEs", cves)
+	if opts.Links {
+		sort.Strings(cveLinks)
+		lines("", cveLinks)
+		if u := NoticeURL(a); u != "" {
+			line("Notice", u)
+		}
+	}
+	lines("Description", splitLines(a.Description))
+	if a.Has(advisory.HasSeverity) {
+		line("Severity", a.Severity)
+	}
+	if opts.Verbose {
+		lines("Rights", splitLines(a.Rights))
+		lines("Files", files(a, opts.Arches))
+	}
+	if opts.Mode == match.All {
+		if installed {
+			line("Installed", "true")
+		} else {
+			line("Installed", "false")
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// files lists the file names of the advisory's packages for the given
+// arches, sorted and without repeats.
+func files(a *advisory.Advisory, arches []string) []string {
+	set := map[string]bool{}
+	for _, c := range a.Collections {
+		for _, p := range c.Packages {
+			for _, arch := range arches {
+				if p.HasArch && p.Arch == arch {
+					name := p.Filename
+					if name == "" {
+						name = "None"
+					}
+					set[name] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// splitLines is Python's str.splitlines.
+func splitLines(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch r {
+		case '\n', '\v', '\f', '\x1c', '\x1d', '\x1e', '\u0085', '\u2028', '\u2029':
+			out = append(out, s[start:i])
+			start = i + n
+		case '\r':
+			out = append(out, s[start:i])
+			if i+1 < len(s) && s[i+1] == '\n' {
+				n++
+			}
+			start = i + n
+		}
+		i += n
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// pyLower approximates Python's str.lower for sorting.
+func pyLower(s string) string { return strings.ToLower(s) }

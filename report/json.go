@@ -1,0 +1,156 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/match"
+)
+
+// JSONSchema names the version of the JSON document JSON writes. A change
+// that removes or renames a field gets a new version.
+const JSONSchema = "https://alicorn.dev/schema/dnf-security/v1"
+
+// Installed is an installed package as the JSON report shows it.
+type Installed struct {
+	Name string
+	EVR  rpm.EVR
+	Arch string
+}
+
+// NEVRA formats the package as dnf does: name-[epoch:]version-release.arch.
+func (p Installed) NEVRA() string { return p.Name + "-" + p.EVR.String() + "." + p.Arch }
+
+// Document is the JSON report.
+type Document struct {
+	Schema     string         `json:"schema"`
+	Mode       string         `json:"mode"`
+	Advisories []JSONAdvisory `json:"advisories"`
+}
+
+// JSONAdvisory is one applicable advisory.
+type JSONAdvisory struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Severity string `json:"severity,omitempty"`
+	Title    string `json:"title"`
+	// Updated is the later of the issued and updated dates (UTC).
+	Updated     *time.Time      `json:"updated,omitempty"`
+	Issued      *time.Time      `json:"issued,omitempty"`
+	Repo        string          `json:"repo,omitempty"`
+	Notice      string          `json:"notice,omitempty"`
+	References  []JSONReference `json:"references"`
+	Packages    []JSONPackage   `json:"packages"`
+	Description string          `json:"description,omitempty"`
+}
+
+// JSONReference is a link of an advisory.
+type JSONReference struct {
+	Type  string `json:"type"`
+	ID    string `json:"id,omitempty"`
+	Href  string `json:"href,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+// JSONPackage is an installed package an advisory applies to.
+type JSONPackage struct {
+	Name      string `json:"name"`
+	Arch      string `json:"arch"`
+	Installed string `json:"installed"`
+	Fixed     string `json:"fixed"`
+}
+
+func ptrTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// JSON writes the findings as a Document: one entry per advisory ID, in ID
+// order, each with every installed package it applies to.
+func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Options) error {
+	doc := Document{Schema: JSONSchema, Mode: opts.Mode.String(), Advisories: []JSONAdvisory{}}
+	index := map[string]int{}
+	seenPkg := map[string]bool{}
+	for _, f := range findings {
+		a := f.Advisory
+		i, ok := index[a.ID]
+		if !ok {
+			ja := JSONAdvisory{ID: a.ID, Type: a.Type, Title: a.Title, Updated: ptrTime(a.LastUpdated()),
+				Issued: ptrTime(a.Issued), Repo: a.Repo, Notice: NoticeURL(a), Description: a.Description,
+				References: []JSONReference{}, Packages: []JSONPackage{}}
+			if a.Has(advisory.HasSeverity) {
+				ja.Severity = a.Severity
+			}
+			for _, r := range a.References {
+				ja.References = append(ja.References, JSONReference{Type: r.Type, ID: r.ID, Href: r.Href, Title: r.Title})
+			}
+			i = len(doc.Advisories)
+			index[a.ID] = i
+			doc.Advisories = append(doc.Advisories, ja)
+		}
+		inst := installed[f.Installed]
+		p := JSONPackage{Name: inst.Name, Arch: inst.Arch, Installed: inst.NEVRA(),
+			Fixed: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch}
+		key := a.ID + "\x00" + p.Installed + "\x00" + p.Fixed
+		if !seenPkg[key] {
+			seenPkg[key] = true
+			doc.Advisories[i].Packages = append(doc.Advisories[i].Packages, p)
+		}
+	}
+	sort.SliceStable(doc.Advisories, func(i, j int) bool { return doc.Advisories[i].ID < doc.Advisories[j].ID })
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// RunningKernelNotice writes what dnf's summary adds when a newer kernel
+// with a security advisory is installed than the one running.
+func RunningKernelNotice(w io.Writer, kernel int, installed []match.RPM, advs []*advisory.Advisory) {
+	if kernel < 0 {
+		return
+	}
+	k := installed[kernel]
+	type nevra struct{ name, evr, arch string }
+	secure := map[nevra]bool{}
+	for _, a := range advs {
+		if a.Type != advisory.Security {
+			continue
+		}
+		for _, c := range a.Collections {
+			for _, p := range c.Packages {
+				if p.Name == k.Name {
+					secure[nevra{p.Name, p.EVR, p.Arch}] = true
+				}
+			}
+		}
+	}
+	best := kernel
+	for i, p := range installed {
+		if p.Name != k.Name {
+			continue
+		}
+		ok := false
+		for n := range secure {
+			if n.arch == p.Arch && rpm.Compare(rpm.ParseEVR(n.evr), p.EVR) == 0 {
+				ok = true
+				break
+			}
+		}
+		if ok && rpm.Compare(p.EVR, installed[best].EVR) > 0 {
+			best = i
+		}
+	}
+	if best == kernel {
+		return
+	}
+	b := installed[best]
+	io.WriteString(w, "Security: "+b.Name+"-"+b.EVR.String()+"."+b.Arch+" is an installed security update\n")
+	io.WriteString(w, "Security: "+k.Name+"-"+k.EVR.String()+"."+k.Arch+" is the currently running version\n")
+}
