@@ -63,9 +63,9 @@ type tokenizer struct {
 	stack   []string
 	names   map[string]string
 	scratch []byte // decoded text and attribute values of the current token
-	started bool // the root element has begun
-	ended   bool // the root element has ended
-	prolog  bool // the XML declaration position has passed
+	started bool   // the root element has begun
+	ended   bool   // the root element has ended
+	prolog  bool   // the XML declaration position has passed
 }
 
 func newTokenizer(r io.Reader) *tokenizer {
