@@ -394,9 +394,14 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	if h.arch == "" {
 		h.arch = machine()
 	}
-	rel := env.KernelRelease
-	if rel == "" {
-		rel = kernelRelease()
+	// libdnf looks for the running kernel only on the live system, never
+	// under another installroot.
+	rel := ""
+	if filepath.Clean(c.installroot) == "/" {
+		rel = env.KernelRelease
+		if rel == "" {
+			rel = kernelRelease()
+		}
 	}
 	kernelPaths := []string{"/boot/vmlinuz-" + rel, "/lib/modules/" + rel}
 	path, err := rpmdb.Find(c.installroot)

@@ -1,0 +1,234 @@
+package rpmtest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Tools lists the programs Builder runs.
+var Tools = []string{"rpm", "rpmbuild", "createrepo_c", "modifyrepo_c", "setarch"}
+
+// Missing returns the tools that are not installed.
+func Missing() []string {
+	var out []string
+	for _, t := range Tools {
+		if _, err := exec.LookPath(t); err != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// DBPath is where the roots' rpm database lives, as on Fedora.
+const DBPath = "/usr/lib/sysimage/rpm"
+
+// Pkg describes an RPM to build.
+type Pkg struct {
+	Name, Epoch, Version, Release, Arch string
+	// Dirs are directories the package owns (for a kernel:
+	// /lib/modules/<release>).
+	Dirs []string
+	// Provides are extra "name = version" provides.
+	Provides []string
+}
+
+// NEVRA names the package as rpm -q prints it.
+func (p Pkg) NEVRA() string {
+	evr := p.Version + "-" + p.Release
+	if p.Epoch != "" {
+		evr = p.Epoch + ":" + evr
+	}
+	return p.Name + "-" + evr + "." + p.Arch
+}
+
+func (p Pkg) key() string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%q", p)))
+	return hex.EncodeToString(h[:8])
+}
+
+// Builder builds RPMs into Dir, once per distinct Pkg.
+type Builder struct {
+	// Dir caches built RPMs; it may outlive the test run.
+	Dir string
+	// Home holds the .rpmmacros that points rpm at DBPath; commands run
+	// by the builder, and dnf in tests, use it as HOME.
+	Home string
+	mu   sync.Mutex
+}
+
+// NewBuilder prepares a builder caching RPMs under dir.
+func NewBuilder(dir string) (*Builder, error) {
+	b := &Builder{Dir: dir, Home: filepath.Join(dir, "home")}
+	if err := os.MkdirAll(b.Home, 0o755); err != nil {
+		return nil, err
+	}
+	macros := "%_dbpath " + DBPath + "\n"
+	if err := os.WriteFile(filepath.Join(b.Home, ".rpmmacros"), []byte(macros), 0o644); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Env is the environment for rpm tools and dnf.
+func (b *Builder) Env() []string {
+	env := []string{"HOME=" + b.Home, "LC_ALL=C.UTF-8", "PATH=" + os.Getenv("PATH")}
+	return env
+}
+
+func (b *Builder) run(dir string, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = b.Env()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return nil
+}
+
+const spec = `Name: %{pname}
+Version: %{pver}
+Release: %{prel}
+%{?pepoch:Epoch: %{pepoch}}
+Summary: alicorn test package %{pname}
+License: MIT
+Vendor: alicorn tests
+BuildArch: %{parch}
+%{?pprovides:Provides: %{pprovides}}
+%description
+A package built for alicorn's tests.
+%install
+mkdir -p %{buildroot}
+%{?pdirs:for d in %{pdirs}; do mkdir -p %{buildroot}$d; done}
+%files
+%{?pdirs:%{pdirfiles}}
+`
+
+// Build returns the path of the RPM for p, building it if needed.
+func (b *Builder) Build(p Pkg) (string, error) {
+	out := filepath.Join(b.Dir, "rpms", p.key()+"-"+p.NEVRA()+".rpm")
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	top, err := os.MkdirTemp(b.Dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(top)
+	specFile := filepath.Join(top, "pkg.spec")
+	if err := os.WriteFile(specFile, []byte(spec), 0o644); err != nil {
+		return "", err
+	}
+	args := []string{"rpmbuild", "-bb", "--quiet", "--define", "_topdir " + top,
+		"--define", "pname " + p.Name, "--define", "pver " + p.Version, "--define", "prel " + p.Release,
+		"--define", "parch " + p.Arch, "--target", p.Arch, "--define", "_build_id_links none",
+		"--define", "__os_install_post %{nil}"}
+	if p.Epoch != "" {
+		args = append(args, "--define", "pepoch "+p.Epoch)
+	}
+	if len(p.Provides) > 0 {
+		args = append(args, "--define", "pprovides "+strings.Join(p.Provides, ", "))
+	}
+	if len(p.Dirs) > 0 {
+		var files []string
+		for _, d := range p.Dirs {
+			files = append(files, "%dir "+d)
+		}
+		args = append(args, "--define", "pdirs "+strings.Join(p.Dirs, " "),
+			"--define", "pdirfiles "+strings.Join(files, "\n"))
+	}
+	args = append(args, specFile)
+	name, rest := args[0], args[1:]
+	if p.Arch == "i686" || p.Arch == "i586" || p.Arch == "i386" {
+		name, rest = "setarch", append([]string{"i686"}, args...)
+	}
+	if err := b.run(top, name, rest...); err != nil {
+		return "", err
+	}
+	built, err := filepath.Glob(filepath.Join(top, "RPMS", "*", "*.rpm"))
+	if err != nil || len(built) != 1 {
+		return "", fmt.Errorf("rpmbuild of %s made %v", p.NEVRA(), built)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
+	return out, os.Rename(built[0], out)
+}
+
+// Root makes an install root at dir whose rpm database records pkgs
+// (installed with --justdb: no files are written).
+func (b *Builder) Root(dir string, pkgs []Pkg) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := b.run(dir, "rpm", "--root", dir, "--dbpath", DBPath, "--initdb"); err != nil {
+		return err
+	}
+	if len(pkgs) == 0 {
+		return nil
+	}
+	args := []string{"--root", dir, "--dbpath", DBPath, "-i", "--justdb", "--nodeps", "--nosignature",
+		"--ignorearch", "--ignoreos", "--replacefiles", "--replacepkgs", "--oldpackage"}
+	for _, p := range pkgs {
+		f, err := b.Build(p)
+		if err != nil {
+			return err
+		}
+		args = append(args, f)
+	}
+	return b.run(dir, "rpm", args...)
+}
+
+// Repo makes a repository at dir holding pkgs and, when updateinfo is not
+// nil, that updateinfo.xml compressed as compress (gz, bz2 or xz).
+func (b *Builder) Repo(dir string, pkgs []Pkg, updateinfo []byte, compress string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, p := range pkgs {
+		f, err := b.Build(p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, p.NEVRA()+".rpm"), data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := b.run(dir, "createrepo_c", "--quiet", "--no-database", dir); err != nil {
+		return err
+	}
+	if updateinfo == nil {
+		return nil
+	}
+	ui := filepath.Join(b.Dir, "updateinfo-"+filepath.Base(dir)+".xml")
+	tmp, err := os.MkdirTemp(b.Dir, "ui-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	ui = filepath.Join(tmp, "updateinfo.xml")
+	if err := os.WriteFile(ui, updateinfo, 0o644); err != nil {
+		return err
+	}
+	if compress == "" {
+		compress = "gz"
+	}
+	return b.run(dir, "modifyrepo_c", "--mdtype=updateinfo", "--compress-type="+compress, ui, filepath.Join(dir, "repodata"))
+}
