@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -309,7 +310,42 @@ func stripDebug(s string) string {
 	return b.String()
 }
 
-var crashes atomic.Int64
+var crashes, ties atomic.Int64
+
+// isList reports whether the command prints a list.
+func isList(v []string) bool {
+	for _, a := range v {
+		switch a {
+		case "list", "--list", "list-sec", "list-security", "list-updateinfo":
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeTies sorts each run of list rows that share everything but
+// the ID column (mark, label aside, NEVRA and, with -v, the date).
+var listRow = regexp.MustCompile(`^(i |  )?(\S+) +(\S+) +(\S+)( +\S+ \S+)?$`)
+
+func normalizeTies(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	key := func(l string) string {
+		m := listRow.FindStringSubmatch(l)
+		if m == nil {
+			return l
+		}
+		return m[1] + "|" + m[4] + "|" + m[5]
+	}
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && key(lines[j]) == key(lines[i]) {
+			j++
+		}
+		slices.Sort(lines[i:j])
+		i = j
+	}
+	return strings.Join(lines, "\n")
+}
 
 type result struct {
 	stdout string
@@ -336,7 +372,8 @@ func TestParityWithDNF(t *testing.T) {
 			compared += checkCase(t, b, c)
 		})
 	}
-	t.Logf("compared %d command lines with dnf; dnf crashed on %d of them", compared, crashes.Load())
+	t.Logf("compared %d command lines with dnf; dnf crashed on %d of them; %d list outputs differed only in the order of tied rows",
+		compared, crashes.Load(), ties.Load())
 }
 
 func checkCase(t *testing.T, b *rpmtest.Builder, c *parityCase) int {
@@ -391,6 +428,14 @@ func checkCase(t *testing.T, b *rpmtest.Builder, c *parityCase) int {
 			if got.code != 0 {
 				t.Errorf("seed %d, %s: dnf crashed and so did we (exit %d): %s", c.seed, strings.Join(v, " "), got.code, got.stderr)
 			}
+			continue
+		}
+		if want.stdout != got.stdout && want.code == got.code && isList(v) &&
+			normalizeTies(want.stdout) == normalizeTies(got.stdout) {
+			// Rows tied on NEVRA, mark and date come in libsolv's order
+			// for equal keys of an unstable std::sort over interned
+			// string ids; see the README.
+			ties.Add(1)
 			continue
 		}
 		if want.stdout != got.stdout || want.code != got.code {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -122,6 +123,14 @@ func configs(c *command, h *host) ([]repo.Config, error) {
 			enabled = append(enabled, r)
 		}
 	}
+	// dnf loads repositories by priority, then cost, else in the order
+	// they were defined.
+	sort.SliceStable(enabled, func(i, j int) bool {
+		if enabled[i].Priority != enabled[j].Priority {
+			return enabled[i].Priority < enabled[j].Priority
+		}
+		return enabled[i].Cost < enabled[j].Cost
+	})
 	return enabled, nil
 }
 

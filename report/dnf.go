@@ -331,8 +331,8 @@ func infoBlock(a *advisory.Advisory, installed bool, opts *Options) string {
 	}
 	line("Type", t)
 	line("Updated", opts.date(a))
-	var bugs, cves []string
-	var bugLinks, cveLinks []string
+	type ref struct{ text, href string }
+	var bugs, cves []ref
 	for _, r := range a.References {
 		switch r.Type {
 		case advisory.RefBugzilla:
@@ -340,28 +340,27 @@ func infoBlock(a *advisory.Advisory, installed bool, opts *Options) string {
 			if r.Present&advisory.RefHasTitle != 0 {
 				title = r.Title
 			}
-			bugs = append(bugs, refID(r)+" - "+title)
-			if r.Href != "" {
-				bugLinks = append(bugLinks, r.Href)
-			}
+			bugs = append(bugs, ref{refID(r) + " - " + title, r.Href})
 		case advisory.RefCVE:
-			cves = append(cves, refID(r))
-			if r.Href != "" {
-				cveLinks = append(cveLinks, r.Href)
+			cves = append(cves, ref{refID(r), r.Href})
+		}
+	}
+	refLines := func(key string, refs []ref) {
+		sort.SliceStable(refs, func(i, j int) bool { return refs[i].text < refs[j].text })
+		for i, r := range refs {
+			if i == 0 {
+				line(key, r.text)
+			} else {
+				line("", r.text)
+			}
+			if opts.Links && r.href != "" {
+				line("", r.href)
 			}
 		}
 	}
-	sort.Strings(bugs)
-	sort.Strings(cves)
-	lines("Bugs", bugs)
+	refLines("Bugs", bugs)
+	refLines("CVEs", cves)
 	if opts.Links {
-		sort.Strings(bugLinks)
-		lines("", bugLinks)
-	}
-	lines("CVEs", cves)
-	if opts.Links {
-		sort.Strings(cveLinks)
-		lines("", cveLinks)
 		if u := NoticeURL(a); u != "" {
 			line("Notice", u)
 		}
