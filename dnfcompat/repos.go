@@ -38,11 +38,11 @@ func insideRoot(root string, dirs []string) []string {
 }
 
 // configs returns the enabled repositories in dnf's order.
-func configs(c *command, h *host) ([]repo.Config, error) {
-	vars := repo.Vars{"basearch": repo.BaseArch(h.arch), "arch": h.arch}
-	if h.releasever != "" {
-		vars["releasever"] = h.releasever
-		major, minor, _ := strings.Cut(h.releasever, ".")
+func configs(c *command, arch, releasever string) ([]repo.Config, error) {
+	vars := repo.Vars{"basearch": repo.BaseArch(arch), "arch": arch}
+	if releasever != "" {
+		vars["releasever"] = releasever
+		major, minor, _ := strings.Cut(releasever, ".")
 		vars["releasever_major"], vars["releasever_minor"] = major, minor
 	}
 	varsdirs := insideRoot(c.installroot, defaultVarsdirs)
@@ -142,8 +142,8 @@ type available struct {
 
 // loadRepos fetches every enabled repository at once and returns their
 // advisories in repository order and, for --updates, their packages.
-func loadRepos(ctx context.Context, c *command, env *Env, h *host) ([]*advisory.Advisory, []available, error) {
-	cfgs, err := configs(c, h)
+func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string) ([]*advisory.Advisory, []available, error) {
+	cfgs, err := configs(c, arch, releasever)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,7 +174,8 @@ func loadRepos(ctx context.Context, c *command, env *Env, h *host) ([]*advisory.
 				r.err, r.skip = err, cfg.SkipIfUnavailable
 				return
 			}
-			if r.advs, err = md.Advisories(ctx); err != nil {
+			brief := !c.json && !c.links && c.action != "info"
+			if r.advs, err = md.Advisories(ctx, brief); err != nil {
 				r.err = err
 				return
 			}

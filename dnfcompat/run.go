@@ -314,11 +314,7 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	if err != nil {
 		return ExitError, err
 	}
-	host, err := loadHost(ctx, c, env)
-	if err != nil {
-		return ExitError, err
-	}
-	advs, avail, err := loadRepos(ctx, c, env, host)
+	host, advs, avail, err := load(ctx, c, env)
 	if err != nil {
 		return ExitError, err
 	}
@@ -363,6 +359,36 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 		}
 	}
 	return ExitOK, nil
+}
+
+// load reads the installed packages and the repositories, at the same
+// time when $releasever is given (otherwise it comes from the rpmdb).
+func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, error) {
+	if c.releasever == "" {
+		h, err := loadHost(ctx, c, env)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		advs, avail, err := loadRepos(ctx, c, env, h.arch, h.releasever)
+		return h, advs, avail, err
+	}
+	var h *host
+	var herr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h, herr = loadHost(ctx, c, env)
+	}()
+	arch := env.Arch
+	if arch == "" {
+		arch = machine()
+	}
+	advs, avail, err := loadRepos(ctx, c, env, arch, c.releasever)
+	<-done
+	if herr != nil {
+		return nil, nil, nil, herr
+	}
+	return h, advs, avail, err
 }
 
 // host is the installed side of the report.

@@ -74,12 +74,8 @@ func Summary(w io.Writer, findings []match.Finding, opts Options) error {
 	type sevKey struct{ id, sev string }
 	byID := map[string]string{}  // advisory ID -> type (the last seen)
 	bySev := map[sevKey]string{} // (ID, severity) -> severity bucket
-	order := []string{}          // IDs as first seen
 	for _, f := range findings {
 		a := f.Advisory
-		if _, ok := byID[a.ID]; !ok {
-			order = append(order, a.ID)
-		}
 		byID[a.ID] = a.Type
 		if a.Type == advisory.Security {
 			sev := "\x00none"

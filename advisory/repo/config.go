@@ -124,9 +124,7 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if cur != nil && key == "baseurl" {
-				for _, u := range splitList(vars.Expand(trimmed)) {
-					cur.BaseURLs = append(cur.BaseURLs, u)
-				}
+				cur.BaseURLs = append(cur.BaseURLs, splitList(vars.Expand(trimmed))...)
 				continue
 			}
 			if key != "" {

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bufio"
 	"compress/bzip2"
 	"fmt"
 	"io"
@@ -23,7 +24,9 @@ func Decompress(r io.Reader, name string) (io.ReadCloser, error) {
 		}
 		return z, nil
 	case strings.HasSuffix(name, ".xz"):
-		z, err := xz.NewReader(r)
+		// ulikunitz/xz reads byte by byte: without a buffer that is one
+		// Read call per byte (15x slower, measured on 25 MB).
+		z, err := xz.NewReader(bufio.NewReaderSize(r, 64<<10))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

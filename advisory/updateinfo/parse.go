@@ -131,6 +131,53 @@ type parser struct {
 	pkg     *advisory.Package
 	sawRoot bool
 	strs    map[string]string
+	recent  [64]string
+
+	// The current advisory's free text is gathered in arena and turned
+	// into strings when the advisory ends, with one allocation for all.
+	arena []byte
+	spans advSpans
+}
+
+// span is a piece of the arena.
+type span struct{ off, n int }
+
+type pkgSpans struct{ evr, src, filename span }
+
+type refSpans struct{ href, id, title span }
+
+type advSpans struct {
+	id, title, description, message span
+	refs                            []refSpans
+	pkgs                            [][]pkgSpans // per collection
+}
+
+func (p *parser) keep(b []byte) span {
+	sp := span{len(p.arena), len(b)}
+	p.arena = append(p.arena, b...)
+	return sp
+}
+
+
+// finish gives the advisory its strings, all views of one copy of the
+// arena.
+func (p *parser) finish(a *advisory.Advisory) {
+	arena := string(p.arena) // the one copy
+	str := func(sp span) string { return arena[sp.off : sp.off+sp.n] }
+	sp := &p.spans
+	a.ID, a.Title, a.Description, a.Message = str(sp.id), str(sp.title), str(sp.description), str(sp.message)
+	for i := range a.References {
+		r := &a.References[i]
+		rs := sp.refs[i]
+		r.Href, r.ID, r.Title = str(rs.href), str(rs.id), str(rs.title)
+	}
+	for c := range a.Collections {
+		for k := range a.Collections[c].Packages {
+			pk := &a.Collections[c].Packages[k]
+			ps := sp.pkgs[c][k]
+			pk.EVR, pk.Src, pk.Filename = str(ps.evr), str(ps.src), str(ps.filename)
+		}
+	}
 }
 
 func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) error {
@@ -192,14 +239,15 @@ func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) err
 	}
 }
 
-// str returns the attribute's value and whether it was given.
-func (p *parser) attr(name string) (string, bool) {
+// attr returns the attribute's value and whether it was given; the value
+// is valid until the next token.
+func (p *parser) attr(name string) ([]byte, bool) {
 	for _, a := range p.attrs {
 		if string(a.name) == name {
-			return string(a.value), true
+			return a.value, true
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // pooled is attr for values that repeat across a document (types,
@@ -214,7 +262,17 @@ func (p *parser) pooled(name string) (string, bool) {
 }
 
 func (p *parser) intern(b []byte) string {
+	// A direct-mapped cache in front of the map: the same few values
+	// (arches, types, severities) come back all the time.
+	slot := 0
+	if len(b) > 0 {
+		slot = (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) & (len(p.recent) - 1)
+		if r := p.recent[slot]; r == string(b) {
+			return r
+		}
+	}
 	if s, ok := p.strs[string(b)]; ok {
+		p.recent[slot] = s
 		return s
 	}
 	s := string(b)
@@ -233,9 +291,13 @@ func (p *parser) start() {
 		a.Version, _ = p.pooled("version")
 		a.Status, _ = p.pooled("status")
 		p.cur = a
+		p.arena = p.arena[:0]
+		p.spans.id, p.spans.title, p.spans.description, p.spans.message = span{}, span{}, span{}, span{}
+		p.spans.refs = p.spans.refs[:0]
+		p.spans.pkgs = p.spans.pkgs[:0]
 	case stIssued, stUpdated:
 		if d, ok := p.attr("date"); ok {
-			if t := ParseDate(d); t > 0 {
+			if t := ParseDate(string(d)); t > 0 {
 				tm := time.Unix(t, 0).UTC()
 				if p.state == stIssued && tm.After(p.cur.Issued) {
 					p.cur.Issued = tm
@@ -247,31 +309,42 @@ func (p *parser) start() {
 		}
 	case stReference:
 		var ref advisory.Reference
-		var ok bool
-		if ref.Href, ok = p.attr("href"); ok {
+		var rs refSpans
+		if v, ok := p.attr("href"); ok {
 			ref.Present |= advisory.RefHasHref
+			rs.href = p.keep(v)
 		}
-		if ref.ID, ok = p.attr("id"); ok {
+		if v, ok := p.attr("id"); ok {
 			ref.Present |= advisory.RefHasID
+			rs.id = p.keep(v)
 		}
-		if ref.Title, ok = p.attr("title"); ok {
+		if v, ok := p.attr("title"); ok {
 			ref.Present |= advisory.RefHasTitle
+			rs.title = p.keep(v)
 		}
+		var ok bool
 		if ref.Type, ok = p.pooled("type"); ok {
 			ref.Present |= advisory.RefHasType
 		}
 		p.cur.References = append(p.cur.References, ref)
+		p.spans.refs = append(p.spans.refs, rs)
 	case stCollection:
 		p.cur.Collections = append(p.cur.Collections, advisory.Collection{})
 		p.coll = &p.cur.Collections[len(p.cur.Collections)-1]
+		p.spans.pkgs = append(p.spans.pkgs, nil)
 	case stPackage:
 		var pk advisory.Package
+		var ps pkgSpans
 		pk.Name, _ = p.pooled("name")
 		pk.Arch, pk.HasArch = p.pooled("arch")
-		pk.Src, _ = p.attr("src")
-		pk.EVR = p.evr()
+		if v, ok := p.attr("src"); ok {
+			ps.src = p.keep(v)
+		}
+		ps.evr = p.evr()
 		p.coll.Packages = append(p.coll.Packages, pk)
 		p.pkg = &p.coll.Packages[len(p.coll.Packages)-1]
+		last := len(p.spans.pkgs) - 1
+		p.spans.pkgs[last] = append(p.spans.pkgs[last], ps)
 	case stModule:
 		var m advisory.Module
 		m.Name, _ = p.pooled("name")
@@ -286,11 +359,11 @@ func (p *parser) start() {
 // evr builds the package's EVR string as libsolv's makeevr_atts does: the
 // epoch is dropped when empty or "0", "0:" is added when the version itself
 // looks like "digits:...", and missing parts are left out.
-func (p *parser) evr() string {
+func (p *parser) evr() span {
 	e, hasE := p.attr("epoch")
 	v, hasV := p.attr("version")
 	r, hasR := p.attr("release")
-	if hasE && (e == "" || e == "0") {
+	if hasE && (len(e) == 0 || string(e) == "0") {
 		hasE = false
 	}
 	if hasV && !hasE {
@@ -299,34 +372,37 @@ func (p *parser) evr() string {
 			d++
 		}
 		if d > 0 && d < len(v) && v[d] == ':' {
-			e, hasE = "0", true
+			e, hasE = []byte("0"), true
 		}
 	}
-	s := ""
+	start := len(p.arena)
 	if hasE {
-		s = e + ":"
+		p.arena = append(p.arena, e...)
+		p.arena = append(p.arena, ':')
 	}
-	s += v
+	p.arena = append(p.arena, v...)
 	if hasR {
-		s += "-" + r
+		p.arena = append(p.arena, '-')
+		p.arena = append(p.arena, r...)
 	}
-	return s
+	return span{start, len(p.arena) - start}
 }
 
 func (p *parser) end(fn func(*advisory.Advisory) error) error {
 	a := p.cur
 	switch p.state {
 	case stUpdate:
+		p.finish(a)
 		p.cur = nil
 		return fn(a)
 	case stID:
-		a.ID = string(p.text)
+		p.spans.id = p.keep(p.text)
 	case stTitle:
 		t := p.text
 		for len(t) > 0 && t[len(t)-1] == '\n' {
 			t = t[:len(t)-1]
 		}
-		a.Title = string(t)
+		p.spans.title = p.keep(t)
 		a.Present |= advisory.HasTitle
 	case stSeverity:
 		a.Severity = p.intern(p.text)
@@ -335,13 +411,14 @@ func (p *parser) end(fn func(*advisory.Advisory) error) error {
 		a.Rights = p.intern(p.text)
 		a.Present |= advisory.HasRights
 	case stDescription:
-		a.Description = string(p.text)
+		p.spans.description = p.keep(p.text)
 		a.Present |= advisory.HasDescription
 	case stMessage:
-		a.Message = string(p.text)
+		p.spans.message = p.keep(p.text)
 		a.Present |= advisory.HasMessage
 	case stFilename:
-		p.pkg.Filename = string(p.text)
+		c := len(p.spans.pkgs) - 1
+		p.spans.pkgs[c][len(p.spans.pkgs[c])-1].filename = p.keep(p.text)
 	case stReboot, stRestart, stRelogin:
 		if len(p.text) > 0 && (p.text[0] == 'T' || p.text[0] == 't' || p.text[0] == '1') {
 			switch p.state {

@@ -2,6 +2,7 @@ package updateinfo
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -60,8 +61,10 @@ type tokenizer struct {
 	selfClose bool
 	pendEnd   bool
 
-	stack   []string
-	names   map[string]string
+	// The open elements' names, copied (the buffer they were read from
+	// moves): stackBuf holds them end to end, stack their start offsets.
+	stackBuf []byte
+	stack    []int
 	scratch []byte // decoded text and attribute values of the current token
 	started bool   // the root element has begun
 	ended   bool   // the root element has ended
@@ -69,8 +72,7 @@ type tokenizer struct {
 }
 
 func newTokenizer(r io.Reader) *tokenizer {
-	return &tokenizer{r: r, buf: make([]byte, 0, 256<<10), names: map[string]string{},
-		scratch: make([]byte, 0, 64<<10)}
+	return &tokenizer{r: r, buf: make([]byte, 0, 256<<10), scratch: make([]byte, 0, 64<<10)}
 }
 
 // syntaxError is a well-formedness error with its position.
@@ -162,7 +164,7 @@ func (t *tokenizer) next() (int, error) {
 				return tokEOF, t.fail("no element found")
 			}
 			if len(t.stack) > 0 {
-				return tokEOF, t.fail("unclosed element <%s> at the end of the input (truncated?)", t.stack[len(t.stack)-1])
+				return tokEOF, t.fail("unclosed element <%s> at the end of the input (truncated?)", t.top())
 			}
 			return tokEOF, nil
 		}
@@ -257,7 +259,7 @@ func (t *tokenizer) decode(raw []byte, attribute bool) ([]byte, error) {
 	}
 	special := bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0
 	if attribute && !special {
-		special = bytes.IndexAny(raw, "\t\n<") >= 0
+		special = bytes.ContainsAny(raw, "\t\n<")
 	}
 	if !special && !t.latin1 {
 		return raw, nil
@@ -385,7 +387,16 @@ func isXMLChar(r rune) bool {
 // forbids (controls, U+FFFE, U+FFFF). With ISO-8859-1 every byte is a
 // character, so only the controls are checked.
 func (t *tokenizer) checkChars(b []byte) error {
+	const high, low = 0x8080808080808080, 0x2020202020202020
 	for i := 0; i < len(b); {
+		// Eight bytes at a time while none is a control or non-ASCII.
+		if i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if (w-low)&^w&high == 0 && w&high == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := b[i]
 		if c < 0x80 {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
@@ -420,28 +431,45 @@ func isNameChar(c byte) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// tagEnd finds the '>' closing the tag at t.pos, skipping quoted values.
+// tagEnd finds the '>' closing the tag at t.pos, skipping quoted values:
+// it jumps from quote to quote with IndexByte rather than byte by byte.
 func (t *tokenizer) tagEnd() int {
 	i := 1
-	var quote byte
 	for {
-		for ; t.pos+i < len(t.buf); i++ {
-			c := t.buf[t.pos+i]
-			switch {
-			case quote != 0:
-				if c == quote {
-					quote = 0
-				}
-			case c == '"' || c == '\'':
-				quote = c
-			case c == '>':
-				return i
+		rest := t.buf[t.pos+i:]
+		gt := bytes.IndexByte(rest, '>')
+		seg := rest
+		if gt >= 0 {
+			seg = rest[:gt]
+		}
+		q := indexQuote(seg)
+		switch {
+		case q >= 0:
+			// Skip the quoted value, wherever its end is.
+			end := bytes.IndexByte(rest[q+1:], rest[q])
+			if end >= 0 {
+				i += q + 1 + end + 1
+				continue
 			}
+		case gt >= 0:
+			return i + gt
 		}
 		if !t.fill() {
 			return -1
 		}
 	}
+}
+
+// indexQuote returns the index of the first quote character in b, or -1.
+func indexQuote(b []byte) int {
+	d := bytes.IndexByte(b, '"')
+	if d >= 0 {
+		b = b[:d]
+	}
+	if s := bytes.IndexByte(b, '\''); s >= 0 {
+		return s
+	}
+	return d
 }
 
 func (t *tokenizer) startTag() (int, error) {
@@ -522,7 +550,8 @@ func (t *tokenizer) startTag() (int, error) {
 	}
 	t.pos += end + 1
 	t.started, t.prolog = true, true
-	t.stack = append(t.stack, t.intern(t.name))
+	t.stack = append(t.stack, len(t.stackBuf))
+	t.stackBuf = append(t.stackBuf, t.name...)
 	if t.selfClose {
 		t.pendEnd = true
 	}
@@ -543,10 +572,11 @@ func (t *tokenizer) popEnd(name []byte) (int, error) {
 	if len(t.stack) == 0 {
 		return tokEOF, t.fail("end tag </%s> without a start tag", name)
 	}
-	top := t.stack[len(t.stack)-1]
-	if top != string(name) {
+	top := t.top()
+	if !bytes.Equal(top, name) {
 		return tokEOF, t.fail("end tag </%s> does not match <%s>", name, top)
 	}
+	t.stackBuf = t.stackBuf[:t.stack[len(t.stack)-1]]
 	t.stack = t.stack[:len(t.stack)-1]
 	t.name = nil
 	if len(t.stack) == 0 {
@@ -650,15 +680,5 @@ func (t *tokenizer) doctype() error {
 
 func (t *tokenizer) token() ([]byte, []attr, []byte) { return t.name, t.attrs, t.text }
 
-// intern returns a stable string for an element name: the open-element
-// stack outlives the buffer the name was read from.
-func (t *tokenizer) intern(b []byte) string {
-	if s, ok := t.names[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(t.names) < 4096 {
-		t.names[s] = s
-	}
-	return s
-}
+// top is the innermost open element's name.
+func (t *tokenizer) top() []byte { return t.stackBuf[t.stack[len(t.stack)-1]:] }

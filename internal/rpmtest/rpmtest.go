@@ -217,13 +217,12 @@ func (b *Builder) Repo(dir string, pkgs []Pkg, updateinfo []byte, compress strin
 	if updateinfo == nil {
 		return nil
 	}
-	ui := filepath.Join(b.Dir, "updateinfo-"+filepath.Base(dir)+".xml")
 	tmp, err := os.MkdirTemp(b.Dir, "ui-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	ui = filepath.Join(tmp, "updateinfo.xml")
+	ui := filepath.Join(tmp, "updateinfo.xml")
 	if err := os.WriteFile(ui, updateinfo, 0o644); err != nil {
 		return err
 	}

@@ -55,14 +55,14 @@ func openBDB(r io.ReaderAt, size int64) (*bdb, error) {
 	db := &bdb{r: r, size: size, order: order}
 	db.pageSize = order.Uint32(meta[20:])
 	if meta[25] != bdbHashMeta {
-		return nil, fmt.Errorf("Berkeley DB meta page has type %d, not a hash meta page", meta[25])
+		return nil, fmt.Errorf("the Berkeley DB meta page has type %d, not a hash meta page", meta[25])
 	}
 	if db.pageSize < 512 || db.pageSize > 65536 || db.pageSize&(db.pageSize-1) != 0 {
-		return nil, fmt.Errorf("Berkeley DB page size %d is not a power of two from 512 to 65536", db.pageSize)
+		return nil, fmt.Errorf("the Berkeley DB page size %d is not a power of two from 512 to 65536", db.pageSize)
 	}
 	db.lastPage = order.Uint32(meta[32:])
 	if int64(db.lastPage+1)*int64(db.pageSize) > size {
-		return nil, fmt.Errorf("Berkeley DB claims %d pages of %d bytes but the file has %d bytes (truncated?)",
+		return nil, fmt.Errorf("the Berkeley DB claims %d pages of %d bytes but the file has %d bytes (truncated?)",
 			db.lastPage+1, db.pageSize, size)
 	}
 	return db, nil

@@ -1,0 +1,78 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/advisory/updateinfo"
+	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+)
+
+func sample(t testing.TB, n int) []*advisory.Advisory {
+	var buf bytes.Buffer
+	require.NoError(t, rpmtest.WriteUpdateinfo(&buf, n, []string{"alpha", "beta", "gamma"}, 3))
+	advs, err := updateinfo.ParseAll(context.Background(), &buf)
+	require.NoError(t, err)
+	return advs
+}
+
+func TestRoundTrip(t *testing.T) {
+	advs := sample(t, 200)
+	f, err := os.Open("../updateinfo/testdata/fedora.xml")
+	require.NoError(t, err)
+	more, err := updateinfo.ParseAll(context.Background(), f)
+	f.Close()
+	require.NoError(t, err)
+	advs = append(advs, more...)
+	path := filepath.Join(t.TempDir(), "x.idx")
+	require.NoError(t, Write(path, advs))
+	got, err := Read(path, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, advs, got)
+
+	brief, err := Read(path, Options{Brief: true})
+	require.NoError(t, err)
+	require.Len(t, brief, len(advs))
+	for i, a := range brief {
+		assert.Equal(t, advs[i].ID, a.ID)
+		assert.Equal(t, advs[i].Severity, a.Severity)
+		assert.Equal(t, advs[i].LastUpdated(), a.LastUpdated())
+		assert.Empty(t, a.Description)
+		assert.Len(t, a.References, len(advs[i].References))
+	}
+}
+
+func TestCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.idx")
+	require.NoError(t, Write(path, sample(t, 20)))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, bad := range [][]byte{nil, data[:len(data)/2], append(append([]byte{}, data[:100]...), 0xff)} {
+		_, err := Decode(bad)
+		assert.ErrorIs(t, err, ErrCorrupt)
+	}
+	flipped := append([]byte{}, data...)
+	flipped[len(flipped)/2] ^= 1
+	_, err = Decode(flipped)
+	assert.ErrorIs(t, err, ErrCorrupt)
+}
+
+func FuzzDecode(f *testing.F) {
+	path := filepath.Join(f.TempDir(), "x.idx")
+	require.NoError(f, Write(path, sample(f, 3)))
+	data, err := os.ReadFile(path)
+	require.NoError(f, err)
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// Fix the checksums so that mutations reach the decoder.
+		b = fixSums(b)
+		Decode(b)
+	})
+}
