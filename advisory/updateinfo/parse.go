@@ -158,7 +158,6 @@ func (p *parser) keep(b []byte) span {
 	return sp
 }
 
-
 // finish gives the advisory its strings, all views of one copy of the
 // arena.
 func (p *parser) finish(a *advisory.Advisory) {

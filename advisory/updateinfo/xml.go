@@ -65,10 +65,10 @@ type tokenizer struct {
 	// moves): stackBuf holds them end to end, stack their start offsets.
 	stackBuf []byte
 	stack    []int
-	scratch []byte // decoded text and attribute values of the current token
-	started bool   // the root element has begun
-	ended   bool   // the root element has ended
-	prolog  bool   // the XML declaration position has passed
+	scratch  []byte // decoded text and attribute values of the current token
+	started  bool   // the root element has begun
+	ended    bool   // the root element has ended
+	prolog   bool   // the XML declaration position has passed
 }
 
 func newTokenizer(r io.Reader) *tokenizer {
