@@ -142,7 +142,7 @@ type available struct {
 
 // loadRepos fetches every enabled repository at once and returns their
 // advisories in repository order and, for --updates, their packages.
-func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string) ([]*advisory.Advisory, []available, error) {
+func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool) ([]*advisory.Advisory, []available, error) {
 	cfgs, err := configs(c, arch, releasever)
 	if err != nil {
 		return nil, nil, err
@@ -174,8 +174,8 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err, r.skip = err, cfg.SkipIfUnavailable
 				return
 			}
-			brief := !c.json && !c.links && c.action != "info"
-			if r.advs, err = md.Advisories(ctx, brief); err != nil {
+			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep}
+			if r.advs, err = md.Advisories(ctx, opts); err != nil {
 				r.err = err
 				return
 			}

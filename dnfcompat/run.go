@@ -318,11 +318,22 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	if err != nil {
 		return ExitError, err
 	}
+	// Advisories the filter rejects whatever they fix need not be
+	// matched (the running-kernel notice looks at all of them).
+	candidates := advs
+	if len(c.filter.Specs) == 0 {
+		candidates = make([]*advisory.Advisory, 0, len(advs))
+		for _, a := range advs {
+			if c.filter.Advisory(a) {
+				candidates = append(candidates, a)
+			}
+		}
+	}
 	opts := match.DNFOptions{Mode: c.mode, RunningKernelSource: host.kernelSource, ActiveModules: host.modules}
 	if c.mode == match.Updates {
 		opts.Upgradable = upgradable(host.rpms, avail)
 	}
-	findings, err := match.DNF(ctx, host.rpms, advs, opts)
+	findings, err := match.DNF(ctx, host.rpms, candidates, opts)
 	if err != nil {
 		return ExitError, err
 	}
@@ -363,28 +374,52 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 
 // load reads the installed packages and the repositories, at the same
 // time when $releasever is given (otherwise it comes from the rpmdb).
+// Only advisories that name an installed package and that the filter
+// may select (or security advisories, for the running-kernel notice)
+// are kept in memory.
 func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, error) {
-	if c.releasever == "" {
-		h, err := loadHost(ctx, c, env)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		advs, avail, err := loadRepos(ctx, c, env, h.arch, h.releasever)
-		return h, advs, avail, err
-	}
 	var h *host
 	var herr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	ready := make(chan struct{})
+	names := map[string]bool{}
+	keep := func(a *advisory.Advisory) bool {
+		<-ready
+		if a.Type != advisory.Security && !c.filter.Advisory(a) {
+			return false
+		}
+		for _, col := range a.Collections {
+			for _, p := range col.Packages {
+				if names[p.Name] {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	loadHostAsync := func() {
+		defer close(ready)
 		h, herr = loadHost(ctx, c, env)
-	}()
+		if herr == nil {
+			for _, r := range h.rpms {
+				names[r.Name] = true
+			}
+		}
+	}
+	if c.releasever == "" {
+		loadHostAsync()
+		if herr != nil {
+			return nil, nil, nil, herr
+		}
+		advs, avail, err := loadRepos(ctx, c, env, h.arch, h.releasever, keep)
+		return h, advs, avail, err
+	}
+	go loadHostAsync()
 	arch := env.Arch
 	if arch == "" {
 		arch = machine()
 	}
-	advs, avail, err := loadRepos(ctx, c, env, arch, c.releasever)
-	<-done
+	advs, avail, err := loadRepos(ctx, c, env, arch, c.releasever, keep)
+	<-ready
 	if herr != nil {
 		return nil, nil, nil, herr
 	}

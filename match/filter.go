@@ -31,6 +31,13 @@ func (f *Filter) Keep(fd *Finding) bool {
 	return f.matchAdvisory(fd.Advisory) || f.glob(fd.Fixed.Name)
 }
 
+// Advisory reports whether a can pass the filter at all: false means
+// Keep is false for every finding of a, so a need not be matched. With
+// SPEC globs any advisory may pass through its package names.
+func (f *Filter) Advisory(a *advisory.Advisory) bool {
+	return len(f.Specs) > 0 || f.matchAdvisory(a)
+}
+
 func (f *Filter) glob(s string) bool {
 	for _, p := range f.Specs {
 		if Glob(p, s) {

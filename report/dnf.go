@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -187,22 +189,27 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 		}
 		add(k, a.ID, a)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		if a.nevra != b.nevra {
-			return a.nevra < b.nevra
+	slices.SortFunc(keys, func(a, b listKey) int {
+		if c := strings.Compare(a.nevra, b.nevra); c != 0 {
+			return c
 		}
 		if a.installed != b.installed {
-			return !a.installed
+			if a.installed {
+				return 1
+			}
+			return -1
 		}
-		return a.updated < b.updated
+		return cmp.Compare(a.updated, b.updated)
 	})
 	var rows []listRow
 	idw, tlw, nw, lw := 0, 0, 0, 0
 	for _, k := range keys {
 		nw = max(nw, utf8.RuneCountInString(k.nevra))
 		for _, e := range groups[k] {
-			r := listRow{id: e.id, label: label(e.adv), nevra: k.nevra, date: opts.date(e.adv)}
+			r := listRow{id: e.id, label: label(e.adv), nevra: k.nevra}
+			if opts.Verbose {
+				r.date = opts.date(e.adv)
+			}
 			if opts.Mode == match.All {
 				r.mark = "  "
 				if k.installed {

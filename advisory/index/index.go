@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -34,66 +35,110 @@ var ErrCorrupt = errors.New("advisory index is damaged or of another version")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// Writer writes an index one advisory at a time: details go straight to
+// the file, only the core is held in memory.
+type Writer struct {
+	path                               string
+	tmp                                *os.File
+	w                                  *bufio.Writer
+	dsum                               hash.Hash32
+	core, details                      encoder
+	nadv, nref, ncoll, nmod, npkg, ndl int
+	err                                error
+}
+
+// Create starts an index that Close moves to path.
+func Create(path string) (*Writer, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
+	if err != nil {
+		return nil, err
+	}
+	x := &Writer{path: path, tmp: tmp, dsum: crc32.New(castagnoli)}
+	x.w = bufio.NewWriterSize(io.MultiWriter(tmp, x.dsum), 256<<10)
+	_, x.err = tmp.Write(make([]byte, headerLen))
+	return x, nil
+}
+
+// Add appends an advisory.
+func (x *Writer) Add(a *advisory.Advisory) error {
+	if x.err != nil {
+		return x.err
+	}
+	x.core.advisoryCore(a)
+	x.details.advisoryDetails(a)
+	if len(x.details.b) > 64<<10 {
+		x.ndl += len(x.details.b)
+		_, x.err = x.w.Write(x.details.b)
+		x.details.b = x.details.b[:0]
+	}
+	x.nadv++
+	x.nref += len(a.References)
+	x.ncoll += len(a.Collections)
+	for _, c := range a.Collections {
+		x.nmod += len(c.Modules)
+		x.npkg += len(c.Packages)
+	}
+	return x.err
+}
+
+// Abort discards the index.
+func (x *Writer) Abort() {
+	x.tmp.Close()
+	os.Remove(x.tmp.Name())
+}
+
+// Close finishes the index and moves it into place.
+func (x *Writer) Close() error {
+	if x.err != nil {
+		x.Abort()
+		return x.err
+	}
+	x.ndl += len(x.details.b)
+	err := func() error {
+		if _, err := x.w.Write(x.details.b); err != nil {
+			return err
+		}
+		if err := x.w.Flush(); err != nil {
+			return err
+		}
+		tail := binary.LittleEndian.AppendUint32(nil, crc32.Checksum(x.core.b, castagnoli))
+		tail = binary.LittleEndian.AppendUint32(tail, x.dsum.Sum32())
+		if _, err := x.tmp.Write(append(x.core.b, tail...)); err != nil {
+			return err
+		}
+		head := []byte(magic)
+		for _, n := range []int{x.nadv, x.nref, x.ncoll, x.nmod, x.npkg, len(x.core.b), x.ndl} {
+			head = binary.LittleEndian.AppendUint64(head, uint64(n))
+		}
+		if _, err := x.tmp.WriteAt(head, 0); err != nil {
+			return err
+		}
+		return x.tmp.Close()
+	}()
+	if err == nil {
+		err = os.Rename(x.tmp.Name(), x.path)
+	}
+	if err != nil {
+		x.tmp.Close()
+		os.Remove(x.tmp.Name())
+	}
+	return err
+}
+
 // Write stores advisories at path atomically (a temporary file renamed
 // into place).
-func Write(path string, advs []*advisory.Advisory) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
+func Write(path string, advs []*advisory.Advisory) error {
+	x, err := Create(path)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(make([]byte, headerLen)); err != nil {
-		return err
-	}
-	dsum := crc32.New(castagnoli)
-	w := bufio.NewWriterSize(io.MultiWriter(tmp, dsum), 256<<10)
-	var core, details encoder
-	var nref, ncoll, nmod, npkg, ndetails int
 	for _, a := range advs {
-		core.advisoryCore(a)
-		details.advisoryDetails(a)
-		if len(details.b) > 64<<10 {
-			ndetails += len(details.b)
-			if _, err := w.Write(details.b); err != nil {
-				return err
-			}
-			details.b = details.b[:0]
-		}
-		nref += len(a.References)
-		ncoll += len(a.Collections)
-		for _, c := range a.Collections {
-			nmod += len(c.Modules)
-			npkg += len(c.Packages)
+		if err := x.Add(a); err != nil {
+			x.Abort()
+			return err
 		}
 	}
-	ndetails += len(details.b)
-	if _, err := w.Write(details.b); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	tail := binary.LittleEndian.AppendUint32(nil, crc32.Checksum(core.b, castagnoli))
-	tail = binary.LittleEndian.AppendUint32(tail, dsum.Sum32())
-	if _, err := tmp.Write(append(core.b, tail...)); err != nil {
-		return err
-	}
-	head := []byte(magic)
-	for _, n := range []int{len(advs), nref, ncoll, nmod, npkg, len(core.b), ndetails} {
-		head = binary.LittleEndian.AppendUint64(head, uint64(n))
-	}
-	_, err = tmp.WriteAt(head, 0)
-	return err
+	return x.Close()
 }
 
 type encoder struct{ b []byte }
@@ -180,10 +225,14 @@ type Options struct {
 	// Src and Filename stay empty (the Present bits still tell which the
 	// source had). Matching and lists need nothing more.
 	Brief bool
+	// Keep, when set, chooses the advisories to return from their core
+	// fields (details are empty when it runs); it must not keep the
+	// advisory it is given. Unchosen advisories cost almost nothing.
+	Keep func(*advisory.Advisory) bool
 }
 
-// Read loads the advisories stored at path. Their strings are views of
-// one buffer holding the file's sections.
+// Read loads the advisories stored at path. The file is mapped, not read
+// into memory, and only chosen advisories are copied out of it.
 func Read(path string, opts Options) ([]*advisory.Advisory, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -209,8 +258,11 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 	if size < int64(headerLen+8) {
 		return nil, ErrCorrupt
 	}
-	hb := make([]byte, headerLen)
-	if _, err := r.ReadAt(hb, 0); err != nil {
+	hb := make([]byte, headerLen+8)
+	if _, err := r.ReadAt(hb[:headerLen], 0); err != nil {
+		return nil, err
+	}
+	if _, err := r.ReadAt(hb[headerLen:], size-8); err != nil {
 		return nil, err
 	}
 	if string(hb[:len(magic)]) != magic {
@@ -227,66 +279,75 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 	if h.nadv > h.core/8 || h.nref > h.core/2 || h.ncoll > h.core/2 || h.nmod > h.core/2 || h.npkg > h.core/2 {
 		return nil, ErrCorrupt
 	}
-	n := h.core
-	if !opts.Brief {
-		n += h.details
-	}
-	buf := make([]byte, n+8)
-	if _, err := r.ReadAt(buf[:h.core], int64(headerLen)+int64(h.details)); err != nil {
+	core, release, err := mapSection(r, int64(headerLen)+int64(h.details), int64(h.core))
+	if err != nil {
 		return nil, err
 	}
-	if _, err := r.ReadAt(buf[n:], size-8); err != nil {
-		return nil, err
-	}
-	sums := buf[n:]
-	core := buf[:h.core]
-	if crc32.Checksum(core, castagnoli) != binary.LittleEndian.Uint32(sums) {
+	defer release()
+	if crc32.Checksum(core, castagnoli) != binary.LittleEndian.Uint32(hb[headerLen:]) {
 		return nil, ErrCorrupt
 	}
 	var details []byte
 	if !opts.Brief {
-		details = buf[h.core:n]
-		if _, err := r.ReadAt(details, int64(headerLen)); err != nil {
+		d, release, err := mapSection(r, int64(headerLen), int64(h.details))
+		if err != nil {
 			return nil, err
 		}
-		if crc32.Checksum(details, castagnoli) != binary.LittleEndian.Uint32(sums[4:]) {
+		defer release()
+		if crc32.Checksum(d, castagnoli) != binary.LittleEndian.Uint32(hb[headerLen+4:]) {
 			return nil, ErrCorrupt
 		}
+		details = d
 	}
-	return decode(h, core, details)
+	return decode(h, core, details, opts.Keep)
 }
 
-// Decode reads advisories from a whole index file's content. The result's
-// strings point into data, which must not change afterwards.
+// Decode reads advisories from a whole index file's content.
 func Decode(data []byte) ([]*advisory.Advisory, error) {
 	return read(bytes.NewReader(data), int64(len(data)), Options{})
 }
 
-func decode(h header, core, details []byte) ([]*advisory.Advisory, error) {
-	// One allocation per kind of item for the whole file.
-	s := slabs{
-		adv:  make([]advisory.Advisory, h.nadv),
-		ref:  make([]advisory.Reference, h.nref),
-		coll: make([]advisory.Collection, h.ncoll),
-		mod:  make([]advisory.Module, h.nmod),
-		pkg:  make([]advisory.Package, h.npkg),
+func decode(h header, core, details []byte, keep func(*advisory.Advisory) bool) ([]*advisory.Advisory, error) {
+	var out []*advisory.Advisory
+	// For the details pass: which advisories were kept, and how many
+	// references and packages each has (to skip the others' details).
+	type entry struct {
+		kept       bool
+		refs, pkgs int
 	}
-	out := make([]*advisory.Advisory, h.nadv)
+	entries := make([]entry, 0, h.nadv)
+	var scratch advisory.Advisory
+	var sc scratchSlabs
+	var cp copier
 	d := decoder{b: core}
-	for i := range out {
-		out[i] = &s.adv[i]
-		d.advisoryCore(out[i], &s)
+	for i := uint64(0); i < h.nadv; i++ {
+		sc.reset()
+		scratch = advisory.Advisory{}
+		d.advisoryCore(&scratch, &sc)
 		if d.err != nil {
 			return nil, d.err
 		}
+		e := entry{kept: keep == nil || keep(&scratch), refs: len(scratch.References), pkgs: len(sc.pkg)}
+		entries = append(entries, e)
+		if e.kept {
+			out = append(out, cp.advisory(&scratch))
+		}
 	}
-	if len(d.b) != 0 || len(s.ref)+len(s.coll)+len(s.mod)+len(s.pkg) != 0 {
+	if len(d.b) != 0 {
 		return nil, ErrCorrupt
 	}
 	if details != nil {
 		d = decoder{b: details}
-		for _, a := range out {
-			d.advisoryDetails(a)
+		k := 0
+		for _, e := range entries {
+			if e.kept {
+				d.advisoryDetails(out[k], &cp)
+				k++
+				continue
+			}
+			for range 7 + 2*e.refs + 2*e.pkgs {
+				d.str()
+			}
 		}
 		if d.err != nil || len(d.b) != 0 {
 			return nil, ErrCorrupt
@@ -295,26 +356,86 @@ func decode(h header, core, details []byte) ([]*advisory.Advisory, error) {
 	return out, nil
 }
 
-type slabs struct {
-	adv  []advisory.Advisory
+// scratchSlabs hold the items of the advisory being decoded; they are
+// reused for the next one.
+type scratchSlabs struct {
 	ref  []advisory.Reference
 	coll []advisory.Collection
 	mod  []advisory.Module
 	pkg  []advisory.Package
 }
 
-// take cuts n items off the front of a slab, or fails.
-func take[T any](d *decoder, slab *[]T, n int) []T {
-	if d.err != nil || n > len(*slab) {
-		d.err = ErrCorrupt
-		return nil
-	}
+func (s *scratchSlabs) reset() {
+	s.ref, s.coll, s.mod, s.pkg = s.ref[:0], s.coll[:0], s.mod[:0], s.pkg[:0]
+}
+
+// grow appends n zero items to a scratch slab and returns the index of
+// the first; the slab may move, so callers slice it only at the end.
+func grow[T any](slab *[]T, n int) int {
+	start := len(*slab)
+	*slab = append(*slab, make([]T, n)...)
+	return start
+}
+
+// copier copies chosen advisories out of the mapped file: items into
+// chunks that never move, strings into an arena.
+type copier struct {
+	advs  []advisory.Advisory
+	refs  []advisory.Reference
+	colls []advisory.Collection
+	mods  []advisory.Module
+	pkgs  []advisory.Package
+	arena []byte
+}
+
+func chunk[T any](pool *[]T, n int) []T {
 	if n == 0 {
 		return nil
 	}
-	out := (*slab)[:n:n]
-	*slab = (*slab)[n:]
-	return out
+	if n > cap(*pool)-len(*pool) {
+		*pool = make([]T, 0, max(n, 512))
+	}
+	start := len(*pool)
+	*pool = (*pool)[:start+n]
+	return (*pool)[start : start+n : start+n]
+}
+
+func (c *copier) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > cap(c.arena)-len(c.arena) {
+		c.arena = make([]byte, 0, max(len(s), 64<<10))
+	}
+	start := len(c.arena)
+	c.arena = append(c.arena, s...)
+	// A view of the arena: its bytes are never written again.
+	return unsafe.String(&c.arena[start], len(s))
+}
+
+func (c *copier) advisory(src *advisory.Advisory) *advisory.Advisory {
+	a := &chunk(&c.advs, 1)[0]
+	*a = *src
+	a.ID, a.Type, a.Severity = c.str(src.ID), c.str(src.Type), c.str(src.Severity)
+	a.References = chunk(&c.refs, len(src.References))
+	for i, r := range src.References {
+		a.References[i] = advisory.Reference{Type: c.str(r.Type), ID: c.str(r.ID), Present: r.Present}
+	}
+	a.Collections = chunk(&c.colls, len(src.Collections))
+	for i, col := range src.Collections {
+		dst := &a.Collections[i]
+		dst.Modules = chunk(&c.mods, len(col.Modules))
+		for j, m := range col.Modules {
+			dst.Modules[j] = advisory.Module{Name: c.str(m.Name), Stream: c.str(m.Stream), Version: c.str(m.Version),
+				Context: c.str(m.Context), Arch: c.str(m.Arch)}
+		}
+		dst.Packages = chunk(&c.pkgs, len(col.Packages))
+		for j, p := range col.Packages {
+			dst.Packages[j] = advisory.Package{Name: c.str(p.Name), EVR: c.str(p.EVR), Arch: c.str(p.Arch),
+				HasArch: p.HasArch, Reboot: p.Reboot, Restart: p.Restart, Relogin: p.Relogin}
+		}
+	}
+	return a
 }
 
 type decoder struct {
@@ -367,47 +488,82 @@ func (d *decoder) time() time.Time {
 	return time.Unix(int64(v-1), 0).UTC()
 }
 
-func (d *decoder) advisoryCore(a *advisory.Advisory, s *slabs) {
+func (d *decoder) advisoryCore(a *advisory.Advisory, s *scratchSlabs) {
 	a.ID, a.Type, a.Severity = d.str(), d.str(), d.str()
 	a.Present = advisory.Field(d.uvarint())
 	a.Issued = d.time()
 	a.Updated = d.time()
 	f := d.uvarint()
 	a.Reboot, a.Restart, a.Relogin = f&1 != 0, f&2 != 0, f&4 != 0
-	a.References = take(d, &s.ref, d.count())
-	for i := range a.References {
-		r := &a.References[i]
-		r.Type, r.ID = d.str(), d.str()
-		r.Present = advisory.RefField(d.uvarint())
+	nref := d.count()
+	r0 := grow(&s.ref, nref)
+	for i := r0; i < r0+nref && d.err == nil; i++ {
+		s.ref[i].Type, s.ref[i].ID = d.str(), d.str()
+		s.ref[i].Present = advisory.RefField(d.uvarint())
 	}
-	a.Collections = take(d, &s.coll, d.count())
-	for i := range a.Collections {
-		c := &a.Collections[i]
-		c.Modules = take(d, &s.mod, d.count())
-		for j := range c.Modules {
-			m := &c.Modules[j]
+	ncoll := d.count()
+	c0 := grow(&s.coll, ncoll)
+	type span struct{ mod, nmod, pkg, npkg int }
+	spans := make([]span, 0, ncoll)
+	for range ncoll {
+		if d.err != nil {
+			return
+		}
+		var sp span
+		sp.nmod = d.count()
+		sp.mod = grow(&s.mod, sp.nmod)
+		for j := sp.mod; j < sp.mod+sp.nmod && d.err == nil; j++ {
+			m := &s.mod[j]
 			m.Name, m.Stream, m.Version, m.Context, m.Arch = d.str(), d.str(), d.str(), d.str(), d.str()
 		}
-		c.Packages = take(d, &s.pkg, d.count())
-		for j := range c.Packages {
-			p := &c.Packages[j]
+		sp.npkg = d.count()
+		sp.pkg = grow(&s.pkg, sp.npkg)
+		for j := sp.pkg; j < sp.pkg+sp.npkg && d.err == nil; j++ {
+			p := &s.pkg[j]
 			p.Name, p.EVR, p.Arch = d.str(), d.str(), d.str()
 			f := d.uvarint()
 			p.HasArch, p.Reboot, p.Restart, p.Relogin = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
 		}
+		spans = append(spans, sp)
+	}
+	if d.err != nil {
+		return
+	}
+	// Slice the slabs now that they no longer move.
+	if nref > 0 {
+		a.References = s.ref[r0 : r0+nref]
+	}
+	if ncoll > 0 {
+		a.Collections = s.coll[c0 : c0+ncoll]
+		for i, sp := range spans {
+			if sp.nmod > 0 {
+				a.Collections[i].Modules = s.mod[sp.mod : sp.mod+sp.nmod]
+			}
+			if sp.npkg > 0 {
+				a.Collections[i].Packages = s.pkg[sp.pkg : sp.pkg+sp.npkg]
+			}
+		}
 	}
 }
 
-func (d *decoder) advisoryDetails(a *advisory.Advisory) {
-	a.Status, a.From, a.Version = d.str(), d.str(), d.str()
-	a.Title, a.Description, a.Rights, a.Message = d.str(), d.str(), d.str(), d.str()
+func (d *decoder) advisoryDetails(a *advisory.Advisory, c *copier) {
+	a.Status, a.From, a.Version = c.str(d.str()), c.str(d.str()), c.str(d.str())
+	a.Title, a.Description, a.Rights, a.Message = c.str(d.str()), c.str(d.str()), c.str(d.str()), c.str(d.str())
 	for i := range a.References {
-		a.References[i].Href, a.References[i].Title = d.str(), d.str()
+		a.References[i].Href, a.References[i].Title = c.str(d.str()), c.str(d.str())
 	}
 	for i := range a.Collections {
 		for j := range a.Collections[i].Packages {
 			p := &a.Collections[i].Packages[j]
-			p.Src, p.Filename = d.str(), d.str()
+			p.Src, p.Filename = c.str(d.str()), c.str(d.str())
 		}
 	}
+}
+
+func readSection(r io.ReaderAt, off, length int64) ([]byte, func(), error) {
+	b := make([]byte, length)
+	if _, err := r.ReadAt(b, off); err != nil {
+		return nil, nil, err
+	}
+	return b, func() {}, nil
 }

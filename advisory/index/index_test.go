@@ -76,3 +76,27 @@ func FuzzDecode(f *testing.F) {
 		Decode(b)
 	})
 }
+
+func TestKeep(t *testing.T) {
+	advs := sample(t, 300)
+	path := filepath.Join(t.TempDir(), "x.idx")
+	require.NoError(t, Write(path, advs))
+	var want []*advisory.Advisory
+	for _, a := range advs {
+		if a.Type == advisory.Security {
+			want = append(want, a)
+		}
+	}
+	keep := func(a *advisory.Advisory) bool { return a.Type == advisory.Security }
+	got, err := Read(path, Options{Keep: keep})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	brief, err := Read(path, Options{Keep: keep, Brief: true})
+	require.NoError(t, err)
+	require.Len(t, brief, len(want))
+	for i := range brief {
+		assert.Equal(t, want[i].ID, brief[i].ID)
+		assert.Equal(t, want[i].Collections[0].Packages[0].EVR, brief[i].Collections[0].Packages[0].EVR)
+		assert.Empty(t, brief[i].Title)
+	}
+}

@@ -10,6 +10,17 @@ import (
 	"github.com/alicorn-dev/alicorn/advisory/updateinfo"
 )
 
+// AdvisoryOptions choose what Advisories returns.
+type AdvisoryOptions struct {
+	// Brief allows advisories without their details when they come from
+	// the index (see index.Options): enough to match and list, not to show.
+	Brief bool
+	// Keep, when set, chooses the advisories to return; the others are
+	// still parsed and indexed, but never kept in memory. It must not keep
+	// the advisory it is given.
+	Keep func(*advisory.Advisory) bool
+}
+
 // Advisories reads the repository's updateinfo. A repository without one
 // has no advisories. The whole file is read and checked before anything
 // is returned: a truncated, malformed or altered file is an error.
@@ -17,10 +28,7 @@ import (
 // With a cache directory, the parsed advisories are kept in an index
 // named after updateinfo's checksum, so the next run with the same
 // metadata loads them without parsing.
-//
-// With brief, advisories loaded from the index lack their details (see
-// index.Options): enough to match and list, not to show.
-func (m *Metadata) Advisories(ctx context.Context, brief bool) ([]*advisory.Advisory, error) {
+func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*advisory.Advisory, error) {
 	d := m.Repomd.Find("updateinfo")
 	if d == nil {
 		return nil, nil
@@ -30,7 +38,7 @@ func (m *Metadata) Advisories(ctx context.Context, brief bool) ([]*advisory.Advi
 		idx = m.CacheFile(sum + "-updateinfo.idx")
 	}
 	if idx != "" {
-		if as, err := index.Read(idx, index.Options{Brief: brief}); err == nil {
+		if as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep}); err == nil {
 			m.setRepo(as)
 			return as, nil
 		}
@@ -40,16 +48,33 @@ func (m *Metadata) Advisories(ctx context.Context, brief bool) ([]*advisory.Advi
 		return nil, err
 	}
 	defer r.Close()
-	as, err := updateinfo.ParseAll(ctx, r)
+	var w *index.Writer
+	if idx != "" {
+		// The index only saves time: failing to write it is not an error.
+		w, _ = index.Create(idx)
+	}
+	var as []*advisory.Advisory
+	err = updateinfo.Parse(ctx, r, func(a *advisory.Advisory) error {
+		if w != nil && w.Add(a) != nil {
+			w.Abort()
+			w = nil
+		}
+		if opts.Keep == nil || opts.Keep(a) {
+			as = append(as, a)
+		}
+		return nil
+	})
 	if err == nil {
 		err = r.Verify()
 	}
 	if err != nil {
+		if w != nil {
+			w.Abort()
+		}
 		return nil, fmt.Errorf("repository %s: %s: %w", m.Config.ID, d.Location.Href, err)
 	}
-	if idx != "" {
-		// The index only saves time: failing to write it is not an error.
-		_ = index.Write(idx, as)
+	if w != nil {
+		_ = w.Close()
 	}
 	m.setRepo(as)
 	return as, nil

@@ -125,6 +125,27 @@ func (h *Header) find(tag int32) (entry, bool) {
 	return found, ok
 }
 
+// stringOf reads a STRING, I18NSTRING or first STRING_ARRAY value.
+func (h *Header) stringOf(e entry) (string, bool) {
+	if e.typ != typeString && e.typ != typeI18NString && e.typ != typeStringArray {
+		return "", false
+	}
+	rest := h.data[e.off:]
+	end := bytes.IndexByte(rest, 0)
+	if end < 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
+}
+
+// uint32Of reads the first value of an INT32 entry.
+func (h *Header) uint32Of(e entry) (uint32, bool) {
+	if e.typ != typeInt32 || int(e.off)+4 > len(h.data) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(h.data[e.off:]), true
+}
+
 // String returns a STRING or the first I18NSTRING value of tag.
 func (h *Header) String(tag int32) (string, bool) {
 	b, ok := h.bytes(tag)

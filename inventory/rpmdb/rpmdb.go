@@ -3,6 +3,8 @@ package rpmdb
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -109,23 +111,35 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
+	st0, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
+	st := st0
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	db := &DB{Path: path, file: f, close: f.Close}
 	switch {
 	case bytes.HasPrefix(head, []byte(sqliteMagic)):
+		db.Backend = SQLite
+		// Read the file directly unless a write-ahead log holds changes.
+		if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
+			s, err := openSQLiteFile(f, st0.Size())
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			db.each = s.each
+			return db, nil
+		}
 		f.Close()
 		s, err := openSQLite(path)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		db.Backend, db.each, db.close, db.file = SQLite, s.each, s.Close, nil
+		db.each, db.close, db.file = s.each, s.Close, nil
 	case len(head) >= 4 && string(head[:4]) == "RpmP":
 		n, err := openNDB(f, st.Size())
 		if err != nil {
@@ -201,30 +215,76 @@ func Read(ctx context.Context, root string, opts Options) ([]Package, error) {
 	return db.Packages(ctx, opts)
 }
 
-// Decode reads a package's fields from its header.
+// Decode reads a package's fields from its header in one pass over the
+// header's index (the last entry of a tag wins, as in rpm).
 func Decode(key uint32, h *Header, opts Options) (Package, error) {
 	p := Package{Key: key}
+	var name, epoch, installTime, size, sigmd5 entry
+	var strs [8]entry // version, release, arch, sourcerpm, vendor, license, summary, modularitylabel
+	var have uint16
+	n := len(h.index) / 16
+	for i := 0; i < n; i++ {
+		e := h.entry(i)
+		switch e.tag {
+		case TagName:
+			name, have = e, have|1
+		case TagEpoch:
+			epoch, have = e, have|2
+		case TagInstallTime:
+			installTime, have = e, have|4
+		case TagSize:
+			size, have = e, have|8
+		case TagSigMD5:
+			sigmd5, have = e, have|16
+		case TagVersion:
+			strs[0], have = e, have|1<<8
+		case TagRelease:
+			strs[1], have = e, have|1<<9
+		case TagArch:
+			strs[2], have = e, have|1<<10
+		case TagSourceRPM:
+			strs[3], have = e, have|1<<11
+		case TagVendor:
+			strs[4], have = e, have|1<<12
+		case TagLicense:
+			strs[5], have = e, have|1<<13
+		case TagSummary:
+			strs[6], have = e, have|1<<14
+		case TagModularityLabel:
+			strs[7], have = e, have|1<<15
+		}
+	}
 	var ok bool
-	if p.Name, ok = h.String(TagName); !ok {
+	if have&1 == 0 {
 		return p, errors.New("header has no name")
 	}
-	p.Version, _ = h.String(TagVersion)
-	p.Release, _ = h.String(TagRelease)
-	if e, ok := h.Uint32(TagEpoch); ok {
-		p.Epoch = strconv.FormatUint(uint64(e), 10)
+	if p.Name, ok = h.stringOf(name); !ok {
+		return p, errors.New("header has no name")
 	}
-	p.Arch, _ = h.String(TagArch)
-	p.SourceRPM, _ = h.String(TagSourceRPM)
-	p.Vendor, _ = h.String(TagVendor)
-	p.License, _ = h.String(TagLicense)
-	p.Summary, _ = h.String(TagSummary)
-	p.ModularityLabel, _ = h.String(TagModularityLabel)
-	p.Size, _ = h.Uint64(TagSize)
-	if t, ok := h.Uint32(TagInstallTime); ok {
-		p.InstallTime = time.Unix(int64(t), 0).UTC()
+	for i, dst := range []*string{&p.Version, &p.Release, &p.Arch, &p.SourceRPM, &p.Vendor, &p.License, &p.Summary, &p.ModularityLabel} {
+		if have&(1<<(8+i)) != 0 {
+			*dst, _ = h.stringOf(strs[i])
+		}
 	}
-	if b, ok := h.Binary(TagSigMD5); ok {
-		p.SigMD5 = fmt.Sprintf("%x", b)
+	if have&2 != 0 {
+		if e, ok := h.uint32Of(epoch); ok {
+			p.Epoch = strconv.FormatUint(uint64(e), 10)
+		}
+	}
+	if have&8 != 0 {
+		if v, ok := h.uint32Of(size); ok && size.typ == typeInt32 {
+			p.Size = uint64(v)
+		} else if size.typ == typeInt64 && int(size.off)+8 <= len(h.data) {
+			p.Size = binary.BigEndian.Uint64(h.data[size.off:])
+		}
+	}
+	if have&4 != 0 {
+		if t, ok := h.uint32Of(installTime); ok {
+			p.InstallTime = time.Unix(int64(t), 0).UTC()
+		}
+	}
+	if have&16 != 0 && sigmd5.typ == typeBin && uint64(sigmd5.off)+uint64(sigmd5.count) <= uint64(len(h.data)) {
+		p.SigMD5 = hex.EncodeToString(h.data[sigmd5.off : int(sigmd5.off)+int(sigmd5.count)])
 	}
 	if opts.Files {
 		p.Files = fileList(h)
