@@ -1,0 +1,91 @@
+package repo
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseConfig(t *testing.T) {
+	cfg := `[main]
+gpgcheck=1
+
+# Fedora's updates repository
+[updates]
+name=Fedora $releasever - $basearch - Updates
+baseurl=https://example.org/pub/fedora/linux/updates/$releasever/Everything/$basearch/
+  https://mirror.example.org/fedora/updates/$releasever/
+metalink=https://mirrors.example.org/metalink?repo=updates-released-f$releasever&arch=$basearch
+enabled=1
+skip_if_unavailable=False
+priority=10
+
+[updates-testing]
+name=testing
+baseurl=file:///srv/testing/${releasever:-39}
+enabled=0
+`
+	cs, err := ParseConfig(strings.NewReader(cfg), "fedora.repo", Vars{"releasever": "40", "basearch": "x86_64"})
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	assert.Equal(t, "Fedora 40 - x86_64 - Updates", cs[0].Name)
+	assert.Equal(t, []string{"https://example.org/pub/fedora/linux/updates/40/Everything/x86_64/",
+		"https://mirror.example.org/fedora/updates/40/"}, cs[0].BaseURLs)
+	assert.Equal(t, "https://mirrors.example.org/metalink?repo=updates-released-f40&arch=x86_64", cs[0].Metalink)
+	assert.True(t, cs[0].Enabled)
+	assert.Equal(t, 10, cs[0].Priority)
+	assert.False(t, cs[1].Enabled)
+	assert.Equal(t, []string{"file:///srv/testing/40"}, cs[1].BaseURLs)
+
+	_, err = ParseConfig(strings.NewReader("[x]\nenabled=maybe\n"), "bad.repo", nil)
+	assert.ErrorContains(t, err, "bad.repo:2")
+	_, err = ParseConfig(strings.NewReader("[x\n"), "bad.repo", nil)
+	assert.ErrorContains(t, err, "bad.repo:1")
+}
+
+func TestExpand(t *testing.T) {
+	v := Vars{"a": "1", "empty": ""}
+	for in, want := range map[string]string{
+		"$a/$b": "1/$b", "${a}x": "1x", "${b:-d}": "d", "${empty:-d}": "d", "${a:+y}": "y",
+		"${b:+y}": "", "$": "$", "${unclosed": "${unclosed", "$$a": "$1",
+	} {
+		assert.Equal(t, want, v.Expand(in), in)
+	}
+}
+
+func TestParseRepomd(t *testing.T) {
+	md, err := ParseRepomd(strings.NewReader(`<?xml version="1.0"?>
+<repomd xmlns="http://linux.duke.edu/metadata/repo"><revision>1</revision>
+<data type="primary"><checksum type="sha256">abc</checksum><location href="repodata/p.xml.gz"/><size>10</size></data>
+<data type="updateinfo"><checksum type="sha256">def</checksum><location href="repodata/u.xml.zst"/></data>
+</repomd>`))
+	require.NoError(t, err)
+	assert.Equal(t, "repodata/u.xml.zst", md.Find("updateinfo").Location.Href)
+	assert.Nil(t, md.Find("modules"))
+	_, err = ParseRepomd(strings.NewReader(`<repomd><data type="x"></data></repomd>`))
+	assert.Error(t, err)
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add("[a]\nbaseurl=file:///x\n  http://y\nenabled=1\npriority=5\n")
+	f.Add("[main]\n[b]\nname=${releasever:-3}$basearch\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := ParseConfig(strings.NewReader(s), "fuzz.repo", Vars{"releasever": "40", "basearch": "x86_64"})
+		if err == nil {
+			for _, c := range cs {
+				if c.ID == "" {
+					t.Fatal("empty repository id")
+				}
+			}
+		}
+	})
+}
+
+func FuzzParseRepomd(f *testing.F) {
+	f.Add(`<repomd><data type="updateinfo"><checksum type="sha256">d</checksum><location href="u.xml"/></data></repomd>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ParseRepomd(strings.NewReader(s))
+	})
+}
