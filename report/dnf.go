@@ -146,110 +146,119 @@ type listKey struct {
 	updated   int64
 }
 
-type listRow struct {
-	mark, id, label, nevra, date, link string
+func compareKeys(a, b listKey) int {
+	if c := strings.Compare(a.nevra, b.nevra); c != 0 {
+		return c
+	}
+	if a.installed != b.installed {
+		if a.installed {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Compare(a.updated, b.updated)
 }
 
-// List writes dnf's updateinfo list.
+type listEntry struct {
+	key listKey
+	id  string
+	adv *advisory.Advisory
+}
+
+// List writes dnf's updateinfo list. Rows are grouped by (NEVRA,
+// installed, updated) in that order; within a group each ID is printed
+// once, in first-seen order, with the last advisory's label (dnf keeps
+// them in a dict).
 func List(w io.Writer, findings []match.Finding, opts Options) error {
-	type idEntry struct {
-		id  string
-		adv *advisory.Advisory
-	}
-	groups := map[listKey][]idEntry{}
-	var keys []listKey
-	add := func(k listKey, id string, a *advisory.Advisory) {
-		g, ok := groups[k]
-		if !ok {
-			keys = append(keys, k)
-		}
-		for i := range g {
-			if g[i].id == id {
-				g[i].adv = a // the last advisory's type and severity win
-				return
-			}
-		}
-		groups[k] = append(g, idEntry{id, a})
-	}
+	entries := make([]listEntry, 0, len(findings))
 	for _, f := range findings {
 		a := f.Advisory
-		k := listKey{nevra: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch, installed: f.NewerOrEqualInstalled,
-			updated: a.LastUpdated().Unix()}
-		if a.LastUpdated().IsZero() {
-			k.updated = 0
+		k := listKey{nevra: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch, installed: f.NewerOrEqualInstalled}
+		if t := a.LastUpdated(); !t.IsZero() {
+			k.updated = t.Unix()
 		}
 		if opts.WithCVE || opts.WithBZ {
 			for _, r := range a.References {
 				if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
 					continue
 				}
-				add(k, refID(r), a)
+				entries = append(entries, listEntry{k, refID(r), a})
 			}
 			continue
 		}
-		add(k, a.ID, a)
+		entries = append(entries, listEntry{k, a.ID, a})
 	}
-	slices.SortFunc(keys, func(a, b listKey) int {
-		if c := strings.Compare(a.nevra, b.nevra); c != 0 {
-			return c
+	slices.SortStableFunc(entries, func(a, b listEntry) int { return compareKeys(a.key, b.key) })
+	// Merge repeated IDs within each group.
+	out := entries[:0]
+	for i := 0; i < len(entries); {
+		j := i
+		for j < len(entries) && entries[j].key == entries[i].key {
+			j++
 		}
-		if a.installed != b.installed {
-			if a.installed {
-				return 1
-			}
-			return -1
-		}
-		return cmp.Compare(a.updated, b.updated)
-	})
-	var rows []listRow
-	idw, tlw, nw, lw := 0, 0, 0, 0
-	for _, k := range keys {
-		nw = max(nw, utf8.RuneCountInString(k.nevra))
-		for _, e := range groups[k] {
-			r := listRow{id: e.id, label: label(e.adv), nevra: k.nevra}
-			if opts.Verbose {
-				r.date = opts.date(e.adv)
-			}
-			if opts.Mode == match.All {
-				r.mark = "  "
-				if k.installed {
-					r.mark = "i "
+		start := len(out)
+	group:
+		for _, e := range entries[i:j] {
+			for k := start; k < len(out); k++ {
+				if out[k].id == e.id {
+					out[k].adv = e.adv
+					continue group
 				}
 			}
-			if opts.Links {
-				r.link = NoticeURL(e.adv)
-				lw = max(lw, utf8.RuneCountInString(r.nevra))
-			}
-			idw = max(idw, utf8.RuneCountInString(r.id))
-			tlw = max(tlw, utf8.RuneCountInString(r.label))
-			rows = append(rows, r)
+			out = append(out, e)
 		}
+		i = j
 	}
-	var b strings.Builder
-	for _, r := range rows {
-		b.WriteString(r.mark)
-		b.WriteString(pad(r.id, idw))
-		b.WriteByte(' ')
-		b.WriteString(pad(r.label, tlw))
-		b.WriteByte(' ')
+	entries = out
+
+	idw, tlw, nw := 0, 0, 0
+	size := 0
+	for _, e := range entries {
+		idw = max(idw, utf8.RuneCountInString(e.id))
+		tlw = max(tlw, utf8.RuneCountInString(label(e.adv)))
+		nw = max(nw, utf8.RuneCountInString(e.key.nevra))
+		size += len(e.id) + len(e.key.nevra) + 32
+	}
+	b := make([]byte, 0, size+len(entries)*(idw+tlw+nw+96))
+	for _, e := range entries {
+		if opts.Mode == match.All {
+			if e.key.installed {
+				b = append(b, "i "...)
+			} else {
+				b = append(b, "  "...)
+			}
+		}
+		b = appendPadded(b, e.id, idw)
+		b = append(b, ' ')
+		b = appendPadded(b, label(e.adv), tlw)
+		b = append(b, ' ')
 		switch {
 		case opts.Verbose:
-			b.WriteString(pad(r.nevra, nw))
-			b.WriteByte(' ')
-			b.WriteString(r.date)
+			b = appendPadded(b, e.key.nevra, nw)
+			b = append(b, ' ')
+			b = append(b, opts.date(e.adv)...)
 		case opts.Links:
-			b.WriteString(pad(r.nevra, lw))
+			b = appendPadded(b, e.key.nevra, nw)
 		default:
-			b.WriteString(r.nevra)
+			b = append(b, e.key.nevra...)
 		}
 		if opts.Links {
-			b.WriteByte(' ')
-			b.WriteString(r.link)
+			b = append(b, ' ')
+			b = append(b, NoticeURL(e.adv)...)
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := w.Write(b)
 	return err
+}
+
+// appendPadded appends s left-justified to width code points.
+func appendPadded(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for n := utf8.RuneCountInString(s); n < width; n++ {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // refID is the reference's ID as Python would print it ("None" if unset).
@@ -260,14 +269,6 @@ func refID(r advisory.Reference) string {
 	return r.ID
 }
 
-// pad left-justifies s to width code points, as Python's %-*s does.
-func pad(s string, width int) string {
-	n := utf8.RuneCountInString(s)
-	if n >= width {
-		return s
-	}
-	return s + strings.Repeat(" ", width-n)
-}
 
 // NoticeURL is the advisory's update notice: the href of its "self"
 // reference, else of a reference whose ID is the advisory's, else "".
