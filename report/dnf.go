@@ -269,7 +269,6 @@ func refID(r advisory.Reference) string {
 	return r.ID
 }
 
-
 // NoticeURL is the advisory's update notice: the href of its "self"
 // reference, else of a reference whose ID is the advisory's, else "".
 func NoticeURL(a *advisory.Advisory) string {
