@@ -80,6 +80,8 @@ type parityCase struct {
 	updateinfo [][]byte
 	compress   []string
 	zone       string
+	modules    [][]byte // modules.yaml per repository, or nil
+	moduleConf string   // the root's /etc/dnf/modules.d/nodejs.module
 	advIDs     []string
 	cves, bzs  []string
 }
@@ -119,6 +121,18 @@ func genCase(seed uint64, kernelRel string) *parityCase {
 		}
 	}
 	nrepos := 1 + r.IntN(2)
+	// Repositories that carry modules.yaml carry the same one: the same
+	// module build with different dependencies in two repositories makes
+	// dnf's module solver give up on every module (not a case to copy).
+	c.modules = make([][]byte, nrepos)
+	mods := []byte(genModules(r))
+	for i := range c.modules {
+		if r.IntN(2) == 0 {
+			c.modules[i] = mods
+		}
+	}
+	c.moduleConf = pick(r, []string{"", "", "[nodejs]\nname=nodejs\nstream=18\nprofiles=\nstate=enabled\n",
+		"[nodejs]\nname=nodejs\nstream=20\nprofiles=\nstate=enabled\n", "[nodejs]\nname=nodejs\nstream=\nprofiles=\nstate=disabled\n"})
 	c.repos = make([][]rpmtest.Pkg, nrepos)
 	c.updateinfo = make([][]byte, nrepos)
 	c.compress = make([]string, nrepos)
@@ -156,6 +170,32 @@ func genCase(seed uint64, kernelRel string) *parityCase {
 		c.updateinfo[i] = []byte(b.String())
 	}
 	return c
+}
+
+// genModules writes a modules.yaml: nodejs 20 built for f40 and for a
+// random platform, nodejs 18, perl 5.30, and random defaults.
+func genModules(r *rand.Rand) string {
+	doc := func(name, stream, context string, version int, platform string) string {
+		deps := ""
+		if platform != "" {
+			deps = "  dependencies:\n  - requires:\n      platform: [" + platform + "]\n"
+		}
+		return fmt.Sprintf("---\ndocument: modulemd\nversion: 2\ndata:\n  name: %s\n  stream: \"%s\"\n  version: %d\n"+
+			"  context: %s\n  arch: x86_64\n  summary: s\n  description: d\n  license:\n    module: [MIT]\n%s...\n",
+			name, stream, version, context, deps)
+	}
+	var b strings.Builder
+	b.WriteString(doc("nodejs", "20", "abcd", 10+r.IntN(3), "f40"))
+	b.WriteString(doc("nodejs", "20", "ef01", 10+r.IntN(3), pick(r, []string{"f39", "f40", "-f39"})))
+	b.WriteString(doc("nodejs", "18", "aaaa", 5, ""))
+	b.WriteString(doc("perl", "5.30", "cccc", 1, "f40"))
+	if def := pick(r, []string{"", "20", "18"}); def != "" {
+		fmt.Fprintf(&b, "---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: nodejs\n  stream: \"%s\"\n...\n", def)
+	}
+	if r.IntN(2) == 0 {
+		b.WriteString("---\ndocument: modulemd-defaults\nversion: 1\ndata:\n  module: perl\n  stream: \"5.30\"\n...\n")
+	}
+	return b.String()
 }
 
 func xmlEsc(s string) string {
@@ -227,8 +267,11 @@ func genAdvisory(r *rand.Rand, c *parityCase, id string, insts []inst) string {
 	b.WriteString("</references>\n<pkglist>\n")
 	for range 1 + r.IntN(2) {
 		b.WriteString("<collection short=\"F40\">\n<name>Fedora 40</name>\n")
-		if r.IntN(6) == 0 {
-			b.WriteString("<module name=\"nodejs\" stream=\"20\" version=\"1\" context=\"abcd\" arch=\"x86_64\"/>\n")
+		for range r.IntN(3) {
+			m := pick(r, [][3]string{{"nodejs", "20", "abcd"}, {"nodejs", "20", "ef01"}, {"nodejs", "18", "aaaa"},
+				{"perl", "5.30", "cccc"}, {"nodejs", "16", "zzzz"}})
+			fmt.Fprintf(&b, "<module name=\"%s\" stream=\"%s\" version=\"%d\" context=\"%s\" arch=\"x86_64\"/>\n",
+				m[0], m[1], r.IntN(3), m[2])
 		}
 		for range 1 + r.IntN(3) {
 			name, arch := "unrelated", "x86_64"
@@ -384,10 +427,19 @@ func checkCase(t *testing.T, b *rpmtest.Builder, c *parityCase) int {
 	}
 	root := filepath.Join(dir, "root")
 	require.NoError(t, b.Root(root, c.installed))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf/modules.d"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/os-release"),
+		[]byte("NAME=Fedora\nID=fedora\nVERSION_ID=40\nPLATFORM_ID=\"platform:f40\"\n"), 0o644))
+	if c.moduleConf != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/modules.d/nodejs.module"), []byte(c.moduleConf), 0o644))
+	}
 	var global []string
 	for i := range c.repos {
 		rd := filepath.Join(dir, fmt.Sprintf("repo%d", i))
 		require.NoError(t, b.Repo(rd, c.repos[i], c.updateinfo[i], c.compress[i]))
+		if c.modules[i] != nil {
+			require.NoError(t, b.AddMetadata(rd, "modules", "modules.yaml", c.modules[i], c.compress[i]))
+		}
 		global = append(global, fmt.Sprintf("--repofrompath=r%d,file://%s", i, rd))
 	}
 	global = append(global, "--installroot="+root, "--releasever=40", "--setopt=reposdir=/nonexistent",

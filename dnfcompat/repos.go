@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/advisory/modulemd"
 	"github.com/alicorn-dev/alicorn/advisory/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/match"
@@ -142,10 +143,10 @@ type available struct {
 
 // loadRepos fetches every enabled repository at once and returns their
 // advisories in repository order and, for --updates, their packages.
-func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool) ([]*advisory.Advisory, []available, error) {
+func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool) ([]*advisory.Advisory, []available, *modulemd.Metadata, error) {
 	cfgs, err := configs(c, arch, releasever)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cacheDir := c.cacheDir
 	if cacheDir == "" {
@@ -155,6 +156,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 	}
 	f := &repo.Fetcher{Client: env.Client, CacheDir: cacheDir, CacheOnly: c.cacheOnly}
 	type result struct {
+		mods  *modulemd.Metadata
 		advs  []*advisory.Advisory
 		pkgs  []available
 		err   error
@@ -174,6 +176,10 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err, r.skip = err, cfg.SkipIfUnavailable
 				return
 			}
+			if r.mods, err = md.Modules(ctx); err != nil {
+				r.err = err
+				return
+			}
 			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep}
 			if r.advs, err = md.Advisories(ctx, opts); err != nil {
 				r.err = err
@@ -188,6 +194,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 	var advs []*advisory.Advisory
 	var pkgs []available
 	var errs []error
+	mods := &modulemd.Metadata{}
 	for _, r := range results {
 		if r.err != nil {
 			if r.skip && !errors.Is(r.err, repo.ErrChecksum) {
@@ -199,11 +206,12 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 		}
 		advs = append(advs, r.advs...)
 		pkgs = append(pkgs, r.pkgs...)
+		mods.Merge(r.mods)
 	}
 	if len(errs) > 0 {
-		return nil, nil, errors.Join(errs...)
+		return nil, nil, nil, errors.Join(errs...)
 	}
-	return advs, pkgs, nil
+	return advs, pkgs, mods, nil
 }
 
 // upgradable marks installed packages that an available package would
@@ -238,9 +246,36 @@ func upgradable(installed []match.RPM, avail []available) func(int) bool {
 	return func(i int) bool { return marked[i] }
 }
 
-// activeModules returns the active module streams. Streams are known
-// from the repositories' modules.yaml, which is not read yet: without it
-// dnf knows no module either, and no modular collection applies.
-func activeModules(root string) (map[match.ModuleStream]bool, error) {
-	return map[match.ModuleStream]bool{}, nil
+// activeModules returns the module streams dnf treats as active in the
+// root, from the repositories' modules.yaml, the root's module state and
+// defaults, and its platform (PLATFORM_ID).
+func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.ModuleStream]bool, error) {
+	out := map[match.ModuleStream]bool{}
+	if repos == nil || len(repos.Streams) == 0 {
+		return out, nil
+	}
+	states, err := modulemd.ReadStates(filepath.Join(root, "etc/dnf/modules.d"))
+	if err != nil {
+		return nil, err
+	}
+	md := &modulemd.Metadata{}
+	// System defaults first: a repository's defaults override them.
+	files, _ := filepath.Glob(filepath.Join(root, "etc/dnf/modules.defaults.d", "*.yaml"))
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		d, err := modulemd.Parse(fh, f)
+		fh.Close()
+		if err != nil {
+			return nil, err
+		}
+		md.Merge(d)
+	}
+	md.Merge(repos)
+	for k := range modulemd.Active(md, states, modulemd.Platform(root), repo.BaseArch(arch)) {
+		out[match.ModuleStream{Name: k.Name, Stream: k.Stream, Context: k.Context}] = true
+	}
+	return out, nil
 }

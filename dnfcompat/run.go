@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/advisory/modulemd"
 	"github.com/alicorn-dev/alicorn/advisory/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
@@ -314,8 +315,11 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	if err != nil {
 		return ExitError, err
 	}
-	host, advs, avail, err := load(ctx, c, env)
+	host, advs, avail, mods, err := load(ctx, c, env)
 	if err != nil {
+		return ExitError, err
+	}
+	if host.modules, err = activeModules(c.installroot, host.arch, mods); err != nil {
 		return ExitError, err
 	}
 	// Advisories the filter rejects whatever they fix need not be
@@ -377,7 +381,7 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 // Only advisories that name an installed package and that the filter
 // may select (or security advisories, for the running-kernel notice)
 // are kept in memory.
-func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, error) {
+func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, *modulemd.Metadata, error) {
 	var h *host
 	var herr error
 	ready := make(chan struct{})
@@ -408,22 +412,22 @@ func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisor
 	if c.releasever == "" {
 		loadHostAsync()
 		if herr != nil {
-			return nil, nil, nil, herr
+			return nil, nil, nil, nil, herr
 		}
-		advs, avail, err := loadRepos(ctx, c, env, h.arch, h.releasever, keep)
-		return h, advs, avail, err
+		advs, avail, mods, err := loadRepos(ctx, c, env, h.arch, h.releasever, keep)
+		return h, advs, avail, mods, err
 	}
 	go loadHostAsync()
 	arch := env.Arch
 	if arch == "" {
 		arch = machine()
 	}
-	advs, avail, err := loadRepos(ctx, c, env, arch, c.releasever, keep)
+	advs, avail, mods, err := loadRepos(ctx, c, env, arch, c.releasever, keep)
 	<-ready
 	if herr != nil {
-		return nil, nil, nil, herr
+		return nil, nil, nil, nil, herr
 	}
-	return h, advs, avail, err
+	return h, advs, avail, mods, err
 }
 
 // host is the installed side of the report.
@@ -529,11 +533,6 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 			break
 		}
 	}
-	mods, err := activeModules(c.installroot)
-	if err != nil {
-		return nil, err
-	}
-	h.modules = mods
 	return h, nil
 }
 

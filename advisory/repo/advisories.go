@@ -7,6 +7,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/index"
+	"github.com/alicorn-dev/alicorn/advisory/modulemd"
 	"github.com/alicorn-dev/alicorn/advisory/updateinfo"
 )
 
@@ -84,4 +85,22 @@ func (m *Metadata) setRepo(as []*advisory.Advisory) {
 	for _, a := range as {
 		a.Repo = m.Config.ID
 	}
+}
+
+// Modules reads the repository's module metadata (modules.yaml); a
+// repository without one declares no modules.
+func (m *Metadata) Modules(ctx context.Context) (*modulemd.Metadata, error) {
+	r, d, err := m.Open(ctx, "modules")
+	if err != nil || r == nil {
+		return nil, err
+	}
+	defer r.Close()
+	md, err := modulemd.Parse(r, m.Config.ID+": "+d.Location.Href)
+	if err == nil {
+		err = r.Verify()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", m.Config.ID, err)
+	}
+	return md, nil
 }

@@ -231,3 +231,21 @@ func (b *Builder) Repo(dir string, pkgs []Pkg, updateinfo []byte, compress strin
 	}
 	return b.run(dir, "modifyrepo_c", "--mdtype=updateinfo", "--compress-type="+compress, ui, filepath.Join(dir, "repodata"))
 }
+
+// AddMetadata adds a metadata file of type mdtype (such as "modules",
+// named modules.yaml) to a repository made by Repo.
+func (b *Builder) AddMetadata(dir, mdtype, name string, data []byte, compress string) error {
+	tmp, err := os.MkdirTemp(b.Dir, "md-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	f := filepath.Join(tmp, name)
+	if err := os.WriteFile(f, data, 0o644); err != nil {
+		return err
+	}
+	if compress == "" {
+		compress = "gz"
+	}
+	return b.run(dir, "modifyrepo_c", "--mdtype="+mdtype, "--compress-type="+compress, f, filepath.Join(dir, "repodata"))
+}

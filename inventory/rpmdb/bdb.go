@@ -25,6 +25,7 @@ const (
 type bdb struct {
 	r        io.ReaderAt
 	size     int64
+	budget   readBudget
 	order    binary.ByteOrder
 	pageSize uint32
 	lastPage uint32
@@ -52,7 +53,7 @@ func openBDB(r io.ReaderAt, size int64) (*bdb, error) {
 	if order == nil {
 		return nil, fmt.Errorf("not a Berkeley DB hash database")
 	}
-	db := &bdb{r: r, size: size, order: order}
+	db := &bdb{r: r, size: size, order: order, budget: newBudget(size)}
 	db.pageSize = order.Uint32(meta[20:])
 	if meta[25] != bdbHashMeta {
 		return nil, fmt.Errorf("the Berkeley DB meta page has type %d, not a hash meta page", meta[25])
@@ -150,6 +151,9 @@ func (db *bdb) overflow(pgno, tlen uint32) ([]byte, error) {
 	for seen := uint32(0); uint32(len(out)) < tlen; seen++ {
 		if seen > db.lastPage {
 			return nil, fmt.Errorf("overflow chain loops")
+		}
+		if err := db.budget.spend(len(buf)); err != nil {
+			return nil, err
 		}
 		if err := db.page(pgno, buf); err != nil {
 			return nil, err

@@ -27,9 +27,10 @@ const (
 type ndbSlot struct{ idx, off, cnt uint32 }
 
 type ndb struct {
-	r     io.ReaderAt
-	size  int64
-	slots []ndbSlot
+	r      io.ReaderAt
+	size   int64
+	slots  []ndbSlot
+	budget readBudget
 }
 
 func openNDB(r io.ReaderAt, size int64) (*ndb, error) {
@@ -51,7 +52,7 @@ func openNDB(r io.ReaderAt, size int64) (*ndb, error) {
 	if size%ndbBlock != 0 {
 		return nil, fmt.Errorf("ndb file size %d is not a multiple of %d (truncated?)", size, ndbBlock)
 	}
-	db := &ndb{r: r, size: size}
+	db := &ndb{r: r, size: size, budget: newBudget(size)}
 	blocks := uint64(size / ndbBlock)
 	minOff := uint64(npages) * ndbPage / ndbBlock
 	page := make([]byte, ndbPage)
@@ -89,6 +90,9 @@ func (db *ndb) each(ctx context.Context, fn func(key uint32, blob []byte) error)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+		}
+		if err := db.budget.spend(int(sl.cnt) * ndbBlock); err != nil {
+			return err
 		}
 		buf := make([]byte, int(sl.cnt)*ndbBlock) // bounded by the file size in openNDB
 		if _, err := db.r.ReadAt(buf, int64(sl.off)*ndbBlock); err != nil {

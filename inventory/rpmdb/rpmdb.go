@@ -312,3 +312,18 @@ func fileList(h *Header) []string {
 	}
 	return out
 }
+
+// readBudget bounds how much a reader may read of a database in all: a
+// well-formed database is read about once, so a file whose records all
+// point at the same long chain (quadratic work) stops with an error.
+type readBudget struct{ left int64 }
+
+func newBudget(size int64) readBudget { return readBudget{left: 4*size + 1<<20} }
+
+func (b *readBudget) spend(n int) error {
+	b.left -= int64(n)
+	if b.left < 0 {
+		return errors.New("records re-read the same data over and over (a damaged or hostile database)")
+	}
+	return nil
+}

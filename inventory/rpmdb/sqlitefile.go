@@ -27,6 +27,7 @@ type sqliteFile struct {
 	win      []byte
 	winFirst uint32 // page number of win's first page
 	winPages uint32
+	budget   readBudget
 }
 
 const windowPages = 16
@@ -48,7 +49,7 @@ func openSQLiteFile(r io.ReaderAt, size int64) (*sqliteFile, error) {
 	if ps < 512 || ps&(ps-1) != 0 {
 		return nil, fmt.Errorf("SQLite page size %d is invalid", ps)
 	}
-	f := &sqliteFile{r: r, pageSize: ps, usable: ps - int(hdr[20]), page: make([]byte, ps)}
+	f := &sqliteFile{r: r, pageSize: ps, usable: ps - int(hdr[20]), page: make([]byte, ps), budget: newBudget(size)}
 	if f.usable < 480 {
 		return nil, fmt.Errorf("SQLite usable page size %d is invalid", f.usable)
 	}
@@ -214,6 +215,9 @@ func (f *sqliteFile) payload(dst, cell []byte, size int) ([]byte, error) {
 	for hops := uint32(0); len(dst) < size; hops++ {
 		if hops > f.pages {
 			return nil, errors.New("overflow chain loops")
+		}
+		if err := f.budget.spend(f.pageSize); err != nil {
+			return nil, err
 		}
 		if _, err := f.readPage(next, f.page); err != nil {
 			return nil, fmt.Errorf("overflow: %w", err)
