@@ -168,6 +168,15 @@ func parseArgs(args []string) (*parsed, error) {
 		p.values[o.dest] = append(p.values[o.dest], v)
 		return nil
 	}
+	// next takes the argument after i as o's value, as argparse does: one
+	// that looks like an option is not a value.
+	next := func(i *int, o *option) (string, error) {
+		if *i+1 >= len(args) || (strings.HasPrefix(args[*i+1], "-") && len(args[*i+1]) > 1) {
+			return "", usagef("argument %s: expected one argument", strings.Join(o.names, "/"))
+		}
+		*i++
+		return args[*i], nil
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -181,11 +190,9 @@ func parseArgs(args []string) (*parsed, error) {
 				return nil, err
 			}
 			if o.value && !hasValue {
-				if i+1 >= len(args) || (strings.HasPrefix(args[i+1], "-") && len(args[i+1]) > 1) {
-					return nil, usagef("argument %s: expected one argument", strings.Join(o.names, "/"))
+				if v, err = next(&i, o); err != nil {
+					return nil, err
 				}
-				i++
-				v = args[i]
 			}
 			if err := set(o, v, hasValue); err != nil {
 				return nil, err
@@ -205,11 +212,9 @@ func parseArgs(args []string) (*parsed, error) {
 				}
 				v := a[j+1:]
 				if v == "" {
-					if i+1 >= len(args) || (strings.HasPrefix(args[i+1], "-") && len(args[i+1]) > 1) {
-						return nil, usagef("argument %s: expected one argument", strings.Join(o.names, "/"))
+					if v, err = next(&i, o); err != nil {
+						return nil, err
 					}
-					i++
-					v = args[i]
 				}
 				if err := set(o, v, false); err != nil {
 					return nil, err

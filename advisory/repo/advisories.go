@@ -49,16 +49,29 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		return nil, err
 	}
 	defer r.Close()
+	// The index is written by its own goroutine while parsing goes on:
+	// parsed advisories are not changed afterwards, only read.
 	var w *index.Writer
+	var toIndex chan *advisory.Advisory
+	added := make(chan error, 1)
 	if idx != "" {
-		// The index only saves time: failing to write it is not an error.
-		w, _ = index.Create(idx)
+		if w, err = index.Create(idx); err == nil {
+			toIndex = make(chan *advisory.Advisory, 512)
+			go func() {
+				var werr error
+				for a := range toIndex {
+					if werr == nil {
+						werr = w.Add(a)
+					}
+				}
+				added <- werr
+			}()
+		}
 	}
 	var as []*advisory.Advisory
 	err = updateinfo.Parse(ctx, r, func(a *advisory.Advisory) error {
-		if w != nil && w.Add(a) != nil {
-			w.Abort()
-			w = nil
+		if toIndex != nil {
+			toIndex <- a
 		}
 		if opts.Keep == nil || opts.Keep(a) {
 			as = append(as, a)
@@ -68,14 +81,18 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 	if err == nil {
 		err = r.Verify()
 	}
-	if err != nil {
-		if w != nil {
+	if toIndex != nil {
+		close(toIndex)
+		// A bad document leaves no index; failing to write one is not an
+		// error (the index only saves time).
+		if werr := <-added; err != nil || werr != nil {
 			w.Abort()
+		} else {
+			_ = w.Close()
 		}
-		return nil, fmt.Errorf("repository %s: %s: %w", m.Config.ID, d.Location.Href, err)
 	}
-	if w != nil {
-		_ = w.Close()
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %s: %w", m.Config.ID, d.Location.Href, err)
 	}
 	m.setRepo(as)
 	return as, nil

@@ -493,8 +493,13 @@ func (t *tokenizer) startTag() (int, error) {
 		return tokEOF, t.fail("bad element name")
 	}
 	t.name = tag[:n]
-	if err := t.checkChars(t.name); err != nil {
-		return tokEOF, err
+	for _, c := range t.name {
+		if c >= 0x80 { // only non-ASCII names need the full check
+			if err := t.checkChars(t.name); err != nil {
+				return tokEOF, err
+			}
+			break
+		}
 	}
 	t.attrs = t.attrs[:0]
 	rest := tag[n:]
@@ -559,7 +564,8 @@ func (t *tokenizer) startTag() (int, error) {
 }
 
 func (t *tokenizer) endTag() (int, error) {
-	end := t.tagEnd()
+	// An end tag holds no quoted values: the first '>' ends it.
+	end := t.find(">", 2)
 	if end < 0 {
 		return tokEOF, t.fail("unclosed end tag (truncated?)")
 	}
