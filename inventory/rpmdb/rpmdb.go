@@ -81,7 +81,6 @@ type Options struct {
 type DB struct {
 	Path    string
 	Backend Backend
-	file    *os.File
 	each    func(ctx context.Context, fn func(key uint32, blob []byte) error) error
 	close   func() error
 }
@@ -111,52 +110,53 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	st0, err := f.Stat()
+	st, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	st := st0
+	size := st.Size()
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
-	db := &DB{Path: path, file: f, close: f.Close}
+	db := &DB{Path: path, close: f.Close}
+	fail := func(err error) (*DB, error) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte(sqliteMagic)):
 		db.Backend = SQLite
-		// Read the file directly unless a write-ahead log holds changes.
-		if st, err := os.Stat(path + "-wal"); err != nil || st.Size() == 0 {
-			s, err := openSQLiteFile(f, st0.Size())
+		// Read the file itself unless a write-ahead log holds changes,
+		// which only the SQLite engine applies.
+		if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+			f.Close()
+			s, err := openSQLite(path)
 			if err != nil {
-				f.Close()
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			db.each = s.each
+			db.each, db.close = s.each, s.Close
 			return db, nil
 		}
-		f.Close()
-		s, err := openSQLite(path)
+		s, err := openSQLiteFile(f, size)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fail(err)
 		}
-		db.each, db.close, db.file = s.each, s.Close, nil
+		db.each = s.each
 	case len(head) >= 4 && string(head[:4]) == "RpmP":
-		n, err := openNDB(f, st.Size())
+		n, err := openNDB(f, size)
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fail(err)
 		}
 		db.Backend, db.each = NDB, n.each
 	case sniffBDB(head) != nil:
-		b, err := openBDB(f, st.Size())
+		b, err := openBDB(f, size)
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fail(err)
 		}
 		db.Backend, db.each = BerkeleyDB, b.each
 	default:
-		f.Close()
-		return nil, fmt.Errorf("%s: not an rpm database (neither SQLite, ndb nor Berkeley DB hash)", path)
+		return fail(errors.New("not an rpm database (neither SQLite, ndb nor Berkeley DB hash)"))
 	}
 	return db, nil
 }
