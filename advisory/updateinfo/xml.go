@@ -254,12 +254,9 @@ func (t *tokenizer) charData() (int, error) {
 // normalised and, for attribute values, whitespace turned into spaces.
 // It returns raw itself when nothing needs changing.
 func (t *tokenizer) decode(raw []byte, attribute bool) ([]byte, error) {
-	if err := t.checkChars(raw); err != nil {
+	special, err := t.scan(raw, attribute)
+	if err != nil {
 		return nil, err
-	}
-	special := bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0
-	if attribute && !special {
-		special = bytes.ContainsAny(raw, "\t\n<")
 	}
 	if !special && !t.latin1 {
 		return raw, nil
@@ -381,6 +378,46 @@ func isXMLChar(r rune) bool {
 		r >= 0x20 && r <= 0xD7FF ||
 		r >= 0xE000 && r <= 0xFFFD ||
 		r >= 0x10000 && r <= 0x10FFFF
+}
+
+// scan checks raw as checkChars does and reports, in the same pass,
+// whether it holds anything decode must rewrite: '&' or '\r' anywhere,
+// and in attribute values also '\t', '\n' and '<' (an error there).
+func (t *tokenizer) scan(raw []byte, attribute bool) (bool, error) {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) bool { return (v-ones)&^v&high != 0 }
+	special := false
+	for i := 0; i < len(raw); {
+		// Eight plain bytes at a time: none a control, non-ASCII, '&' or '<'.
+		if i+8 <= len(raw) {
+			w := binary.LittleEndian.Uint64(raw[i:])
+			if (w-0x20*ones)&^w&high == 0 && w&high == 0 && !hasZero(w^0x26*ones) && !hasZero(w^0x3c*ones) {
+				i += 8
+				continue
+			}
+		}
+		c := raw[i]
+		switch {
+		case c == '&' || c == '\r':
+			special = true
+		case c == '<' || c == '\t' || c == '\n':
+			special = special || attribute
+		case c < 0x20:
+			return false, t.fail("character U+%04X is not allowed in XML", c)
+		case c >= 0x80 && !t.latin1:
+			r, n := utf8.DecodeRune(raw[i:])
+			if r == utf8.RuneError && n <= 1 {
+				return false, t.fail("invalid UTF-8")
+			}
+			if !isXMLChar(r) {
+				return false, t.fail("character U+%04X is not allowed in XML", r)
+			}
+			i += n
+			continue
+		}
+		i++
+	}
+	return special, nil
 }
 
 // checkChars rejects bytes that are not UTF-8 or are characters XML
