@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -359,21 +360,26 @@ func decode(h header, core, details []byte, keep func(*advisory.Advisory) bool) 
 // scratchSlabs hold the items of the advisory being decoded; they are
 // reused for the next one.
 type scratchSlabs struct {
-	ref  []advisory.Reference
-	coll []advisory.Collection
-	mod  []advisory.Module
-	pkg  []advisory.Package
+	ref   []advisory.Reference
+	coll  []advisory.Collection
+	mod   []advisory.Module
+	pkg   []advisory.Package
+	spans []collSpan
 }
 
+// collSpan locates a collection's modules and packages in the slabs.
+type collSpan struct{ mod, nmod, pkg, npkg int }
+
 func (s *scratchSlabs) reset() {
-	s.ref, s.coll, s.mod, s.pkg = s.ref[:0], s.coll[:0], s.mod[:0], s.pkg[:0]
+	s.ref, s.coll, s.mod, s.pkg, s.spans = s.ref[:0], s.coll[:0], s.mod[:0], s.pkg[:0], s.spans[:0]
 }
 
 // grow appends n zero items to a scratch slab and returns the index of
 // the first; the slab may move, so callers slice it only at the end.
 func grow[T any](slab *[]T, n int) int {
 	start := len(*slab)
-	*slab = append(*slab, make([]T, n)...)
+	*slab = slices.Grow(*slab, n)[:start+n]
+	clear((*slab)[start:])
 	return start
 }
 
@@ -503,13 +509,11 @@ func (d *decoder) advisoryCore(a *advisory.Advisory, s *scratchSlabs) {
 	}
 	ncoll := d.count()
 	c0 := grow(&s.coll, ncoll)
-	type span struct{ mod, nmod, pkg, npkg int }
-	spans := make([]span, 0, ncoll)
 	for range ncoll {
 		if d.err != nil {
 			return
 		}
-		var sp span
+		var sp collSpan
 		sp.nmod = d.count()
 		sp.mod = grow(&s.mod, sp.nmod)
 		for j := sp.mod; j < sp.mod+sp.nmod && d.err == nil; j++ {
@@ -524,7 +528,7 @@ func (d *decoder) advisoryCore(a *advisory.Advisory, s *scratchSlabs) {
 			f := d.uvarint()
 			p.HasArch, p.Reboot, p.Restart, p.Relogin = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
 		}
-		spans = append(spans, sp)
+		s.spans = append(s.spans, sp)
 	}
 	if d.err != nil {
 		return
@@ -535,7 +539,7 @@ func (d *decoder) advisoryCore(a *advisory.Advisory, s *scratchSlabs) {
 	}
 	if ncoll > 0 {
 		a.Collections = s.coll[c0 : c0+ncoll]
-		for i, sp := range spans {
+		for i, sp := range s.spans {
 			if sp.nmod > 0 {
 				a.Collections[i].Modules = s.mod[sp.mod : sp.mod+sp.nmod]
 			}
