@@ -340,7 +340,7 @@ func variants(r *rand.Rand, c *parityCase) [][]string {
 }
 
 // debugLine matches what dnf -v prints on stdout before the report.
-var debugLine = regexp.MustCompile(`^(DNF version: |cachedir: |Added .* repo from |User-Agent: |repo: using cache for: |repo: downloading from remote: |.*: using metadata from |Last metadata expiration check: |Unknown configuration option: |No matches found for the following disable plugin patterns|Waiting for process with pid )`)
+var debugLine = regexp.MustCompile(`^(DNF version: |cachedir: |Added .* repo from |User-Agent: |repo: using cache for: |repo: downloading from remote: |.*: using metadata from |Last metadata expiration check: |Unknown configuration option: |No matches found for the following disable plugin patterns|Waiting for process with pid |Unable to load modular Fail-Safe data for module )`)
 
 // stripDebug drops dnf -v's debug lines, which it prints on stdout.
 func stripDebug(s string) string {
