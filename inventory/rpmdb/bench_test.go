@@ -28,7 +28,7 @@ func BenchmarkReadBench(b *testing.B) {
 func BenchmarkReadSQLite(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		db, err := Open(filepath.Join(shared, "cbl-mariner-2.0/rpmdb.sqlite"))
+		db, err := Open(filepath.Join(sharedDir(b), "cbl-mariner-2.0/rpmdb.sqlite"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func TestOpenGarbage(t *testing.T) {
 
 func TestTruncatedDatabases(t *testing.T) {
 	for _, src := range []string{"cbl-mariner-2.0/rpmdb.sqlite", "sle15-bci/Packages.db", "libuuid/Packages"} {
-		data, err := os.ReadFile(filepath.Join(shared, src))
+		data, err := os.ReadFile(filepath.Join(sharedDir(t), src))
 		require.NoError(t, err)
 		for _, cut := range []int{len(data) / 3, len(data) / 2, len(data) - 100} {
 			p := writeTemp(t, filepath.Base(src), data[:cut])
@@ -107,7 +107,7 @@ func FuzzParseHeader(f *testing.F) {
 // FuzzDatabase feeds mutated real databases to each backend.
 func FuzzDatabase(f *testing.F) {
 	for _, src := range []string{"sle15-bci/Packages.db", "libuuid/Packages"} {
-		data, err := os.ReadFile(filepath.Join(shared, src))
+		data, err := os.ReadFile(filepath.Join(sharedDir(f), src))
 		require.NoError(f, err)
 		if len(data) > 256<<10 {
 			data = data[:64<<10] // the ndb file is too large to mutate quickly

@@ -15,8 +15,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// shared is the read-only directory of real rpm databases beside the repo.
+// shared is the read-only directory of real rpm databases beside the
+// repository (the project workspace's shared/testdata/rpmdb).
 const shared = "../../../shared/testdata/rpmdb"
+
+// sharedDir returns shared, or skips the test when it is not there (a
+// clone outside the project workspace).
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	if _, err := os.Stat(shared); err != nil {
+		t.Skipf("the shared rpm databases are not at %s (they come with the project workspace)", shared)
+	}
+	return shared
+}
 
 // copyDB copies a database into a writable temporary directory under the
 // name rpm expects, since rpm (and SQLite) write files beside it.
@@ -83,17 +94,17 @@ func needRPM(t *testing.T) {
 
 func TestSQLiteMatchesRPM(t *testing.T) {
 	needRPM(t)
-	dir := copyDB(t, filepath.Join(shared, "cbl-mariner-2.0/rpmdb.sqlite"), "rpmdb.sqlite")
+	dir := copyDB(t, filepath.Join(sharedDir(t), "cbl-mariner-2.0/rpmdb.sqlite"), "rpmdb.sqlite")
 	want := rpmQA(t, dir, "sqlite")
 	// Read the read-only original: no -shm or -wal may be needed.
-	got := ours(t, filepath.Join(shared, "cbl-mariner-2.0/rpmdb.sqlite"))
+	got := ours(t, filepath.Join(sharedDir(t), "cbl-mariner-2.0/rpmdb.sqlite"))
 	assert.Equal(t, want, got)
 	assert.Len(t, got, 129)
 }
 
 func TestBerkeleyDBMatchesRPM(t *testing.T) {
 	needRPM(t)
-	paths := []string{filepath.Join(shared, "libuuid/Packages")}
+	paths := []string{filepath.Join(sharedDir(t), "libuuid/Packages")}
 	paths = append(paths, goRPMDBTestdata(t)...)
 	for _, p := range paths {
 		t.Run(filepath.Base(filepath.Dir(p)), func(t *testing.T) {
@@ -132,14 +143,14 @@ func goRPMDBTestdata(t *testing.T) []string {
 // asked, and the shared packages.csv describes a later copy of this
 // database (its versions are not in the file), so it cannot be used.
 func TestNDB(t *testing.T) {
-	db, err := Open(filepath.Join(shared, "sle15-bci/Packages.db"))
+	db, err := Open(filepath.Join(sharedDir(t), "sle15-bci/Packages.db"))
 	require.NoError(t, err)
 	defer db.Close()
 	assert.Equal(t, NDB, db.Backend)
 	pkgs, err := db.Packages(context.Background(), Options{Files: true})
 	require.NoError(t, err)
 	require.Len(t, pkgs, 35)
-	raw, err := os.ReadFile(filepath.Join(shared, "sle15-bci/Packages.db"))
+	raw, err := os.ReadFile(filepath.Join(sharedDir(t), "sle15-bci/Packages.db"))
 	require.NoError(t, err)
 	for _, p := range pkgs {
 		assert.Contains(t, string(raw), p.SourceRPM, p.Name)

@@ -17,7 +17,7 @@ import (
 func smallSQLite(t testing.TB) []byte {
 	t.Helper()
 	var blob []byte
-	bdb, err := Open(filepath.Join(shared, "libuuid/Packages"))
+	bdb, err := Open(filepath.Join(sharedDir(t), "libuuid/Packages"))
 	require.NoError(t, err)
 	require.NoError(t, bdb.each(context.Background(), func(_ uint32, b []byte) error {
 		if len(b) > 8 {
