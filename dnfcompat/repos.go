@@ -14,6 +14,7 @@ import (
 	"github.com/alicorn-dev/alicorn/advisory/modulemd"
 	"github.com/alicorn-dev/alicorn/advisory/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
 )
 
@@ -274,7 +275,8 @@ func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.Modul
 		md.Merge(d)
 	}
 	md.Merge(repos)
-	for k := range modulemd.Active(md, states, modulemd.Platform(root), repo.BaseArch(arch)) {
+	platform := modulemd.PlatformStream(inventory.ReadOSRelease(root).PlatformID)
+	for k := range modulemd.Active(md, states, platform, repo.BaseArch(arch)) {
 		out[match.ModuleStream{Name: k.Name, Stream: k.Stream, Context: k.Context}] = true
 	}
 	return out, nil

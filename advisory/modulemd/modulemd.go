@@ -160,25 +160,11 @@ func ReadStates(dir string) (map[string]State, error) {
 	return out, nil
 }
 
-// Platform reads the PLATFORM_ID ("platform:f40") of a root's os-release
-// and returns the platform stream ("f40"), or "".
-func Platform(root string) string {
-	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		b, err := os.ReadFile(filepath.Join(root, p))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-			if ok && k == "PLATFORM_ID" {
-				v = strings.Trim(v, `"'`)
-				_, stream, _ := strings.Cut(v, ":")
-				return stream
-			}
-		}
-		return ""
-	}
-	return ""
+// PlatformStream returns the stream of an os-release PLATFORM_ID
+// ("platform:f40" gives "f40").
+func PlatformStream(platformID string) string {
+	_, stream, _ := strings.Cut(platformID, ":")
+	return stream
 }
 
 // Key identifies an active module build as advisories name it.
