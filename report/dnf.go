@@ -243,8 +243,12 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 			b = append(b, e.key.nevra...)
 		}
 		if opts.Links {
+			u := NoticeURL(e.adv)
+			if u == "" {
+				u = "-" // keeps the column for scripts
+			}
 			b = append(b, ' ')
-			b = append(b, NoticeURL(e.adv)...)
+			b = append(b, u...)
 		}
 		b = append(b, '\n')
 	}

@@ -115,11 +115,14 @@ func (f *Fetcher) Fetch(ctx context.Context, c Config) (*Metadata, error) {
 		if err := os.MkdirAll(md.cache, 0o755); err != nil {
 			return nil, err
 		}
-		if err := writeFile(filepath.Join(md.cache, "repomd.xml"), raw); err != nil {
-			return nil, err
-		}
-		if err := writeFile(filepath.Join(md.cache, "baseurl"), []byte(md.BaseURL)); err != nil {
-			return nil, err
+		for name, data := range map[string][]byte{"repomd.xml": raw, "baseurl": []byte(md.BaseURL)} {
+			p := filepath.Join(md.cache, name)
+			if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+				continue // unchanged: no write on every run
+			}
+			if err := writeFile(p, data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return md, nil
