@@ -48,7 +48,7 @@ var options = []option{
 	{names: []string{"--enable"}, dest: "ignored"},
 	{names: []string{"--disable"}, dest: "ignored"},
 	{names: []string{"-x", "--exclude", "--excludepkgs"}, value: true, dest: "exclude", split: true},
-	{names: []string{"--disableexcludes", "--disableexcludepkgs"}, value: true, dest: "ignored"},
+	{names: []string{"--disableexcludes", "--disableexcludepkgs"}, value: true, dest: "disableexcludes", split: true},
 	{names: []string{"--repofrompath"}, value: true, dest: "repofrompath"},
 	{names: []string{"--noautoremove"}, dest: "ignored"},
 	{names: []string{"--nogpgcheck"}, dest: "ignored"},

@@ -328,7 +328,10 @@ func variants(r *rand.Rand, c *parityCase) [][]string {
 		{"upif", "--list"}, {"summary-updateinfo"}, {"list-updateinfo", "--all"}, {"info-updateinfo", "installed"},
 		{"updateinfo", "--info", "--installed", "-v"}, {"updateinfo", "list", "all", "security"},
 		{"updateinfo", "list", "ADV-*"}, {"updateinfo", "list", "*libs", "--all"}, {"updateinfo", "info", "alpha", "kernel"},
-		{"updateinfo", "list", "--advisory=" + pick(r, c.advIDs)}, {"updateinfo", "list", "--advisories", strings.Join(c.advIDs[:1], ",") + ", nope"},
+		{"updateinfo", "list", "--advisory=" + pick(r, c.advIDs)},
+		{"-x", pick(r, []string{"openssl*", "glibc", "*-libs", "kernel-1.0*", "zlib.i686", "bash-2.0*"}), "updateinfo", "list", "--all"},
+		{"--exclude=glibc,zlib", "updateinfo"}, {"--setopt=excludepkgs=bash alpha", "updateinfo", "list", "--updates"},
+		{"-x", "openssl-libs", "--disableexcludes=all", "updateinfo", "list"}, {"updateinfo", "list", "--advisories", strings.Join(c.advIDs[:1], ",") + ", nope"},
 	}
 	if len(c.cves) > 0 {
 		base = append(base, []string{"updateinfo", "list", "--cve", pick(r, c.cves), "--all"})
@@ -340,7 +343,7 @@ func variants(r *rand.Rand, c *parityCase) [][]string {
 }
 
 // debugLine matches what dnf -v prints on stdout before the report.
-var debugLine = regexp.MustCompile(`^(DNF version: |cachedir: |Added .* repo from |User-Agent: |repo: using cache for: |repo: downloading from remote: |.*: using metadata from |Last metadata expiration check: |Unknown configuration option: |No matches found for the following disable plugin patterns|Waiting for process with pid |Unable to load modular Fail-Safe data for module )`)
+var debugLine = regexp.MustCompile(`^(DNF version: |cachedir: |Added .* repo from |User-Agent: |repo: using cache for: |repo: downloading from remote: |.*: using metadata from |Last metadata expiration check: |Unknown configuration option: |No matches found for the following disable plugin patterns|Waiting for process with pid |Unable to load modular Fail-Safe data for module |Excludes in )`)
 
 // stripDebug drops dnf -v's debug lines, which it prints on stdout.
 func stripDebug(s string) string {
@@ -430,6 +433,10 @@ func checkCase(t *testing.T, b *rpmtest.Builder, c *parityCase) int {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf/modules.d"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/os-release"),
 		[]byte("NAME=Fedora\nID=fedora\nVERSION_ID=40\nPLATFORM_ID=\"platform:f40\"\n"), 0o644))
+	if c.seed%4 == 0 {
+		require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/dnf.conf"),
+			[]byte("[main]\ngpgcheck=1\nexcludepkgs=libX11\n"), 0o644))
+	}
 	if c.moduleConf != "" {
 		require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/modules.d/nodejs.module"), []byte(c.moduleConf), 0o644))
 	}

@@ -219,13 +219,16 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 // upgrade, as libdnf's what_upgrades decides: the newest installed
 // package of the same name and a compatible arch (equal, or either
 // noarch), when every such installed package is older.
-func upgradable(installed []match.RPM, avail []available) func(int) bool {
+func upgradable(installed []match.RPM, avail []available, excl []string) func(int) bool {
 	byName := map[string][]int{}
 	for i, p := range installed {
 		byName[p.Name] = append(byName[p.Name], i)
 	}
 	marked := make([]bool, len(installed))
 	for _, a := range avail {
+		if len(excl) > 0 && excluded(excl, a.name, a.evr, a.arch) {
+			continue
+		}
 		best := -1
 		for _, i := range byName[a.name] {
 			p := &installed[i]

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -93,6 +94,10 @@ type command struct {
 	repoEdits   []repoEdit
 	repoOnly    []string
 	autoKernel  bool
+	// excludes are package name globs (or NEVRAs) left out of the
+	// installed and the available packages, as dnf's excludepkgs.
+	excludes        []string
+	disableExcludes bool
 }
 
 type repoEdit struct {
@@ -213,6 +218,17 @@ func parseCommand(args []string) (*command, error) {
 		}
 	}
 	c.repoOnly = p.values["repo"]
+	for _, d := range p.values["disableexcludes"] {
+		if d == "all" || d == "main" || d == "*" {
+			c.disableExcludes = true
+		}
+	}
+	for _, k := range []string{"excludepkgs", "exclude"} {
+		if v, ok := c.mainOpts[k]; ok {
+			c.excludes = append(c.excludes, splitter.Split(v, -1)...)
+		}
+	}
+	c.excludes = append(c.excludes, p.values["exclude"]...)
 
 	// updateinfo's positional words.
 	spec := p.positional[1:]
@@ -335,7 +351,7 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	}
 	opts := match.DNFOptions{Mode: c.mode, RunningKernelSource: host.kernelSource, ActiveModules: host.modules}
 	if c.mode == match.Updates {
-		opts.Upgradable = upgradable(host.rpms, avail)
+		opts.Upgradable = upgradable(host.rpms, avail, excludes(c))
 	}
 	findings, err := match.DNF(ctx, host.rpms, candidates, opts)
 	if err != nil {
@@ -520,6 +536,17 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
+	if excl := excludes(c); len(excl) > 0 {
+		kept := h.rpms[:0]
+		keptPkgs := h.pkgs[:0]
+		for i, r := range h.rpms {
+			if !excluded(excl, r.Name, r.EVR, r.Arch) {
+				kept = append(kept, r)
+				keptPkgs = append(keptPkgs, h.pkgs[i])
+			}
+		}
+		h.rpms, h.pkgs = kept, keptPkgs
+	}
 	h.releasever = c.releasever
 	for _, r := range releaseHits {
 		if h.releasever == "" && r != "" {
@@ -577,4 +604,64 @@ func compatibleArches(arch string) []string {
 		return []string{"ppc64le", "noarch"}
 	}
 	return []string{arch, "noarch"}
+}
+
+// excludes returns the exclude globs in force: the command line's and
+// --setopt's, and excludepkgs from the root's dnf.conf [main] section
+// (found inside the installroot first, as dnf looks for it).
+func excludes(c *command) []string {
+	if c.disableExcludes {
+		return nil
+	}
+	out := append([]string{}, c.excludes...)
+	conf := filepath.Join(c.installroot, "etc/dnf/dnf.conf")
+	if _, err := os.Stat(conf); err != nil {
+		conf = "/etc/dnf/dnf.conf"
+	}
+	if b, err := os.ReadFile(conf); err == nil {
+		section := ""
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+				section = strings.TrimSpace(line[1 : len(line)-1])
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			k = strings.TrimSpace(k)
+			if ok && section == "main" && (k == "excludepkgs" || k == "exclude") {
+				for _, x := range splitter.Split(strings.TrimSpace(v), -1) {
+					if x != "" {
+						out = append(out, x)
+					}
+				}
+			}
+		}
+	}
+	var clean []string
+	for _, x := range out {
+		if x != "" {
+			clean = append(clean, x)
+		}
+	}
+	return clean
+}
+
+// excluded reports whether a package matches an exclude glob in any of
+// the forms dnf matches: name, name.arch, name-version,
+// name-version-release and name-[epoch:]version-release.arch (with the
+// epoch and without).
+func excluded(globs []string, name string, evr rpm.EVR, arch string) bool {
+	vr := evr.Version + "-" + evr.Release
+	forms := []string{name, name + "." + arch, name + "-" + evr.Version, name + "-" + vr, name + "-" + vr + "." + arch}
+	if e := evr.Epoch; e != "" {
+		forms = append(forms, name+"-"+e+":"+vr, name+"-"+e+":"+vr+"."+arch)
+	}
+	for _, g := range globs {
+		for _, f := range forms {
+			if match.Glob(g, f) {
+				return true
+			}
+		}
+	}
+	return false
 }
