@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -182,6 +183,13 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				return
 			}
 			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep}
+			if types, ok := c.filter.TypesOnly(); ok {
+				// Security advisories always pass: the running-kernel
+				// notice looks at them.
+				opts.Prefilter = func(typ string) bool {
+					return typ == advisory.Security || slices.Contains(types, typ)
+				}
+			}
 			if r.advs, err = md.Advisories(ctx, opts); err != nil {
 				r.err = err
 				return

@@ -38,6 +38,17 @@ func (f *Filter) Advisory(a *advisory.Advisory) bool {
 	return len(f.Specs) > 0 || f.matchAdvisory(a)
 }
 
+// TypesOnly reports whether the filter selects by advisory type alone, and
+// which types: then an advisory of another type can be passed over
+// before anything else of it is read.
+func (f *Filter) TypesOnly() ([]string, bool) {
+	if len(f.Types) == 0 || len(f.Specs) > 0 || len(f.Severities) > 0 || len(f.Bugzillas) > 0 ||
+		len(f.CVEs) > 0 || f.WithCVE || f.WithBZ {
+		return nil, false
+	}
+	return f.Types, true
+}
+
 func (f *Filter) glob(s string) bool {
 	for _, p := range f.Specs {
 		if Glob(p, s) {

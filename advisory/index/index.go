@@ -27,7 +27,7 @@ import (
 //
 // Details come first so that Write streams them to the file and holds
 // only the (small) core in memory.
-const magic = "ALCADVX3"
+const magic = "ALCADVX4"
 
 const headerLen = len(magic) + 7*8
 
@@ -65,7 +65,12 @@ func (x *Writer) Add(a *advisory.Advisory) error {
 	if x.err != nil {
 		return x.err
 	}
-	x.core.advisoryCore(a)
+	// Each core record starts with its length, so that readers can skip
+	// it unread (Options.Prefilter).
+	var rec encoder
+	rec.advisoryCore(a)
+	x.core.uvarint(uint64(len(rec.b)))
+	x.core.b = append(x.core.b, rec.b...)
 	x.details.advisoryDetails(a)
 	if len(x.details.b) > 64<<10 {
 		x.ndl += len(x.details.b)
@@ -230,6 +235,9 @@ type Options struct {
 	// fields (details are empty when it runs); it must not keep the
 	// advisory it is given. Unchosen advisories cost almost nothing.
 	Keep func(*advisory.Advisory) bool
+	// Prefilter, when set, rejects advisories by type before anything
+	// else of them is decoded; Keep sees only those it accepts.
+	Prefilter func(typ string) bool
 }
 
 // Read loads the advisories stored at path. The file is mapped, not read
@@ -300,7 +308,7 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 		}
 		details = d
 	}
-	return decode(h, core, details, opts.Keep)
+	return decode(h, core, details, opts)
 }
 
 // Decode reads advisories from a whole index file's content.
@@ -308,7 +316,8 @@ func Decode(data []byte) ([]*advisory.Advisory, error) {
 	return read(bytes.NewReader(data), int64(len(data)), Options{})
 }
 
-func decode(h header, core, details []byte, keep func(*advisory.Advisory) bool) ([]*advisory.Advisory, error) {
+func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory, error) {
+	keep := opts.Keep
 	var out []*advisory.Advisory
 	// For the details pass: which advisories were kept, and how many
 	// references and packages each has (to skip the others' details).
@@ -322,11 +331,34 @@ func decode(h header, core, details []byte, keep func(*advisory.Advisory) bool) 
 	var cp copier
 	d := decoder{b: core}
 	for i := uint64(0); i < h.nadv; i++ {
-		sc.reset()
-		scratch = advisory.Advisory{}
-		d.advisoryCore(&scratch, &sc)
+		n := d.count()
 		if d.err != nil {
 			return nil, d.err
+		}
+		rec := decoder{b: d.b[:n]}
+		d.b = d.b[n:]
+		if opts.Prefilter != nil {
+			// The type is the second field: peek at it.
+			peek := rec
+			peek.str()
+			if typ := peek.str(); peek.err == nil && !opts.Prefilter(typ) {
+				// Skipped unread; a details pass needs its item counts.
+				var e entry
+				if details != nil {
+					e.refs, e.pkgs = rec.counts()
+					if rec.err != nil {
+						return nil, rec.err
+					}
+				}
+				entries = append(entries, e)
+				continue
+			}
+		}
+		sc.reset()
+		scratch = advisory.Advisory{}
+		rec.advisoryCore(&scratch, &sc)
+		if rec.err != nil || len(rec.b) != 0 {
+			return nil, ErrCorrupt
 		}
 		e := entry{kept: keep == nil || keep(&scratch), refs: len(scratch.References), pkgs: len(sc.pkg)}
 		entries = append(entries, e)
@@ -548,6 +580,36 @@ func (d *decoder) advisoryCore(a *advisory.Advisory, s *scratchSlabs) {
 			}
 		}
 	}
+}
+
+// counts reads only the number of references and packages of a core
+// record (for the details pass), skipping the strings.
+func (d *decoder) counts() (refs, pkgs int) {
+	skip := func(n int) {
+		for range n {
+			d.str()
+		}
+	}
+	skip(3)     // ID, type, severity
+	d.uvarint() // present
+	d.uvarint() // issued
+	d.uvarint() // updated
+	d.uvarint() // flags
+	refs = d.count()
+	for range refs {
+		skip(2)
+		d.uvarint()
+	}
+	for range d.count() {
+		skip(5 * d.count())
+		n := d.count()
+		for range n {
+			skip(3)
+			d.uvarint()
+		}
+		pkgs += n
+	}
+	return refs, pkgs
 }
 
 func (d *decoder) advisoryDetails(a *advisory.Advisory, c *copier) {

@@ -100,3 +100,18 @@ func TestKeep(t *testing.T) {
 		assert.Empty(t, brief[i].Title)
 	}
 }
+
+func TestPrefilter(t *testing.T) {
+	advs := sample(t, 300)
+	path := filepath.Join(t.TempDir(), "x.idx")
+	require.NoError(t, Write(path, advs))
+	var want []*advisory.Advisory
+	for _, a := range advs {
+		if a.Type == advisory.Bugfix {
+			want = append(want, a)
+		}
+	}
+	got, err := Read(path, Options{Prefilter: func(typ string) bool { return typ == advisory.Bugfix }})
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "skipped records leave the details of the others in place")
+}

@@ -20,6 +20,9 @@ type AdvisoryOptions struct {
 	// still parsed and indexed, but never kept in memory. It must not keep
 	// the advisory it is given.
 	Keep func(*advisory.Advisory) bool
+	// Prefilter, when set, rejects advisories by type before Keep (and,
+	// from the index, before anything else of them is decoded).
+	Prefilter func(typ string) bool
 }
 
 // Advisories reads the repository's updateinfo. A repository without one
@@ -39,7 +42,7 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		idx = m.CacheFile(sum + "-updateinfo.idx")
 	}
 	if idx != "" {
-		if as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep}); err == nil {
+		if as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep, Prefilter: opts.Prefilter}); err == nil {
 			m.setRepo(as)
 			return as, nil
 		}
@@ -73,7 +76,7 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		if toIndex != nil {
 			toIndex <- a
 		}
-		if opts.Keep == nil || opts.Keep(a) {
+		if (opts.Prefilter == nil || opts.Prefilter(a.Type)) && (opts.Keep == nil || opts.Keep(a)) {
 			as = append(as, a)
 		}
 		return nil
