@@ -451,7 +451,6 @@ type host struct {
 	root         string
 	arch         string
 	rpms         []match.RPM
-	pkgs         []rpmdb.Package
 	kernel       int // index of the running kernel's package, or -1
 	kernelSource string
 	releasever   string
@@ -497,7 +496,7 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	releaseHits := make([]string, len(releaseProvides))
 	kernelHit := [2]int{-1, -1}
 	err = db.Headers(ctx, func(key uint32, hd *rpmdb.Header) error {
-		p, err := rpmdb.Decode(key, hd, rpmdb.Options{})
+		p, err := rpmdb.Decode(key, hd, rpmdb.Options{Brief: true})
 		if err != nil {
 			return fmt.Errorf("record %d: %w", key, err)
 		}
@@ -528,7 +527,6 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 		if arch == "" {
 			arch = "noarch"
 		}
-		h.pkgs = append(h.pkgs, p)
 		h.rpms = append(h.rpms, match.RPM{Name: p.Name, EVR: rpm.EVR{Epoch: p.Epoch, Version: p.Version, Release: p.Release},
 			Arch: arch, SourceRPM: p.SourceRPM})
 		return nil
@@ -538,14 +536,12 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	}
 	if excl := excludes(c); len(excl) > 0 {
 		kept := h.rpms[:0]
-		keptPkgs := h.pkgs[:0]
-		for i, r := range h.rpms {
+		for _, r := range h.rpms {
 			if !excluded(excl, r.Name, r.EVR, r.Arch) {
 				kept = append(kept, r)
-				keptPkgs = append(keptPkgs, h.pkgs[i])
 			}
 		}
-		h.rpms, h.pkgs = kept, keptPkgs
+		h.rpms = kept
 	}
 	h.releasever = c.releasever
 	for _, r := range releaseHits {

@@ -75,6 +75,10 @@ func (p *Package) NEVRA() string {
 type Options struct {
 	// Files reads each package's file list.
 	Files bool
+	// Brief reads only what identifies a package: name, epoch, version,
+	// release, arch and source RPM (and install time); Vendor, License,
+	// Summary, ModularityLabel, Size and SigMD5 stay empty.
+	Brief bool
 }
 
 // DB is an open rpm database file.
@@ -262,6 +266,9 @@ func Decode(key uint32, h *Header, opts Options) (Package, error) {
 		return p, errors.New("header has no name")
 	}
 	for i, dst := range []*string{&p.Version, &p.Release, &p.Arch, &p.SourceRPM, &p.Vendor, &p.License, &p.Summary, &p.ModularityLabel} {
+		if opts.Brief && i >= 4 {
+			break
+		}
 		if have&(1<<(8+i)) != 0 {
 			*dst, _ = h.stringOf(strs[i])
 		}
@@ -270,6 +277,9 @@ func Decode(key uint32, h *Header, opts Options) (Package, error) {
 		if e, ok := h.uint32Of(epoch); ok {
 			p.Epoch = strconv.FormatUint(uint64(e), 10)
 		}
+	}
+	if opts.Brief {
+		have &^= 8 | 16
 	}
 	if have&8 != 0 {
 		if v, ok := h.uint32Of(size); ok && size.typ == typeInt32 {
