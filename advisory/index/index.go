@@ -43,7 +43,7 @@ type Writer struct {
 	tmp                                *os.File
 	w                                  *bufio.Writer
 	dsum                               hash.Hash32
-	core, details                      encoder
+	core, details, rec                 encoder
 	nadv, nref, ncoll, nmod, npkg, ndl int
 	err                                error
 }
@@ -67,10 +67,10 @@ func (x *Writer) Add(a *advisory.Advisory) error {
 	}
 	// Each core record starts with its length, so that readers can skip
 	// it unread (Options.Prefilter).
-	var rec encoder
-	rec.advisoryCore(a)
-	x.core.uvarint(uint64(len(rec.b)))
-	x.core.b = append(x.core.b, rec.b...)
+	x.rec.b = x.rec.b[:0]
+	x.rec.advisoryCore(a)
+	x.core.uvarint(uint64(len(x.rec.b)))
+	x.core.b = append(x.core.b, x.rec.b...)
 	x.details.advisoryDetails(a)
 	if len(x.details.b) > 64<<10 {
 		x.ndl += len(x.details.b)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -137,6 +138,7 @@ type parser struct {
 	// into strings when the advisory ends, with one allocation for all.
 	arena []byte
 	spans advSpans
+	refs  []advisory.Reference
 }
 
 // span is a piece of the arena.
@@ -164,6 +166,9 @@ func (p *parser) finish(a *advisory.Advisory) {
 	arena := string(p.arena) // the one copy
 	str := func(sp span) string { return arena[sp.off : sp.off+sp.n] }
 	sp := &p.spans
+	if len(p.refs) > 0 {
+		a.References = slices.Clone(p.refs)
+	}
 	a.ID, a.Title, a.Description, a.Message = str(sp.id), str(sp.title), str(sp.description), str(sp.message)
 	for i := range a.References {
 		r := &a.References[i]
@@ -293,6 +298,7 @@ func (p *parser) start() {
 		p.arena = p.arena[:0]
 		p.spans.id, p.spans.title, p.spans.description, p.spans.message = span{}, span{}, span{}, span{}
 		p.spans.refs = p.spans.refs[:0]
+		p.refs = p.refs[:0]
 		p.spans.pkgs = p.spans.pkgs[:0]
 	case stIssued, stUpdated:
 		if d, ok := p.attr("date"); ok {
@@ -325,7 +331,7 @@ func (p *parser) start() {
 		if ref.Type, ok = p.pooled("type"); ok {
 			ref.Present |= advisory.RefHasType
 		}
-		p.cur.References = append(p.cur.References, ref)
+		p.refs = append(p.refs, ref) // copied to the advisory, exact-size, when it ends
 		p.spans.refs = append(p.spans.refs, rs)
 	case stCollection:
 		p.cur.Collections = append(p.cur.Collections, advisory.Collection{})

@@ -128,7 +128,13 @@ func (t *tokenizer) fill() bool {
 // reading more as needed; -1 at the end of the input.
 func (t *tokenizer) find(sep string, from int) int {
 	for {
-		if i := bytes.Index(t.buf[t.pos+from:], []byte(sep)); i >= 0 {
+		var i int
+		if len(sep) == 1 {
+			i = bytes.IndexByte(t.buf[t.pos+from:], sep[0])
+		} else {
+			i = bytes.Index(t.buf[t.pos+from:], []byte(sep))
+		}
+		if i >= 0 {
 			return from + i
 		}
 		from = max(0, len(t.buf)-t.pos-len(sep)+1)
