@@ -77,16 +77,23 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func TestKeep(t *testing.T) {
+// indexOf writes 300 sample advisories to an index and returns its path,
+// with those of type typ.
+func indexOf(t *testing.T, typ string) (string, []*advisory.Advisory) {
 	advs := sample(t, 300)
 	path := filepath.Join(t.TempDir(), "x.idx")
 	require.NoError(t, Write(path, advs))
 	var want []*advisory.Advisory
 	for _, a := range advs {
-		if a.Type == advisory.Security {
+		if a.Type == typ {
 			want = append(want, a)
 		}
 	}
+	return path, want
+}
+
+func TestKeep(t *testing.T) {
+	path, want := indexOf(t, advisory.Security)
 	keep := func(a *advisory.Advisory) bool { return a.Type == advisory.Security }
 	got, err := Read(path, Options{Keep: keep})
 	require.NoError(t, err)
@@ -102,15 +109,7 @@ func TestKeep(t *testing.T) {
 }
 
 func TestPrefilter(t *testing.T) {
-	advs := sample(t, 300)
-	path := filepath.Join(t.TempDir(), "x.idx")
-	require.NoError(t, Write(path, advs))
-	var want []*advisory.Advisory
-	for _, a := range advs {
-		if a.Type == advisory.Bugfix {
-			want = append(want, a)
-		}
-	}
+	path, want := indexOf(t, advisory.Bugfix)
 	got, err := Read(path, Options{Prefilter: func(typ string) bool { return typ == advisory.Bugfix }})
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "skipped records leave the details of the others in place")
