@@ -39,13 +39,18 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Writer writes an index one advisory at a time: details go straight to
 // the file, only the core is held in memory.
 type Writer struct {
-	path                               string
-	tmp                                *os.File
-	w                                  *bufio.Writer
-	dsum                               hash.Hash32
-	core, details, rec                 encoder
-	nadv, nref, ncoll, nmod, npkg, ndl int
-	err                                error
+	path string
+	tmp  *os.File
+	w    *bufio.Writer
+	dsum hash.Hash32
+	// The core section goes to a second file, appended at Close, so that
+	// neither section is held in memory.
+	coreTmp                                   *os.File
+	cw                                        *bufio.Writer
+	csum                                      hash.Hash32
+	core, details, rec                        encoder
+	nadv, nref, ncoll, nmod, npkg, ndl, ncore int
+	err                                       error
 }
 
 // Create starts an index that Close moves to path.
@@ -54,8 +59,15 @@ func Create(path string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Writer{path: path, tmp: tmp, dsum: crc32.New(castagnoli)}
+	coreTmp, err := os.CreateTemp(filepath.Dir(path), ".index-core-*")
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	x := &Writer{path: path, tmp: tmp, dsum: crc32.New(castagnoli), coreTmp: coreTmp, csum: crc32.New(castagnoli)}
 	x.w = bufio.NewWriterSize(io.MultiWriter(tmp, x.dsum), 256<<10)
+	x.cw = bufio.NewWriterSize(io.MultiWriter(coreTmp, x.csum), 64<<10)
 	_, x.err = tmp.Write(make([]byte, headerLen))
 	return x, nil
 }
@@ -69,8 +81,16 @@ func (x *Writer) Add(a *advisory.Advisory) error {
 	// it unread (Options.Prefilter).
 	x.rec.b = x.rec.b[:0]
 	x.rec.advisoryCore(a)
-	x.core.uvarint(uint64(len(x.rec.b)))
-	x.core.b = append(x.core.b, x.rec.b...)
+	x.core.b = binary.AppendUvarint(x.core.b[:0], uint64(len(x.rec.b)))
+	x.ncore += len(x.core.b) + len(x.rec.b)
+	if _, err := x.cw.Write(x.core.b); err != nil {
+		x.err = err
+		return err
+	}
+	if _, err := x.cw.Write(x.rec.b); err != nil {
+		x.err = err
+		return err
+	}
 	x.details.advisoryDetails(a)
 	if len(x.details.b) > 64<<10 {
 		x.ndl += len(x.details.b)
@@ -91,6 +111,8 @@ func (x *Writer) Add(a *advisory.Advisory) error {
 func (x *Writer) Abort() {
 	x.tmp.Close()
 	os.Remove(x.tmp.Name())
+	x.coreTmp.Close()
+	os.Remove(x.coreTmp.Name())
 }
 
 // Close finishes the index and moves it into place.
@@ -107,13 +129,22 @@ func (x *Writer) Close() error {
 		if err := x.w.Flush(); err != nil {
 			return err
 		}
-		tail := binary.LittleEndian.AppendUint32(nil, crc32.Checksum(x.core.b, castagnoli))
+		if err := x.cw.Flush(); err != nil {
+			return err
+		}
+		if _, err := x.coreTmp.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		if _, err := io.Copy(x.tmp, x.coreTmp); err != nil {
+			return err
+		}
+		tail := binary.LittleEndian.AppendUint32(nil, x.csum.Sum32())
 		tail = binary.LittleEndian.AppendUint32(tail, x.dsum.Sum32())
-		if _, err := x.tmp.Write(append(x.core.b, tail...)); err != nil {
+		if _, err := x.tmp.Write(tail); err != nil {
 			return err
 		}
 		head := []byte(magic)
-		for _, n := range []int{x.nadv, x.nref, x.ncoll, x.nmod, x.npkg, len(x.core.b), x.ndl} {
+		for _, n := range []int{x.nadv, x.nref, x.ncoll, x.nmod, x.npkg, x.ncore, x.ndl} {
 			head = binary.LittleEndian.AppendUint64(head, uint64(n))
 		}
 		if _, err := x.tmp.WriteAt(head, 0); err != nil {
@@ -128,6 +159,8 @@ func (x *Writer) Close() error {
 		x.tmp.Close()
 		os.Remove(x.tmp.Name())
 	}
+	x.coreTmp.Close()
+	os.Remove(x.coreTmp.Name())
 	return err
 }
 
