@@ -138,6 +138,12 @@ func TestMissingRepository(t *testing.T) {
 		append(baseArgs(t, root, "/nonexistent/repo"), "updateinfo", "list")...)
 }
 
+func TestTwoMissingRepositories(t *testing.T) {
+	root, _ := fixture(t)
+	args := append(baseArgs(t, root, "/nonexistent/one"), "--repofrompath=two,/nonexistent/two", "updateinfo")
+	assertFails(t, "repository two", args...)
+}
+
 func TestUnknownRepo(t *testing.T) {
 	root, repoDir := fixture(t)
 	assertFails(t, "unknown repo: 'nope'", append(baseArgs(t, root, repoDir), "--repo=nope", "updateinfo")...)

@@ -57,12 +57,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 	var out bytes.Buffer
 	status, err := run(ctx, args, &env, &out)
 	if err != nil {
+		// One line, even when several repositories failed.
+		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(env.Stderr, "%s: command line error: %s\n", env.Prog, ue.msg)
-		} else {
-			fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, err)
+			msg = "command line error: " + ue.msg
 		}
+		fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, msg)
 		return ExitError
 	}
 	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
