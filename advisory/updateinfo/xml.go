@@ -475,31 +475,34 @@ func isNameChar(c byte) bool {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // tagEnd finds the '>' closing the tag at t.pos, skipping quoted values:
-// it jumps from quote to quote with IndexByte rather than byte by byte.
+// it finds the next '>' once, then jumps from quote to quote with
+// IndexByte, searching for '>' again only when a value runs past it.
 func (t *tokenizer) tagEnd() int {
-	i := 1
+	i, gt := 1, -1
 	for {
-		rest := t.buf[t.pos+i:]
-		gt := bytes.IndexByte(rest, '>')
-		seg := rest
-		if gt >= 0 {
-			seg = rest[:gt]
-		}
-		q := indexQuote(seg)
-		switch {
-		case q >= 0:
-			// Skip the quoted value, wherever its end is.
-			end := bytes.IndexByte(rest[q+1:], rest[q])
-			if end >= 0 {
-				i += q + 1 + end + 1
+		if gt < i {
+			g := bytes.IndexByte(t.buf[t.pos+i:], '>')
+			if g < 0 {
+				if !t.fill() {
+					return -1
+				}
 				continue
 			}
-		case gt >= 0:
-			return i + gt
+			gt = i + g
 		}
-		if !t.fill() {
-			return -1
+		q := indexQuote(t.buf[t.pos+i : t.pos+gt])
+		if q < 0 {
+			return gt
 		}
+		open := t.pos + i + q
+		end := bytes.IndexByte(t.buf[open+1:], t.buf[open])
+		if end < 0 {
+			if !t.fill() {
+				return -1
+			}
+			continue
+		}
+		i = open + 1 + end + 1 - t.pos
 	}
 }
 
