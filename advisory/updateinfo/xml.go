@@ -615,7 +615,10 @@ func (t *tokenizer) endTag() (int, error) {
 	if end < 0 {
 		return tokEOF, t.fail("unclosed end tag (truncated?)")
 	}
-	name := bytes.TrimRight(t.buf[t.pos+2:t.pos+end], " \t\r\n")
+	name := t.buf[t.pos+2 : t.pos+end]
+	for len(name) > 0 && isSpace(name[len(name)-1]) {
+		name = name[:len(name)-1]
+	}
 	t.pos += end + 1
 	return t.popEnd(name)
 }
