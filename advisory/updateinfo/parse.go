@@ -340,12 +340,26 @@ func (p *parser) start() {
 	case stPackage:
 		var pk advisory.Package
 		var ps pkgSpans
-		pk.Name, _ = p.pooled("name")
-		pk.Arch, pk.HasArch = p.pooled("arch")
-		if v, ok := p.attr("src"); ok {
-			ps.src = p.keep(v)
+		// One pass over the attributes (the hottest element).
+		var e, v, r []byte
+		var hasE, hasV, hasR bool
+		for _, a := range p.attrs {
+			switch string(a.name) {
+			case "name":
+				pk.Name = p.intern(a.value)
+			case "arch":
+				pk.Arch, pk.HasArch = p.intern(a.value), true
+			case "src":
+				ps.src = p.keep(a.value)
+			case "epoch":
+				e, hasE = a.value, true
+			case "version":
+				v, hasV = a.value, true
+			case "release":
+				r, hasR = a.value, true
+			}
 		}
-		ps.evr = p.evr()
+		ps.evr = p.evr(e, v, r, hasE, hasV, hasR)
 		p.coll.Packages = append(p.coll.Packages, pk)
 		p.pkg = &p.coll.Packages[len(p.coll.Packages)-1]
 		last := len(p.spans.pkgs) - 1
@@ -364,10 +378,7 @@ func (p *parser) start() {
 // evr builds the package's EVR string as libsolv's makeevr_atts does: the
 // epoch is dropped when empty or "0", "0:" is added when the version itself
 // looks like "digits:...", and missing parts are left out.
-func (p *parser) evr() span {
-	e, hasE := p.attr("epoch")
-	v, hasV := p.attr("version")
-	r, hasR := p.attr("release")
+func (p *parser) evr(e, v, r []byte, hasE, hasV, hasR bool) span {
 	if hasE && (len(e) == 0 || string(e) == "0") {
 		hasE = false
 	}
