@@ -19,28 +19,31 @@ type OSRelease struct {
 // ReadOSRelease reads etc/os-release, or else usr/lib/os-release, under
 // root. A root without either gives the zero OSRelease.
 func ReadOSRelease(root string) OSRelease {
-	var o OSRelease
 	for _, p := range []string{"etc/os-release", "usr/lib/os-release"} {
-		b, err := os.ReadFile(filepath.Join(root, p))
-		if err != nil {
+		if b, err := os.ReadFile(filepath.Join(root, p)); err == nil {
+			return ParseOSRelease(b)
+		}
+	}
+	return OSRelease{}
+}
+
+// ParseOSRelease reads the content of an os-release file.
+func ParseOSRelease(b []byte) OSRelease {
+	var o OSRelease
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok {
 			continue
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-			if !ok {
-				continue
-			}
-			v = strings.Trim(v, `"'`)
-			switch k {
-			case "ID":
-				o.ID = v
-			case "VERSION_ID":
-				o.VersionID = v
-			case "PLATFORM_ID":
-				o.PlatformID = v
-			}
+		v = strings.Trim(v, `"'`)
+		switch k {
+		case "ID":
+			o.ID = v
+		case "VERSION_ID":
+			o.VersionID = v
+		case "PLATFORM_ID":
+			o.PlatformID = v
 		}
-		return o
 	}
 	return o
 }

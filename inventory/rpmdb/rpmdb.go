@@ -128,40 +128,24 @@ func Open(path string) (*DB, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	switch {
-	case bytes.HasPrefix(head, []byte(sqliteMagic)):
-		db.Backend = SQLite
-		// Read the file itself unless a write-ahead log holds changes,
-		// which only the SQLite engine applies.
+	// Only the SQLite engine applies a write-ahead log that holds changes;
+	// every other case reads the file itself.
+	if bytes.HasPrefix(head, []byte(sqliteMagic)) {
 		if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
 			f.Close()
 			s, err := openSQLite(path)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
-			db.each, db.close = s.each, s.Close
+			db.Backend, db.each, db.close = SQLite, s.each, s.Close
 			return db, nil
 		}
-		s, err := openSQLiteFile(f, size)
-		if err != nil {
-			return fail(err)
-		}
-		db.each = s.each
-	case len(head) >= 4 && string(head[:4]) == "RpmP":
-		n, err := openNDB(f, size)
-		if err != nil {
-			return fail(err)
-		}
-		db.Backend, db.each = NDB, n.each
-	case sniffBDB(head) != nil:
-		b, err := openBDB(f, size)
-		if err != nil {
-			return fail(err)
-		}
-		db.Backend, db.each = BerkeleyDB, b.each
-	default:
-		return fail(errors.New("not an rpm database (neither SQLite, ndb nor Berkeley DB hash)"))
 	}
+	each, backend, err := openReader(f, size)
+	if err != nil {
+		return fail(err)
+	}
+	db.Backend, db.each = backend, each
 	return db, nil
 }
 
