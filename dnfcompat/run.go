@@ -99,6 +99,8 @@ type command struct {
 	// installed and the available packages, as dnf's excludepkgs.
 	excludes        []string
 	disableExcludes bool
+	// excl is excludes with dnf.conf's, resolved once per run.
+	excl []string
 }
 
 type repoEdit struct {
@@ -332,6 +334,7 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	if err != nil {
 		return ExitError, err
 	}
+	c.excl = excludes(c)
 	host, advs, avail, mods, err := load(ctx, c, env)
 	if err != nil {
 		return ExitError, err
@@ -352,7 +355,7 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	}
 	opts := match.DNFOptions{Mode: c.mode, RunningKernelSource: host.kernelSource, ActiveModules: host.modules}
 	if c.mode == match.Updates {
-		opts.Upgradable = upgradable(host.rpms, avail, excludes(c))
+		opts.Upgradable = upgradable(host.rpms, avail, c.excl)
 	}
 	findings, err := match.DNF(ctx, host.rpms, candidates, opts)
 	if err != nil {
@@ -535,7 +538,7 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	if excl := excludes(c); len(excl) > 0 {
+	if excl := c.excl; len(excl) > 0 {
 		kept := h.rpms[:0]
 		for _, r := range h.rpms {
 			if !excluded(excl, r.Name, r.EVR, r.Arch) {
