@@ -178,3 +178,15 @@ func TestJSON(t *testing.T) {
 	assert.Contains(t, stdout, `"installed": "alpha-1.0-1.x86_64"`)
 	assert.Contains(t, stdout, `"fixed": "alpha-2.0-1.x86_64"`)
 }
+
+func TestHelpAndVersion(t *testing.T) {
+	code, stdout, _ := runCLI("--help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "usage: dnf-security [options] updateinfo")
+	code, stdout, _ = runCLI("updateinfo", "-h")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "--fail-on=SEVERITY")
+	code, stdout, _ = runCLI("--version")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "dnf-security")
+}

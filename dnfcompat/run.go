@@ -54,6 +54,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Prog == "" {
 		env.Prog = "dnf-security"
 	}
+	if p, err := parseArgs(args); err == nil && (p.flags["help"] || p.flags["version"]) {
+		if p.flags["help"] {
+			writeHelp(env.Stdout, env.Prog)
+		} else {
+			fmt.Fprintf(env.Stdout, "%s %s (alicorn; dnf 4.14 updateinfo compatible)\n", env.Prog, version())
+		}
+		return ExitOK
+	}
 	var out bytes.Buffer
 	status, err := run(ctx, args, &env, &out)
 	if err != nil {
@@ -135,9 +143,6 @@ func parseCommand(args []string) (*command, error) {
 				first = o
 			}
 		}
-	}
-	if p.flags["help"] {
-		return nil, usagef("--help is not available; see the README")
 	}
 	if len(p.positional) == 0 {
 		return nil, usagef("no command given: try 'updateinfo list --security'")

@@ -1,0 +1,50 @@
+package dnfcompat
+
+import (
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/alicorn-dev/alicorn/report"
+)
+
+const usage = `usage: %[1]s [options] updateinfo [summary|list|info] [available|installed|updates|all]
+       [security|bugfix|enhancement|newpackage|cves|bzs] [SPEC...]
+       (also: list-updateinfo, list-security, list-sec, info-updateinfo, info-security, info-sec,
+       summary-updateinfo, upif)
+
+Reports the advisories that apply to installed packages, exactly as dnf 4.14's updateinfo.
+
+Output:
+  --summary, --list, --info     what to show (default: summary)
+  --available (default), --installed, --updates, --all
+  --with-cve, --with-bz         list CVE or Bugzilla IDs instead of advisory IDs
+  -v, --verbose                 list: add dates; info: add rights and files
+Filters (combined with OR):
+  --security, --bugfix, --enhancement, --newpackage
+  --sec-severity=Critical|Important|Moderate|Low
+  --advisory=ID[,ID], --cve=ID[,ID], --bz=ID[,ID], SPEC globs on advisory IDs and package names
+Host and repositories:
+  --installroot=PATH, --releasever=VER, --repofrompath=ID,URL, --repo=ID, --enablerepo=ID,
+  --disablerepo=ID, --setopt=[REPO.]OPTION=VALUE (cachedir, reposdir, excludepkgs, REPO.enabled),
+  -x/--exclude=GLOB, --disableexcludes=all, -C/--cacheonly, -q/--quiet
+Not in dnf:
+  --with-links                  add update notice URLs (list) and reference URLs (info)
+  --json                        the report as JSON (schema %[2]s)
+  --fail-on=SEVERITY            exit 100 when a security advisory of at least SEVERITY applies
+
+Exit status: 0 success, 1 error (one line on stderr, nothing on stdout), 100 with --fail-on.
+`
+
+// writeHelp prints the usage text.
+func writeHelp(w io.Writer, prog string) {
+	fmt.Fprintf(w, usage, prog, report.JSONSchema)
+}
+
+// version is the module version this program was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
