@@ -1,0 +1,48 @@
+package dnfcompat
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/match"
+)
+
+func TestParseCommand(t *testing.T) {
+	c, err := parseCommand(strings.Fields("-q --installroot=/r --sec-sev Critical --with-c list-sec all FEDORA-* -x foo,bar"))
+	require.NoError(t, err)
+	assert.Equal(t, "list", c.action)
+	assert.Equal(t, match.All, c.mode)
+	assert.Equal(t, "/r", c.installroot)
+	assert.Equal(t, []string{"Critical"}, c.filter.Severities)
+	assert.True(t, c.filter.WithCVE, "--with-c abbreviates --with-cve")
+	assert.Equal(t, []string{"FEDORA-*"}, c.filter.Specs)
+	assert.Equal(t, []string{"foo", "bar"}, c.excludes)
+
+	c, err = parseCommand(strings.Fields("updateinfo info installed bugfix --advisory A,B --repofrompath r,/x --repofrompath r,/y"))
+	require.NoError(t, err)
+	assert.Equal(t, "info", c.action)
+	assert.Equal(t, match.Installed, c.mode)
+	assert.Equal(t, []string{"bugfix"}, c.filter.Types)
+	assert.Equal(t, []string{"A", "B"}, c.filter.Specs)
+	require.Len(t, c.repoFrom, 1, "--repofrompath is a dict: the last value wins")
+	assert.Equal(t, []string{"file:///y"}, c.repoFrom[0].BaseURLs)
+}
+
+func FuzzParseCommand(f *testing.F) {
+	f.Add("-q updateinfo list --security --sec-severity=Important -x a,b --setopt=t.enabled=0")
+	f.Add("--installroot=/ upif --info all cves FEDORA-* --repofrompath=a,/b -C -v")
+	f.Add("-qvC -xfoo list-sec --with- --")
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := parseCommand(strings.Fields(line))
+		if err == nil {
+			switch c.action {
+			case "summary", "list", "info":
+			default:
+				t.Fatalf("action %q", c.action)
+			}
+		}
+	})
+}
