@@ -148,25 +148,11 @@ func (h *Header) uint32Of(e entry) (uint32, bool) {
 
 // String returns a STRING or the first I18NSTRING value of tag.
 func (h *Header) String(tag int32) (string, bool) {
-	b, ok := h.bytes(tag)
+	e, ok := h.find(tag)
 	if !ok {
 		return "", false
 	}
-	return string(b), true
-}
-
-// bytes is String without the copy; the result aliases the blob.
-func (h *Header) bytes(tag int32) ([]byte, bool) {
-	e, ok := h.find(tag)
-	if !ok || (e.typ != typeString && e.typ != typeI18NString && e.typ != typeStringArray) {
-		return nil, false
-	}
-	rest := h.data[e.off:]
-	end := bytes.IndexByte(rest, 0)
-	if end < 0 {
-		return nil, false
-	}
-	return rest[:end], true
+	return h.stringOf(e)
 }
 
 // Strings returns the values of a STRING_ARRAY (or STRING) tag. It returns
@@ -211,10 +197,10 @@ func (h *Header) Uint32s(tag int32) ([]uint32, bool) {
 // Uint32 returns the first value of an INT32 tag.
 func (h *Header) Uint32(tag int32) (uint32, bool) {
 	e, ok := h.find(tag)
-	if !ok || e.typ != typeInt32 || int(e.off)+4 > len(h.data) {
+	if !ok {
 		return 0, false
 	}
-	return binary.BigEndian.Uint32(h.data[e.off:]), true
+	return h.uint32Of(e)
 }
 
 // Uint64 returns the first value of an INT32 or INT64 tag.
@@ -223,11 +209,16 @@ func (h *Header) Uint64(tag int32) (uint64, bool) {
 	if !ok {
 		return 0, false
 	}
+	return h.uint64Of(e)
+}
+
+func (h *Header) uint64Of(e entry) (uint64, bool) {
 	switch {
 	case e.typ == typeInt64 && int(e.off)+8 <= len(h.data):
 		return binary.BigEndian.Uint64(h.data[e.off:]), true
-	case e.typ == typeInt32 && int(e.off)+4 <= len(h.data):
-		return uint64(binary.BigEndian.Uint32(h.data[e.off:])), true
+	case e.typ == typeInt32:
+		v, ok := h.uint32Of(e)
+		return uint64(v), ok
 	}
 	return 0, false
 }
@@ -235,7 +226,14 @@ func (h *Header) Uint64(tag int32) (uint64, bool) {
 // Binary returns the value of a BIN tag.
 func (h *Header) Binary(tag int32) ([]byte, bool) {
 	e, ok := h.find(tag)
-	if !ok || e.typ != typeBin || uint64(e.off)+uint64(e.count) > uint64(len(h.data)) {
+	if !ok {
+		return nil, false
+	}
+	return h.binaryOf(e)
+}
+
+func (h *Header) binaryOf(e entry) ([]byte, bool) {
+	if e.typ != typeBin || uint64(e.off)+uint64(e.count) > uint64(len(h.data)) {
 		return nil, false
 	}
 	return h.data[e.off : int(e.off)+int(e.count)], true

@@ -3,7 +3,6 @@ package rpmdb
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -266,19 +265,17 @@ func Decode(key uint32, h *Header, opts Options) (Package, error) {
 		have &^= 8 | 16
 	}
 	if have&8 != 0 {
-		if v, ok := h.uint32Of(size); ok && size.typ == typeInt32 {
-			p.Size = uint64(v)
-		} else if size.typ == typeInt64 && int(size.off)+8 <= len(h.data) {
-			p.Size = binary.BigEndian.Uint64(h.data[size.off:])
-		}
+		p.Size, _ = h.uint64Of(size)
 	}
 	if have&4 != 0 {
 		if t, ok := h.uint32Of(installTime); ok {
 			p.InstallTime = time.Unix(int64(t), 0).UTC()
 		}
 	}
-	if have&16 != 0 && sigmd5.typ == typeBin && uint64(sigmd5.off)+uint64(sigmd5.count) <= uint64(len(h.data)) {
-		p.SigMD5 = hex.EncodeToString(h.data[sigmd5.off : int(sigmd5.off)+int(sigmd5.count)])
+	if have&16 != 0 {
+		if b, ok := h.binaryOf(sigmd5); ok {
+			p.SigMD5 = hex.EncodeToString(b)
+		}
 	}
 	if opts.Files {
 		p.Files = fileList(h)
