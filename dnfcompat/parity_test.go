@@ -402,7 +402,7 @@ type result struct {
 func TestParityWithDNF(t *testing.T) {
 	needParityTools(t)
 	b := testBuilder(t)
-	kernelRel := kernelRelease()
+	_, kernelRel := uname()
 	n := 12
 	if s := os.Getenv("PARITY_CASES"); s != "" {
 		n, _ = strconv.Atoi(s)

@@ -54,6 +54,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Prog == "" {
 		env.Prog = "dnf-security"
 	}
+	if env.Arch == "" {
+		env.Arch, _ = uname()
+	}
 	if p, err := parseArgs(args); err == nil && (p.flags["help"] || p.flags["version"]) {
 		if p.flags["help"] {
 			writeHelp(env.Stdout, env.Prog)
@@ -443,11 +446,7 @@ func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisor
 		return h, advs, avail, mods, err
 	}
 	go loadHostAsync()
-	arch := env.Arch
-	if arch == "" {
-		arch = machine()
-	}
-	advs, avail, mods, err := loadRepos(ctx, c, env, arch, c.releasever, keep)
+	advs, avail, mods, err := loadRepos(ctx, c, env, env.Arch, c.releasever, keep)
 	<-ready
 	if herr != nil {
 		return nil, nil, nil, nil, herr
@@ -480,16 +479,13 @@ var releaseProvides = []string{"system-release(releasever)", "system-release", "
 
 func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	h := &host{root: c.installroot, arch: env.Arch, kernel: -1}
-	if h.arch == "" {
-		h.arch = machine()
-	}
 	// libdnf looks for the running kernel only on the live system, never
 	// under another installroot.
 	rel := ""
 	if filepath.Clean(c.installroot) == "/" {
 		rel = env.KernelRelease
 		if rel == "" {
-			rel = kernelRelease()
+			_, rel = uname()
 		}
 	}
 	kernelPaths := []string{"/boot/vmlinuz-" + rel, "/lib/modules/" + rel}
@@ -568,20 +564,13 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	return h, nil
 }
 
-func machine() string {
+// uname returns the machine architecture and the kernel release.
+func uname() (machine, release string) {
 	var u syscall.Utsname
 	if err := syscall.Uname(&u); err != nil {
-		return ""
+		return "", ""
 	}
-	return utsString(u.Machine[:])
-}
-
-func kernelRelease() string {
-	var u syscall.Utsname
-	if err := syscall.Uname(&u); err != nil {
-		return ""
-	}
-	return utsString(u.Release[:])
+	return utsString(u.Machine[:]), utsString(u.Release[:])
 }
 
 func utsString[T int8 | uint8](b []T) string {
