@@ -183,6 +183,9 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				return
 			}
 			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep}
+			// Lists without --with-cve/--with-bz and summaries never
+			// look at references unless the filter does.
+			opts.NoReferences = opts.Brief && !c.filter.NeedsReferences()
 			if types, ok := c.filter.TypesOnly(); ok {
 				// Security advisories always pass: the running-kernel
 				// notice looks at them.

@@ -1,7 +1,7 @@
 package dnfcompat
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -65,8 +65,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		}
 		return ExitOK
 	}
-	var out bytes.Buffer
-	status, err := run(ctx, args, &env, &out)
+	render, err := run(ctx, args, &env)
 	if err != nil {
 		// One line, even when several repositories failed.
 		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
@@ -77,7 +76,13 @@ func Run(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, msg)
 		return ExitError
 	}
-	if _, err := env.Stdout.Write(out.Bytes()); err != nil {
+	// Everything is known; only writing can fail from here on.
+	out := bufio.NewWriterSize(env.Stdout, 64<<10)
+	status, err := render(out)
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %s\n", env.Prog, err)
 		return ExitError
 	}
@@ -337,18 +342,20 @@ func rawRepoArgs(args []string) []repoArg {
 
 var severityRank = map[string]int{"Low": 1, "Moderate": 2, "Important": 3, "Critical": 4}
 
-func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, error) {
+// run loads and matches everything and returns the function that
+// writes the report and decides the exit status.
+func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, error), error) {
 	c, err := parseCommand(args)
 	if err != nil {
-		return ExitError, err
+		return nil, err
 	}
 	c.excl = excludes(c)
 	host, advs, avail, mods, err := load(ctx, c, env)
 	if err != nil {
-		return ExitError, err
+		return nil, err
 	}
 	if host.modules, err = activeModules(c.installroot, host.arch, mods); err != nil {
-		return ExitError, err
+		return nil, err
 	}
 	// Advisories the filter rejects whatever they fix need not be
 	// matched (the running-kernel notice looks at all of them).
@@ -367,7 +374,7 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	}
 	findings, err := match.DNF(ctx, host.rpms, candidates, opts)
 	if err != nil {
-		return ExitError, err
+		return nil, err
 	}
 	kept := findings[:0]
 	for i := range findings {
@@ -377,6 +384,15 @@ func run(ctx context.Context, args []string, env *Env, out io.Writer) (int, erro
 	}
 	ropts := report.Options{Mode: c.mode, Verbose: c.verbose, WithCVE: c.filter.WithCVE, WithBZ: c.filter.WithBZ,
 		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links}
+	return func(out io.Writer) (int, error) {
+		return writeReport(out, c, host, advs, kept, ropts)
+	}, nil
+}
+
+// writeReport writes the report of the chosen action and returns the exit
+// status.
+func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisory, kept []match.Finding, ropts report.Options) (int, error) {
+	var err error
 	switch {
 	case c.json:
 		err = report.JSON(out, kept, host.installed(), ropts)

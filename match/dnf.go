@@ -82,10 +82,12 @@ type Finding struct {
 	NewerOrEqualInstalled bool
 }
 
+// entry is an advisory package in the index, linked to the next one of
+// the same installed name and arch.
 type entry struct {
-	adv *advisory.Advisory
-	pkg *advisory.Package
-	evr rpm.EVR
+	adv  *advisory.Advisory
+	pkg  *advisory.Package
+	next int32
 }
 
 type nameArch struct{ name, arch string }
@@ -98,8 +100,24 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 	for i := range installed {
 		names[installed[i].Name] = append(names[installed[i].Name], i)
 	}
-	// Index the advisory packages of installed names only.
-	index := map[nameArch][]entry{}
+	// Index the advisory packages of the installed names and arches
+	// only: one list per (name, arch), kept in advisory order, all in one
+	// slice (most advisories name few packages, and a map of slices
+	// would cost an allocation per list).
+	slot := make(map[nameArch]int32, len(installed))
+	for i := range installed {
+		k := nameArch{installed[i].Name, installed[i].Arch}
+		if _, ok := slot[k]; !ok {
+			slot[k] = int32(len(slot))
+		}
+	}
+	head := make([]int32, 2*len(slot))
+	tail := head[len(slot):]
+	head = head[:len(slot)]
+	for i := range head {
+		head[i] = -1
+	}
+	var entries []entry
 	for n, a := range advisories {
 		if n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -113,11 +131,24 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 			}
 			for p := range coll.Packages {
 				pk := &coll.Packages[p]
-				if _, ok := names[pk.Name]; !ok || !pk.HasArch {
+				if !pk.HasArch {
 					continue
 				}
-				k := nameArch{pk.Name, pk.Arch}
-				index[k] = append(index[k], entry{adv: a, pkg: pk, evr: rpm.ParseEVR(pk.EVR)})
+				sl, ok := slot[nameArch{pk.Name, pk.Arch}]
+				if !ok {
+					continue
+				}
+				e := int32(len(entries))
+				if entries == nil {
+					entries = make([]entry, 0, len(advisories))
+				}
+				entries = append(entries, entry{adv: a, pkg: pk, next: -1})
+				if head[sl] < 0 {
+					head[sl] = e
+				} else {
+					entries[tail[sl]].next = e
+				}
+				tail[sl] = e
 			}
 		}
 	}
@@ -126,14 +157,16 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
+	out := make([]Finding, 0, len(entries))
 	for i, ok := range considered {
 		if !ok {
 			continue
 		}
 		inst := &installed[i]
-		for _, e := range index[nameArch{inst.Name, inst.Arch}] {
-			c := rpm.Compare(e.evr, inst.EVR)
+		for x := head[slot[nameArch{inst.Name, inst.Arch}]]; x >= 0; x = entries[x].next {
+			e := &entries[x]
+			evr := rpm.ParseEVR(e.pkg.EVR)
+			c := rpm.Compare(evr, inst.EVR)
 			var applies bool
 			switch opts.Mode {
 			case Installed:
@@ -148,7 +181,7 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 			}
 			f := Finding{Installed: i, Advisory: e.adv, Fixed: e.pkg}
 			for _, j := range names[e.pkg.Name] {
-				if rpm.Compare(installed[j].EVR, e.evr) >= 0 {
+				if rpm.Compare(installed[j].EVR, evr) >= 0 {
 					f.NewerOrEqualInstalled = true
 					break
 				}

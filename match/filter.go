@@ -38,6 +38,12 @@ func (f *Filter) Advisory(a *advisory.Advisory) bool {
 	return len(f.Specs) > 0 || f.matchAdvisory(a)
 }
 
+// NeedsReferences reports whether the filter looks at advisory
+// references (CVEs and Bugzillas).
+func (f *Filter) NeedsReferences() bool {
+	return f.WithCVE || f.WithBZ || len(f.CVEs) > 0 || len(f.Bugzillas) > 0
+}
+
 // TypesOnly reports whether the filter selects by advisory type alone, and
 // which types: then an advisory of another type can be passed over
 // before anything else of it is read.

@@ -219,8 +219,17 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 		nw = max(nw, utf8.RuneCountInString(e.key.nevra))
 		size += len(e.id) + len(e.key.nevra) + 32
 	}
-	b := make([]byte, 0, size+len(entries)*(idw+tlw+nw+96))
+	// Rows go out in chunks: the report can be large, and a whole copy
+	// of it would only cost memory.
+	const chunk = 64 << 10
+	b := make([]byte, 0, min(chunk+512, size+len(entries)*(idw+tlw+nw+96)))
 	for _, e := range entries {
+		if len(b) > chunk {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
 		if opts.Mode == match.All {
 			if e.key.installed {
 				b = append(b, "i "...)

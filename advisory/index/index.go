@@ -271,6 +271,10 @@ type Options struct {
 	// Prefilter, when set, rejects advisories by type before anything
 	// else of them is decoded; Keep sees only those it accepts.
 	Prefilter func(typ string) bool
+	// NoReferences leaves References nil in the advisories returned (Keep
+	// still sees them), for callers that neither print nor filter by
+	// them.
+	NoReferences bool
 }
 
 // Read loads the advisories stored at path. The file is mapped, not read
@@ -350,24 +354,35 @@ func Decode(data []byte) ([]*advisory.Advisory, error) {
 }
 
 func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory, error) {
-	keep := opts.Keep
-	var out []*advisory.Advisory
-	// For the details pass: which advisories were kept, and how many
-	// references and packages each has (to skip the others' details).
+	// Two passes over the core. The first decodes each record into
+	// scratch space (views of the mapping) for Keep and counts what the
+	// chosen ones hold; the second decodes only those, straight into
+	// slabs of exactly that size. The chosen records are copied whole
+	// into one buffer that their strings then view: the mapping is gone
+	// once Read returns. Fresh memory is costly (a page fault per 4 KiB
+	// touched), so nothing is allocated twice or grown.
+	type span struct{ off, n int }
+	var chosen []span
+	var want struct{ refs, colls, mods, pkgs, bytes int }
+	// For the details pass: how many references and packages each
+	// advisory has, to skip the details of those not chosen.
 	type entry struct {
 		kept       bool
 		refs, pkgs int
 	}
-	entries := make([]entry, 0, h.nadv)
+	var entries []entry
+	if details != nil {
+		entries = make([]entry, 0, h.nadv)
+	}
 	var scratch advisory.Advisory
 	var sc scratchSlabs
-	var cp copier
 	d := decoder{b: core}
 	for i := uint64(0); i < h.nadv; i++ {
 		n := d.count()
 		if d.err != nil {
 			return nil, d.err
 		}
+		off := len(core) - len(d.b)
 		rec := decoder{b: d.b[:n]}
 		d.b = d.b[n:]
 		if opts.Prefilter != nil {
@@ -376,14 +391,14 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 			peek.str()
 			if typ := peek.str(); peek.err == nil && !opts.Prefilter(typ) {
 				// Skipped unread; a details pass needs its item counts.
-				var e entry
 				if details != nil {
+					var e entry
 					e.refs, e.pkgs = rec.counts()
 					if rec.err != nil {
 						return nil, rec.err
 					}
+					entries = append(entries, e)
 				}
-				entries = append(entries, e)
 				continue
 			}
 		}
@@ -393,16 +408,48 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 		if rec.err != nil || len(rec.b) != 0 {
 			return nil, ErrCorrupt
 		}
-		e := entry{kept: keep == nil || keep(&scratch), refs: len(scratch.References), pkgs: len(sc.pkg)}
-		entries = append(entries, e)
-		if e.kept {
-			out = append(out, cp.advisory(&scratch))
+		kept := opts.Keep == nil || opts.Keep(&scratch)
+		if details != nil {
+			entries = append(entries, entry{kept: kept, refs: len(scratch.References), pkgs: len(sc.pkg)})
+		}
+		if kept {
+			chosen = append(chosen, span{off, n})
+			want.refs += len(sc.ref)
+			want.colls += len(sc.coll)
+			want.mods += len(sc.mod)
+			want.pkgs += len(sc.pkg)
+			want.bytes += n
 		}
 	}
 	if len(d.b) != 0 {
 		return nil, ErrCorrupt
 	}
+	if opts.NoReferences {
+		want.refs = 0
+	}
+	advs := make([]advisory.Advisory, len(chosen))
+	out := make([]*advisory.Advisory, len(chosen))
+	slabs := scratchSlabs{
+		noRefs: opts.NoReferences,
+		ref:    make([]advisory.Reference, 0, want.refs),
+		coll:   make([]advisory.Collection, 0, want.colls),
+		mod:    make([]advisory.Module, 0, want.mods),
+		pkg:    make([]advisory.Package, 0, want.pkgs),
+	}
+	buf := make([]byte, 0, want.bytes)
+	for k, c := range chosen {
+		start := len(buf)
+		buf = append(buf, core[c.off:c.off+c.n]...)
+		slabs.spans = slabs.spans[:0]
+		rec := decoder{b: buf[start:]}
+		rec.advisoryCore(&advs[k], &slabs)
+		if rec.err != nil {
+			return nil, ErrCorrupt
+		}
+		out[k] = &advs[k]
+	}
 	if details != nil {
+		var cp copier
 		d = decoder{b: details}
 		k := 0
 		for _, e := range entries {
@@ -425,11 +472,13 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 // scratchSlabs hold the items of the advisory being decoded; they are
 // reused for the next one.
 type scratchSlabs struct {
-	ref   []advisory.Reference
-	coll  []advisory.Collection
-	mod   []advisory.Module
-	pkg   []advisory.Package
-	spans []collSpan
+	// noRefs drops references as they are read.
+	noRefs bool
+	ref    []advisory.Reference
+	coll   []advisory.Collection
+	mod    []advisory.Module
+	pkg    []advisory.Package
+	spans  []collSpan
 }
 
 // collSpan locates a collection's modules and packages in the slabs.
@@ -448,27 +497,10 @@ func grow[T any](slab *[]T, n int) int {
 	return start
 }
 
-// copier copies chosen advisories out of the mapped file: items into
-// chunks that never move, strings into an arena.
+// copier copies the details of chosen advisories out of the mapped file
+// into an arena.
 type copier struct {
-	advs  []advisory.Advisory
-	refs  []advisory.Reference
-	colls []advisory.Collection
-	mods  []advisory.Module
-	pkgs  []advisory.Package
 	arena []byte
-}
-
-func chunk[T any](pool *[]T, n int) []T {
-	if n == 0 {
-		return nil
-	}
-	if n > cap(*pool)-len(*pool) {
-		*pool = make([]T, 0, max(n, 512))
-	}
-	start := len(*pool)
-	*pool = (*pool)[:start+n]
-	return (*pool)[start : start+n : start+n]
 }
 
 func (c *copier) str(s string) string {
@@ -482,31 +514,6 @@ func (c *copier) str(s string) string {
 	c.arena = append(c.arena, s...)
 	// A view of the arena: its bytes are never written again.
 	return unsafe.String(&c.arena[start], len(s))
-}
-
-func (c *copier) advisory(src *advisory.Advisory) *advisory.Advisory {
-	a := &chunk(&c.advs, 1)[0]
-	*a = *src
-	a.ID, a.Type, a.Severity = c.str(src.ID), c.str(src.Type), c.str(src.Severity)
-	a.References = chunk(&c.refs, len(src.References))
-	for i, r := range src.References {
-		a.References[i] = advisory.Reference{Type: c.str(r.Type), ID: c.str(r.ID), Present: r.Present}
-	}
-	a.Collections = chunk(&c.colls, len(src.Collections))
-	for i, col := range src.Collections {
-		dst := &a.Collections[i]
-		dst.Modules = chunk(&c.mods, len(col.Modules))
-		for j, m := range col.Modules {
-			dst.Modules[j] = advisory.Module{Name: c.str(m.Name), Stream: c.str(m.Stream), Version: c.str(m.Version),
-				Context: c.str(m.Context), Arch: c.str(m.Arch)}
-		}
-		dst.Packages = chunk(&c.pkgs, len(col.Packages))
-		for j, p := range col.Packages {
-			dst.Packages[j] = advisory.Package{Name: c.str(p.Name), EVR: c.str(p.EVR), Arch: c.str(p.Arch),
-				HasArch: p.HasArch, Reboot: p.Reboot, Restart: p.Restart, Relogin: p.Relogin}
-		}
-	}
-	return a
 }
 
 type decoder struct {
@@ -567,6 +574,14 @@ func (d *decoder) advisoryCore(a *advisory.Advisory, s *scratchSlabs) {
 	f := d.uvarint()
 	a.Reboot, a.Restart, a.Relogin = f&1 != 0, f&2 != 0, f&4 != 0
 	nref := d.count()
+	if s.noRefs {
+		for range nref {
+			d.str()
+			d.str()
+			d.uvarint()
+		}
+		nref = 0
+	}
 	r0 := grow(&s.ref, nref)
 	for i := r0; i < r0+nref && d.err == nil; i++ {
 		s.ref[i].Type, s.ref[i].ID = d.str(), d.str()

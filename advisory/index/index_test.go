@@ -114,3 +114,29 @@ func TestPrefilter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "skipped records leave the details of the others in place")
 }
+
+func TestNoReferences(t *testing.T) {
+	path, want := indexOf(t, advisory.Security)
+	sawRefs := false
+	keep := func(a *advisory.Advisory) bool {
+		sawRefs = sawRefs || len(a.References) > 0
+		return a.Type == advisory.Security
+	}
+	got, err := Read(path, Options{Keep: keep, Brief: true, NoReferences: true})
+	require.NoError(t, err)
+	assert.True(t, sawRefs, "Keep still sees the references")
+	require.Len(t, got, len(want))
+	for i, a := range got {
+		assert.Nil(t, a.References)
+		assert.Equal(t, want[i].ID, a.ID)
+		assert.Equal(t, want[i].LastUpdated(), a.LastUpdated())
+		require.Len(t, a.Collections, len(want[i].Collections))
+		for j, c := range a.Collections {
+			require.Len(t, c.Packages, len(want[i].Collections[j].Packages))
+			for k, p := range c.Packages {
+				w := want[i].Collections[j].Packages[k]
+				assert.Equal(t, [3]string{w.Name, w.EVR, w.Arch}, [3]string{p.Name, p.EVR, p.Arch})
+			}
+		}
+	}
+}

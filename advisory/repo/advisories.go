@@ -23,6 +23,10 @@ type AdvisoryOptions struct {
 	// Prefilter, when set, rejects advisories by type before Keep (and,
 	// from the index, before anything else of them is decoded).
 	Prefilter func(typ string) bool
+	// NoReferences allows advisories without their references when they
+	// come from the index, for callers that neither print nor filter by
+	// them (Keep still sees them).
+	NoReferences bool
 }
 
 // Advisories reads the repository's updateinfo. A repository without one
@@ -42,7 +46,8 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		idx = m.CacheFile(sum + "-updateinfo.idx")
 	}
 	if idx != "" {
-		if as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep, Prefilter: opts.Prefilter}); err == nil {
+		if as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep, Prefilter: opts.Prefilter,
+			NoReferences: opts.NoReferences}); err == nil {
 			m.setRepo(as)
 			return as, nil
 		}
