@@ -163,6 +163,7 @@ type listEntry struct {
 	key listKey
 	id  string
 	adv *advisory.Advisory
+	seq int // position before sorting, to keep the sort stable
 }
 
 // List writes dnf's updateinfo list. Rows are grouped by (NEVRA,
@@ -182,13 +183,23 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 				if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
 					continue
 				}
-				entries = append(entries, listEntry{k, refID(r), a})
+				entries = append(entries, listEntry{key: k, id: refID(r), adv: a})
 			}
 			continue
 		}
-		entries = append(entries, listEntry{k, a.ID, a})
+		entries = append(entries, listEntry{key: k, id: a.ID, adv: a})
 	}
-	slices.SortStableFunc(entries, func(a, b listEntry) int { return compareKeys(a.key, b.key) })
+	// Stable by position: a plain sort with the position as the last
+	// key is several times faster than a stable sort (no merging).
+	for i := range entries {
+		entries[i].seq = i
+	}
+	slices.SortFunc(entries, func(a, b listEntry) int {
+		if c := compareKeys(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
 	// Merge repeated IDs within each group.
 	out := entries[:0]
 	for i := 0; i < len(entries); {

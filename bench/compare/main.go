@@ -251,7 +251,10 @@ func run(runs int, dir string) error {
 	}
 	defer os.RemoveAll(tmp)
 	ours := filepath.Join(tmp, "dnf-security")
+	// Built as the README advises: static, which starts 5 ms sooner than
+	// a binary that loads libc.
 	build := exec.Command("go", "build", "-o", ours, "./examples/dnf-security")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("building dnf-security: %w", err)
