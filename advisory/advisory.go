@@ -1,6 +1,9 @@
 package advisory
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Field marks the optional text fields an advisory's source set, so that
 // an empty value can be told from a missing one (dnf prints them apart).
@@ -120,4 +123,72 @@ type Package struct {
 	// applies in dnf).
 	HasArch                  bool
 	Reboot, Restart, Relogin bool
+}
+
+// Brief returns a copy of a without its details (Status, From, Version,
+// Title, Description, Rights, Message, reference Href and Title, package
+// Src and Filename; the Present bits still tell which a had), and without
+// its references unless refs is set. The copy shares no memory with a:
+// keeping it does not keep a's text alive.
+func (a *Advisory) Brief(refs bool) *Advisory {
+	n := len(a.ID) + len(a.Type) + len(a.Severity) + len(a.Repo)
+	nref := 0
+	if refs {
+		nref = len(a.References)
+		for _, r := range a.References {
+			n += len(r.Type) + len(r.ID)
+		}
+	}
+	nmod, npkg := 0, 0
+	for _, c := range a.Collections {
+		nmod += len(c.Modules)
+		npkg += len(c.Packages)
+		for _, m := range c.Modules {
+			n += len(m.Name) + len(m.Stream) + len(m.Version) + len(m.Context) + len(m.Arch)
+		}
+		for _, p := range c.Packages {
+			n += len(p.Name) + len(p.EVR) + len(p.Arch)
+		}
+	}
+	// One buffer for all the strings; it never grows, so the strings
+	// viewing it stay valid.
+	buf := make([]byte, 0, n)
+	clone := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		buf = append(buf, s...)
+		return unsafe.String(&buf[len(buf)-len(s)], len(s))
+	}
+	b := &Advisory{Present: a.Present, Issued: a.Issued, Updated: a.Updated,
+		Reboot: a.Reboot, Restart: a.Restart, Relogin: a.Relogin}
+	b.ID, b.Type, b.Severity, b.Repo = clone(a.ID), clone(a.Type), clone(a.Severity), clone(a.Repo)
+	if nref > 0 {
+		b.References = make([]Reference, nref)
+		for i, r := range a.References {
+			b.References[i] = Reference{Type: clone(r.Type), ID: clone(r.ID), Present: r.Present}
+		}
+	}
+	if len(a.Collections) > 0 {
+		b.Collections = make([]Collection, len(a.Collections))
+		mods := make([]Module, nmod)
+		pkgs := make([]Package, npkg)
+		for i, c := range a.Collections {
+			bc := &b.Collections[i]
+			if len(c.Modules) > 0 {
+				bc.Modules, mods = mods[:len(c.Modules):len(c.Modules)], mods[len(c.Modules):]
+				for j, m := range c.Modules {
+					bc.Modules[j] = Module{clone(m.Name), clone(m.Stream), clone(m.Version), clone(m.Context), clone(m.Arch)}
+				}
+			}
+			if len(c.Packages) > 0 {
+				bc.Packages, pkgs = pkgs[:len(c.Packages):len(c.Packages)], pkgs[len(c.Packages):]
+				for j, p := range c.Packages {
+					bc.Packages[j] = Package{Name: clone(p.Name), EVR: clone(p.EVR), Arch: clone(p.Arch),
+						HasArch: p.HasArch, Reboot: p.Reboot, Restart: p.Restart, Relogin: p.Relogin}
+				}
+			}
+		}
+	}
+	return b
 }
