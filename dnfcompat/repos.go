@@ -145,7 +145,7 @@ type available struct {
 
 // loadRepos fetches every enabled repository at once and returns their
 // advisories in repository order and, for --updates, their packages.
-func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool) ([]*advisory.Advisory, []available, *modulemd.Metadata, error) {
+func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool, keepReady <-chan struct{}) ([]*advisory.Advisory, []available, *modulemd.Metadata, error) {
 	cfgs, err := configs(c, arch, releasever)
 	if err != nil {
 		return nil, nil, nil, err
@@ -182,7 +182,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err = err
 				return
 			}
-			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep}
+			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep, KeepReady: keepReady}
 			// Lists without --with-cve/--with-bz and summaries never
 			// look at references unless the filter does.
 			opts.NoReferences = opts.Brief && !c.filter.NeedsReferences()

@@ -458,11 +458,11 @@ func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisor
 		if herr != nil {
 			return nil, nil, nil, nil, herr
 		}
-		advs, avail, mods, err := loadRepos(ctx, c, env, h.arch, h.releasever, keep)
+		advs, avail, mods, err := loadRepos(ctx, c, env, h.arch, h.releasever, keep, ready)
 		return h, advs, avail, mods, err
 	}
 	go loadHostAsync()
-	advs, avail, mods, err := loadRepos(ctx, c, env, env.Arch, c.releasever, keep)
+	advs, avail, mods, err := loadRepos(ctx, c, env, env.Arch, c.releasever, keep, ready)
 	<-ready
 	if herr != nil {
 		return nil, nil, nil, nil, herr

@@ -27,6 +27,11 @@ type AdvisoryOptions struct {
 	// come from the index, for callers that neither print nor filter by
 	// them (Keep still sees them).
 	NoReferences bool
+	// KeepReady, when set, is closed once Keep can answer without waiting
+	// (it may need data still being loaded). Until then, parsing holds
+	// the advisories that pass Prefilter and asks Keep about them later,
+	// instead of stalling on the first one.
+	KeepReady <-chan struct{}
 }
 
 // Advisories reads the repository's updateinfo. A repository without one
@@ -83,15 +88,9 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			}()
 		}
 	}
-	var as []*advisory.Advisory
-	err = updateinfo.Parse(ctx, r, func(a *advisory.Advisory) error {
-		if toIndex != nil {
-			if pending = append(pending, a); len(pending) == batchLen {
-				toIndex <- pending
-				pending = make([]*advisory.Advisory, 0, batchLen)
-			}
-		}
-		if (opts.Prefilter == nil || opts.Prefilter(a.Type)) && (opts.Keep == nil || opts.Keep(a)) {
+	var as, held []*advisory.Advisory
+	choose := func(a *advisory.Advisory) {
+		if opts.Keep == nil || opts.Keep(a) {
 			if opts.Brief {
 				// Only the core is kept alive, not the advisory's text:
 				// a smaller heap is fewer page faults and cheaper
@@ -100,8 +99,52 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			}
 			as = append(as, a)
 		}
+	}
+	ready := func() bool {
+		if opts.KeepReady == nil {
+			return true
+		}
+		select {
+		case <-opts.KeepReady:
+			return true
+		default:
+			return false
+		}
+	}
+	err = updateinfo.Parse(ctx, r, func(a *advisory.Advisory) error {
+		if toIndex != nil {
+			if pending = append(pending, a); len(pending) == batchLen {
+				toIndex <- pending
+				pending = make([]*advisory.Advisory, 0, batchLen)
+			}
+		}
+		if opts.Prefilter != nil && !opts.Prefilter(a.Type) {
+			return nil
+		}
+		if held != nil || !ready() {
+			held = append(held, a)
+			if !ready() {
+				return nil
+			}
+			for _, h := range held {
+				choose(h)
+			}
+			held = nil
+			return nil
+		}
+		choose(a)
 		return nil
 	})
+	if err == nil && held != nil {
+		select {
+		case <-opts.KeepReady:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		for _, h := range held {
+			choose(h)
+		}
+	}
 	if err == nil {
 		err = r.Verify()
 	}
