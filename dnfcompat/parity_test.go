@@ -82,6 +82,7 @@ type parityCase struct {
 	zone       string
 	modules    [][]byte // modules.yaml per repository, or nil
 	moduleConf string   // the root's /etc/dnf/modules.d/nodejs.module
+	hotfix     string   // a repository with module_hotfixes=1, or ""
 	advIDs     []string
 	cves, bzs  []string
 }
@@ -125,12 +126,6 @@ func genCase(seed uint64, kernelRel string) *parityCase {
 	// module build with different dependencies in two repositories makes
 	// dnf's module solver give up on every module (not a case to copy).
 	c.modules = make([][]byte, nrepos)
-	mods := []byte(genModules(r))
-	for i := range c.modules {
-		if r.IntN(2) == 0 {
-			c.modules[i] = mods
-		}
-	}
 	c.moduleConf = pick(r, []string{"", "", "[nodejs]\nname=nodejs\nstream=18\nprofiles=\nstate=enabled\n",
 		"[nodejs]\nname=nodejs\nstream=20\nprofiles=\nstate=enabled\n", "[nodejs]\nname=nodejs\nstream=\nprofiles=\nstate=disabled\n"})
 	c.repos = make([][]rpmtest.Pkg, nrepos)
@@ -143,6 +138,15 @@ func genCase(seed uint64, kernelRel string) *parityCase {
 			}
 		}
 		c.compress[i] = pick(r, []string{"gz", "bz2", "xz"})
+	}
+	mods := []byte(genModules(r, c.repos))
+	for i := range c.modules {
+		if r.IntN(2) == 0 {
+			c.modules[i] = mods
+		}
+	}
+	if r.IntN(4) == 0 {
+		c.hotfix = fmt.Sprintf("r%d", r.IntN(nrepos))
 	}
 	// Advisories, some shared between the repositories.
 	nadv := 2 + r.IntN(8)
@@ -173,16 +177,53 @@ func genCase(seed uint64, kernelRel string) *parityCase {
 }
 
 // genModules writes a modules.yaml: nodejs 20 built for f40 and for a
-// random platform, nodejs 18, perl 5.30, and random defaults.
-func genModules(r *rand.Rand) string {
+// random platform, nodejs 18, perl 5.30, and random defaults. Builds list
+// random artifacts: packages of the repositories, other versions of them
+// and source packages, some of them demodularized.
+func genModules(r *rand.Rand, repos [][]rpmtest.Pkg) string {
+	var all []rpmtest.Pkg
+	for _, pkgs := range repos {
+		all = append(all, pkgs...)
+	}
+	artifacts := func() string {
+		if len(all) == 0 || r.IntN(3) == 0 {
+			return ""
+		}
+		var rpms, demod []string
+		for range 1 + r.IntN(3) {
+			p := pick(r, all)
+			if r.IntN(3) == 0 {
+				p = pkgOf(r, p.Name, p.Arch, pick(r, evrPool))
+			}
+			if p.Epoch == "" {
+				p.Epoch = "0"
+			}
+			rpms = append(rpms, p.NEVRA())
+			if r.IntN(4) == 0 {
+				p.Arch = "src"
+				rpms = append(rpms, p.NEVRA())
+			}
+			if r.IntN(5) == 0 {
+				demod = append(demod, p.Name)
+			}
+		}
+		out := "  artifacts:\n    rpms:\n"
+		for _, a := range rpms {
+			out += "    - " + a + "\n"
+		}
+		if len(demod) > 0 {
+			out += "  demodularized:\n    rpms: [" + strings.Join(demod, ", ") + "]\n"
+		}
+		return out
+	}
 	doc := func(name, stream, context string, version int, platform string) string {
 		deps := ""
 		if platform != "" {
 			deps = "  dependencies:\n  - requires:\n      platform: [" + platform + "]\n"
 		}
 		return fmt.Sprintf("---\ndocument: modulemd\nversion: 2\ndata:\n  name: %s\n  stream: \"%s\"\n  version: %d\n"+
-			"  context: %s\n  arch: x86_64\n  summary: s\n  description: d\n  license:\n    module: [MIT]\n%s...\n",
-			name, stream, version, context, deps)
+			"  context: %s\n  arch: x86_64\n  summary: s\n  description: d\n  license:\n    module: [MIT]\n%s%s...\n",
+			name, stream, version, context, deps, artifacts())
 	}
 	var b strings.Builder
 	b.WriteString(doc("nodejs", "20", "abcd", 10+r.IntN(3), "f40"))
@@ -453,6 +494,9 @@ func checkCase(t *testing.T, b *rpmtest.Builder, c *parityCase) int {
 	}
 	global = append(global, "--installroot="+root, "--releasever=40", "--setopt=reposdir=/nonexistent",
 		"--disableplugin=*", "-q")
+	if c.hotfix != "" {
+		global = append(global, "--setopt="+c.hotfix+".module_hotfixes=1")
+	}
 	loc, err := time.LoadLocation(c.zone)
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(c.seed, 7))

@@ -25,6 +25,7 @@ func primaryPackages(ctx context.Context, md *repo.Metadata) ([]available, error
 	dec := xml.NewDecoder(r)
 	var cur *available
 	var field string
+	inProvides := false
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -52,6 +53,14 @@ func primaryPackages(ctx context.Context, md *repo.Metadata) ([]available, error
 				}
 			case cur != nil && (t.Name.Local == "name" || t.Name.Local == "arch"):
 				field = t.Name.Local
+			case cur != nil && t.Name.Local == "provides":
+				inProvides = true
+			case cur != nil && inProvides && t.Name.Local == "entry":
+				for _, a := range t.Attr {
+					if a.Name.Local == "name" {
+						cur.provides = append(cur.provides, a.Value)
+					}
+				}
 			}
 		case xml.CharData:
 			if cur != nil && field == "name" {
@@ -61,8 +70,11 @@ func primaryPackages(ctx context.Context, md *repo.Metadata) ([]available, error
 			}
 		case xml.EndElement:
 			field = ""
-			if t.Name.Local == "package" {
+			switch t.Name.Local {
+			case "package":
 				cur = nil
+			case "provides":
+				inProvides = false
 			}
 		}
 	}

@@ -93,6 +93,8 @@ func configs(c *command, arch, releasever string) ([]repo.Config, error) {
 					all[i].Enabled = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 				case "skip_if_unavailable":
 					all[i].SkipIfUnavailable = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+				case "module_hotfixes":
+					all[i].ModuleHotfixes = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 				case "baseurl":
 					all[i].BaseURLs = strings.Fields(strings.ReplaceAll(v, ",", " "))
 				}
@@ -141,6 +143,10 @@ func configs(c *command, arch, releasever string) ([]repo.Config, error) {
 type available struct {
 	name, arch string
 	evr        rpm.EVR
+	provides   []string
+	// hotfix is set for packages of module_hotfixes repositories, which
+	// modular filtering leaves alone.
+	hotfix bool
 }
 
 // loadRepos fetches every enabled repository at once and returns their
@@ -199,6 +205,9 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 			}
 			if c.mode == match.Updates {
 				r.pkgs, r.err = primaryPackages(ctx, md)
+				for i := range r.pkgs {
+					r.pkgs[i].hotfix = cfg.ModuleHotfixes
+				}
 			}
 		}()
 	}
@@ -230,7 +239,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 // upgrade, as libdnf's what_upgrades decides: the newest installed
 // package of the same name and a compatible arch (equal, or either
 // noarch), when every such installed package is older.
-func upgradable(installed []match.RPM, avail []available, excl []string) func(int) bool {
+func upgradable(installed []match.RPM, avail []available, excl []string, modular *modulemd.Filter) func(int) bool {
 	byName := map[string][]int{}
 	for i, p := range installed {
 		byName[p.Name] = append(byName[p.Name], i)
@@ -238,6 +247,9 @@ func upgradable(installed []match.RPM, avail []available, excl []string) func(in
 	marked := make([]bool, len(installed))
 	for _, a := range avail {
 		if len(excl) > 0 && excluded(excl, a.name, a.evr, a.arch) {
+			continue
+		}
+		if !a.hotfix && modular != nil && modular.Hidden(a.name, evrString(a.evr), a.arch, a.provides) {
 			continue
 		}
 		best := -1
@@ -264,14 +276,14 @@ func upgradable(installed []match.RPM, avail []available, excl []string) func(in
 // activeModules returns the module streams dnf treats as active in the
 // root, from the repositories' modules.yaml, the root's module state and
 // defaults, and its platform (PLATFORM_ID).
-func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.ModuleStream]bool, error) {
+func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.ModuleStream]bool, *modulemd.Filter, error) {
 	out := map[match.ModuleStream]bool{}
 	if repos == nil || len(repos.Streams) == 0 {
-		return out, nil
+		return out, nil, nil
 	}
 	states, err := modulemd.ReadStates(filepath.Join(root, "etc/dnf/modules.d"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	md := &modulemd.Metadata{}
 	// System defaults first: a repository's defaults override them.
@@ -279,19 +291,30 @@ func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.Modul
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		d, err := modulemd.Parse(fh, f)
 		fh.Close()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		md.Merge(d)
 	}
 	md.Merge(repos)
 	platform := modulemd.PlatformStream(inventory.ReadOSRelease(root).PlatformID)
-	for k := range modulemd.Active(md, states, platform, repo.BaseArch(arch)) {
+	base := repo.BaseArch(arch)
+	active := modulemd.Active(md, states, platform, base)
+	for k := range active {
 		out[match.ModuleStream{Name: k.Name, Stream: k.Stream, Context: k.Context}] = true
 	}
-	return out, nil
+	return out, modulemd.NewFilter(repos, active, base), nil
+}
+
+// evrString is "[epoch:]version-release" with the epoch as written.
+func evrString(e rpm.EVR) string {
+	s := e.Version + "-" + e.Release
+	if e.Epoch != "" {
+		s = e.Epoch + ":" + s
+	}
+	return s
 }

@@ -354,7 +354,8 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	if err != nil {
 		return nil, err
 	}
-	if host.modules, err = activeModules(c.installroot, host.arch, mods); err != nil {
+	var modular *modulemd.Filter
+	if host.modules, modular, err = activeModules(c.installroot, host.arch, mods); err != nil {
 		return nil, err
 	}
 	// Advisories the filter rejects whatever they fix need not be
@@ -370,7 +371,7 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	}
 	opts := match.DNFOptions{Mode: c.mode, RunningKernelSource: host.kernelSource, ActiveModules: host.modules}
 	if c.mode == match.Updates {
-		opts.Upgradable = upgradable(host.rpms, avail, c.excl)
+		opts.Upgradable = upgradable(host.rpms, avail, c.excl, modular)
 	}
 	findings, err := match.DNF(ctx, host.rpms, candidates, opts)
 	if err != nil {

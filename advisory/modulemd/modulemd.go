@@ -23,6 +23,11 @@ type Stream struct {
 	// Dependencies are alternatives: the stream can be active when the
 	// requirements of any one of them are met.
 	Dependencies []Requires
+	// Artifacts are the build's packages, as "name-epoch:version-release.arch".
+	Artifacts []string
+	// Demodularized names packages that left the module: they are no
+	// longer filtered as modular.
+	Demodularized []string
 }
 
 // Requires maps a module name to the streams that satisfy it; an empty
@@ -56,6 +61,12 @@ type streamData struct {
 	Dependencies []struct {
 		Requires map[string][]string `yaml:"requires"`
 	} `yaml:"dependencies"`
+	Artifacts struct {
+		RPMs []string `yaml:"rpms"`
+	} `yaml:"artifacts"`
+	Demodularized struct {
+		RPMs []string `yaml:"rpms"`
+	} `yaml:"demodularized"`
 }
 
 type defaultsData struct {
@@ -84,7 +95,8 @@ func Parse(r io.Reader, name string) (*Metadata, error) {
 			if err := doc.Data.Decode(&s); err != nil {
 				return nil, fmt.Errorf("%s: document %d (modulemd): %w", name, n, err)
 			}
-			st := Stream{Name: s.Name, Stream: s.Stream, Version: s.Version, Context: s.Context, Arch: s.Arch}
+			st := Stream{Name: s.Name, Stream: s.Stream, Version: s.Version, Context: s.Context, Arch: s.Arch,
+				Artifacts: s.Artifacts.RPMs, Demodularized: s.Demodularized.RPMs}
 			for _, d := range s.Dependencies {
 				st.Dependencies = append(st.Dependencies, Requires(d.Requires))
 			}

@@ -25,8 +25,11 @@ type Config struct {
 	// SkipIfUnavailable lets a repository that cannot be fetched be left
 	// out instead of failing the run (dnf's skip_if_unavailable).
 	SkipIfUnavailable bool
-	Priority          int
-	Cost              int
+	// ModuleHotfixes exempts the repository's packages from modular
+	// filtering (dnf's module_hotfixes).
+	ModuleHotfixes bool
+	Priority       int
+	Cost           int
 	// Origin is the file (and line) the repository was defined in.
 	Origin string
 }
@@ -171,6 +174,8 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 			cur.Enabled, err = parseBool(v)
 		case "skip_if_unavailable":
 			cur.SkipIfUnavailable, err = parseBool(v)
+		case "module_hotfixes":
+			cur.ModuleHotfixes, err = parseBool(v)
 		case "priority":
 			cur.Priority, err = strconv.Atoi(v)
 		case "cost":
