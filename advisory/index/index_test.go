@@ -73,7 +73,29 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Fix the checksums so that mutations reach the decoder.
 		b = fixSums(b)
-		Decode(b)
+		full, err := Decode(b)
+		// The two-pass brief decode must agree with the full one.
+		n := 0
+		keep := func(*advisory.Advisory) bool { n++; return n%2 == 1 }
+		brief, berr := read(bytes.NewReader(b), int64(len(b)), Options{Brief: true, NoReferences: true, Keep: keep})
+		if (err == nil) != (berr == nil) {
+			// A damaged details section fails only the full read.
+			if !(err != nil && berr == nil) {
+				t.Fatalf("full read: %v, brief read: %v", err, berr)
+			}
+			return
+		}
+		if err != nil {
+			return
+		}
+		if len(brief) != (len(full)+1)/2 {
+			t.Fatalf("kept %d of %d", len(brief), len(full))
+		}
+		for i, a := range brief {
+			if a.ID != full[2*i].ID || len(a.Collections) != len(full[2*i].Collections) || a.References != nil {
+				t.Fatalf("advisory %d: brief %+v, full %+v", i, a, full[2*i])
+			}
+		}
 	})
 }
 
