@@ -96,20 +96,29 @@ type nameArch struct{ name, arch string }
 // produces them: installed packages in database order, and for each the
 // advisory packages of its name and arch in advisory order.
 func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, opts DNFOptions) ([]Finding, error) {
-	names := make(map[string][]int, len(installed))
+	// newest[name] is the installed package of that name (any arch) with
+	// the highest EVR: an advisory package is "installed" in dnf's sense
+	// when that one is at least as new.
+	newest := make(map[string]int32, len(installed))
 	for i := range installed {
-		names[installed[i].Name] = append(names[installed[i].Name], i)
+		if j, ok := newest[installed[i].Name]; !ok || rpm.Compare(installed[i].EVR, installed[j].EVR) > 0 {
+			newest[installed[i].Name] = int32(i)
+		}
 	}
 	// Index the advisory packages of the installed names and arches
-	// only: one list per (name, arch), kept in advisory order, all in one
-	// slice (most advisories name few packages, and a map of slices
-	// would cost an allocation per list).
+	// only: one list per (name, arch) slot, kept in advisory order, all
+	// in one slice (most advisories name few packages, and a map of
+	// slices would cost an allocation per list).
 	slot := make(map[nameArch]int32, len(installed))
+	slotOf := make([]int32, len(installed))
 	for i := range installed {
 		k := nameArch{installed[i].Name, installed[i].Arch}
-		if _, ok := slot[k]; !ok {
-			slot[k] = int32(len(slot))
+		s, ok := slot[k]
+		if !ok {
+			s = int32(len(slot))
+			slot[k] = s
 		}
+		slotOf[i] = s
 	}
 	head := make([]int32, 2*len(slot))
 	tail := head[len(slot):]
@@ -153,7 +162,7 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 		}
 	}
 
-	considered, err := consideredSet(installed, opts)
+	considered, err := consideredSet(installed, slotOf, len(slot), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +172,7 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 			continue
 		}
 		inst := &installed[i]
-		for x := head[slot[nameArch{inst.Name, inst.Arch}]]; x >= 0; x = entries[x].next {
+		for x := head[slotOf[i]]; x >= 0; x = entries[x].next {
 			e := &entries[x]
 			evr := rpm.ParseEVR(e.pkg.EVR)
 			c := rpm.Compare(evr, inst.EVR)
@@ -180,12 +189,7 @@ func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, 
 				continue
 			}
 			f := Finding{Installed: i, Advisory: e.adv, Fixed: e.pkg}
-			for _, j := range names[e.pkg.Name] {
-				if rpm.Compare(installed[j].EVR, evr) >= 0 {
-					f.NewerOrEqualInstalled = true
-					break
-				}
-			}
+			f.NewerOrEqualInstalled = rpm.Compare(installed[newest[inst.Name]].EVR, evr) >= 0
 			out = append(out, f)
 		}
 	}
@@ -204,8 +208,9 @@ func moduleActive(c *advisory.Collection, active map[ModuleStream]bool) bool {
 	return false
 }
 
-// consideredSet marks the installed packages each mode looks at.
-func consideredSet(installed []RPM, opts DNFOptions) ([]bool, error) {
+// consideredSet marks the installed packages each mode looks at; slotOf
+// numbers each package's name and arch (nslots in all).
+func consideredSet(installed []RPM, slotOf []int32, nslots int, opts DNFOptions) ([]bool, error) {
 	out := make([]bool, len(installed))
 	switch opts.Mode {
 	case Installed, All:
@@ -221,16 +226,17 @@ func consideredSet(installed []RPM, opts DNFOptions) ([]bool, error) {
 		}
 	default:
 		// The latest installed package of each name and arch.
-		latest := map[nameArch]int{}
+		latest := make([]int32, nslots)
+		for i := range latest {
+			latest[i] = -1
+		}
 		for i := range installed {
-			k := nameArch{installed[i].Name, installed[i].Arch}
-			if j, ok := latest[k]; !ok || rpm.Compare(installed[i].EVR, installed[j].EVR) > 0 {
-				latest[k] = i
+			if j := latest[slotOf[i]]; j < 0 || rpm.Compare(installed[i].EVR, installed[j].EVR) > 0 {
+				latest[slotOf[i]] = int32(i)
 			}
 		}
 		for i := range installed {
-			k := nameArch{installed[i].Name, installed[i].Arch}
-			if rpm.Compare(installed[i].EVR, installed[latest[k]].EVR) == 0 {
+			if rpm.Compare(installed[i].EVR, installed[latest[slotOf[i]]].EVR) == 0 {
 				out[i] = true
 			}
 		}
