@@ -156,13 +156,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cacheDir := c.cacheDir
-	if cacheDir == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			cacheDir = filepath.Join(d, "alicorn")
-		}
-	}
-	f := &repo.Fetcher{Client: env.Client, CacheDir: cacheDir, CacheOnly: c.cacheOnly}
+	f := &repo.Fetcher{Client: env.Client, CacheDir: c.cacheDirectory(), CacheOnly: c.cacheOnly}
 	type result struct {
 		mods  *modulemd.Metadata
 		advs  []*advisory.Advisory

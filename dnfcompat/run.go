@@ -505,16 +505,61 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 			_, rel = uname()
 		}
 	}
-	kernelPaths := []string{"/boot/vmlinuz-" + rel, "/lib/modules/" + rel}
 	path, err := rpmdb.Find(c.installroot)
 	if err != nil {
 		return nil, err
 	}
+	cache := hostCachePath(c.cacheDirectory(), path, rel)
+	var s *snapshot
+	if cache != "" {
+		s, _ = readSnapshot(cache) // a missing or damaged cache is rebuilt
+	}
+	if s == nil {
+		if s, err = readRPMDB(ctx, path, rel); err != nil {
+			return nil, err
+		}
+		if cache != "" {
+			writeSnapshot(cache, s)
+		}
+	}
+	h.rpms = s.rpms
+	kernel := s.kernel
+	if excl := c.excl; len(excl) > 0 {
+		kept := make([]match.RPM, 0, len(s.rpms))
+		kernel = -1
+		for i, r := range s.rpms {
+			if excluded(excl, r.Name, r.EVR, r.Arch) {
+				continue
+			}
+			if i == s.kernel {
+				kernel = len(kept)
+			}
+			kept = append(kept, r)
+		}
+		h.rpms = kept
+	}
+	h.releasever = c.releasever
+	if h.releasever == "" {
+		h.releasever = s.releasever
+	}
+	if kernel >= 0 {
+		h.kernel = kernel
+		h.kernelSource = h.rpms[kernel].SourceRPM
+	}
+	return h, nil
+}
+
+// readRPMDB decodes the database at path: the packages as libsolv sees
+// them, $releasever from the release provides, and the package that owns
+// the running kernel (release rel; none when rel is empty).
+func readRPMDB(ctx context.Context, path, rel string) (*snapshot, error) {
 	db, err := rpmdb.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
+	s := &snapshot{kernel: -1}
+	kernelPaths := []string{"/boot/vmlinuz-" + rel, "/lib/modules/" + rel}
 	releaseHits := make([]string, len(releaseProvides))
 	kernelHit := [2]int{-1, -1}
 	err = db.Headers(ctx, func(key uint32, hd *rpmdb.Header) error {
@@ -522,16 +567,14 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 		if err != nil {
 			return fmt.Errorf("record %d: %w", key, err)
 		}
-		if c.releasever == "" {
-			for _, pr := range hd.Provides() {
-				for i, want := range releaseProvides {
-					if pr.Name != want || releaseHits[i] != "" {
-						continue
-					}
-					releaseHits[i] = p.Version
-					if pr.Flags&0x0f == 0x08 && pr.Version != "" && p.Name != want { // RPMSENSE_EQUAL
-						releaseHits[i] = pr.Version
-					}
+		for _, pr := range hd.Provides() {
+			for i, want := range releaseProvides {
+				if pr.Name != want || releaseHits[i] != "" {
+					continue
+				}
+				releaseHits[i] = p.Version
+				if pr.Flags&0x0f == 0x08 && pr.Version != "" && p.Name != want { // RPMSENSE_EQUAL
+					releaseHits[i] = pr.Version
 				}
 			}
 		}
@@ -541,7 +584,7 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 		if rel != "" {
 			for i, kp := range kernelPaths {
 				if kernelHit[i] < 0 && hd.Owns(kp) {
-					kernelHit[i] = len(h.rpms)
+					kernelHit[i] = len(s.rpms)
 				}
 			}
 		}
@@ -549,36 +592,25 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 		if arch == "" {
 			arch = "noarch"
 		}
-		h.rpms = append(h.rpms, match.RPM{Name: p.Name, EVR: rpm.EVR{Epoch: p.Epoch, Version: p.Version, Release: p.Release},
+		s.rpms = append(s.rpms, match.RPM{Name: p.Name, EVR: rpm.EVR{Epoch: p.Epoch, Version: p.Version, Release: p.Release},
 			Arch: arch, SourceRPM: p.SourceRPM})
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if excl := c.excl; len(excl) > 0 {
-		kept := h.rpms[:0]
-		for _, r := range h.rpms {
-			if !excluded(excl, r.Name, r.EVR, r.Arch) {
-				kept = append(kept, r)
-			}
-		}
-		h.rpms = kept
-	}
-	h.releasever = c.releasever
 	for _, r := range releaseHits {
-		if h.releasever == "" && r != "" {
-			h.releasever = r
+		if s.releasever == "" && r != "" {
+			s.releasever = r
 		}
 	}
 	for _, k := range kernelHit {
 		if k >= 0 {
-			h.kernel = k
-			h.kernelSource = h.rpms[k].SourceRPM
+			s.kernel = k
 			break
 		}
 	}
-	return h, nil
+	return s, nil
 }
 
 // uname returns the machine architecture and the kernel release.

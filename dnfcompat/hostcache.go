@@ -1,0 +1,181 @@
+package dnfcompat
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"syscall"
+	"unsafe"
+
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/match"
+)
+
+// The installed packages of a root are cached beside the advisory
+// indexes, as libdnf keeps @System.solv: a warm run reads one small file
+// instead of decoding every rpmdb header, which would otherwise be the
+// longest step before matching. The cache is named after the identity of
+// the database files (path, device, inode, size, modification time; the
+// write-ahead log's too) and the running kernel's release, so any rpm
+// transaction leaves it unused.
+
+const hostMagic = "ALCHOST1"
+
+// snapshot is what a root's rpmdb yields for a report.
+type snapshot struct {
+	rpms []match.RPM
+	// releasever is $releasever as dnf derives it from the release
+	// provides, or "".
+	releasever string
+	// kernel is the index of the running kernel's package, or -1.
+	kernel int
+}
+
+// cacheDirectory is where repositories and hosts are cached.
+func (c *command) cacheDirectory() string {
+	if c.cacheDir != "" {
+		return c.cacheDir
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "alicorn")
+	}
+	return ""
+}
+
+// hostCachePath names the cache file for the database at dbPath, or ""
+// when the files cannot be identified.
+func hostCachePath(cacheDir, dbPath, kernelRelease string) string {
+	if cacheDir == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(dbPath)
+	if err != nil {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", hostMagic, abs, kernelRelease)
+	for _, p := range []string{abs, abs + "-wal"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(h, "-\x00")
+			continue
+		}
+		if err != nil {
+			return ""
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		if !ok {
+			return ""
+		}
+		fmt.Fprintf(h, "%d %d %d %d\x00", sys.Dev, sys.Ino, st.Size(), st.ModTime().UnixNano())
+	}
+	return filepath.Join(cacheDir, "host-"+hex.EncodeToString(h.Sum(nil)[:16]))
+}
+
+func (s *snapshot) encode() []byte {
+	b := []byte(hostMagic)
+	str := func(v string) {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.rpms)))
+	for _, r := range s.rpms {
+		str(r.Name)
+		str(r.EVR.Epoch)
+		str(r.EVR.Version)
+		str(r.EVR.Release)
+		str(r.Arch)
+		str(r.SourceRPM)
+	}
+	str(s.releasever)
+	b = binary.AppendUvarint(b, uint64(s.kernel+1))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+var errHostCache = errors.New("host cache is damaged or of another version")
+
+// decodeSnapshot reads an encoded snapshot; its strings view b.
+func decodeSnapshot(b []byte) (*snapshot, error) {
+	if len(b) < len(hostMagic)+4 || string(b[:len(hostMagic)]) != hostMagic ||
+		crc32.Checksum(b[:len(b)-4], castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, errHostCache
+	}
+	d := b[len(hostMagic) : len(b)-4]
+	bad := false
+	uv := func() uint64 {
+		v, n := binary.Uvarint(d)
+		if n <= 0 {
+			bad = true
+			return 0
+		}
+		d = d[n:]
+		return v
+	}
+	str := func() string {
+		n := uv()
+		if bad || n > uint64(len(d)) {
+			bad = true
+			return ""
+		}
+		if n == 0 {
+			return ""
+		}
+		s := unsafe.String(&d[0], int(n))
+		d = d[n:]
+		return s
+	}
+	n := uv()
+	if n > uint64(len(d))/6 {
+		return nil, errHostCache
+	}
+	s := &snapshot{rpms: make([]match.RPM, n)}
+	for i := range s.rpms {
+		r := &s.rpms[i]
+		r.Name = str()
+		r.EVR = rpm.EVR{Epoch: str(), Version: str(), Release: str()}
+		r.Arch, r.SourceRPM = str(), str()
+	}
+	s.releasever = str()
+	s.kernel = int(uv()) - 1
+	if bad || len(d) != 0 || s.kernel < -1 || s.kernel >= len(s.rpms) {
+		return nil, errHostCache
+	}
+	return s, nil
+}
+
+func readSnapshot(path string) (*snapshot, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return decodeSnapshot(b)
+}
+
+// writeSnapshot stores s at path atomically; failing to is not an error
+// worth reporting (the cache only saves time).
+func writeSnapshot(path string, s *snapshot) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".host-*")
+	if err != nil {
+		return
+	}
+	_, err = f.Write(s.encode())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+}
