@@ -125,6 +125,88 @@ type Package struct {
 	Reboot, Restart, Relogin bool
 }
 
+// Clone returns a deep copy of a that shares no memory with it (for
+// advisories that are only lent, as updateinfo.Options.Reuse lends them).
+func (a *Advisory) Clone() *Advisory {
+	n := len(a.ID) + len(a.Type) + len(a.Status) + len(a.From) + len(a.Version) + len(a.Title) +
+		len(a.Severity) + len(a.Description) + len(a.Rights) + len(a.Message) + len(a.Repo)
+	for _, r := range a.References {
+		n += len(r.Type) + len(r.ID) + len(r.Href) + len(r.Title)
+	}
+	nmod, npkg := 0, 0
+	for _, c := range a.Collections {
+		nmod += len(c.Modules)
+		npkg += len(c.Packages)
+		for _, m := range c.Modules {
+			n += len(m.Name) + len(m.Stream) + len(m.Version) + len(m.Context) + len(m.Arch)
+		}
+		for _, p := range c.Packages {
+			n += len(p.Name) + len(p.EVR) + len(p.Arch) + len(p.Src) + len(p.Filename)
+		}
+	}
+	clone := stringCopier(n)
+	b := *a
+	for _, f := range []*string{&b.ID, &b.Type, &b.Status, &b.From, &b.Version, &b.Title, &b.Severity,
+		&b.Description, &b.Rights, &b.Message, &b.Repo} {
+		*f = clone(*f)
+	}
+	b.References = nil
+	if len(a.References) > 0 {
+		b.References = make([]Reference, len(a.References))
+		for i, r := range a.References {
+			b.References[i] = Reference{Type: clone(r.Type), ID: clone(r.ID), Href: clone(r.Href), Title: clone(r.Title),
+				Present: r.Present}
+		}
+	}
+	b.Collections = copyCollections(a.Collections, nmod, npkg, clone, true)
+	return &b
+}
+
+// stringCopier returns a function that copies strings into one buffer of
+// n bytes; the buffer never grows, so the copies stay valid.
+func stringCopier(n int) func(string) string {
+	buf := make([]byte, 0, n)
+	return func(s string) string {
+		if s == "" {
+			return ""
+		}
+		buf = append(buf, s...)
+		return unsafe.String(&buf[len(buf)-len(s)], len(s))
+	}
+}
+
+// copyCollections deep-copies collections holding nmod modules and npkg
+// packages in all, with their Src and Filename when full is set.
+func copyCollections(cs []Collection, nmod, npkg int, clone func(string) string, full bool) []Collection {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]Collection, len(cs))
+	mods := make([]Module, nmod)
+	pkgs := make([]Package, npkg)
+	for i, c := range cs {
+		bc := &out[i]
+		if len(c.Modules) > 0 {
+			bc.Modules, mods = mods[:len(c.Modules):len(c.Modules)], mods[len(c.Modules):]
+			for j, m := range c.Modules {
+				bc.Modules[j] = Module{clone(m.Name), clone(m.Stream), clone(m.Version), clone(m.Context), clone(m.Arch)}
+			}
+		}
+		if len(c.Packages) > 0 {
+			bc.Packages, pkgs = pkgs[:len(c.Packages):len(c.Packages)], pkgs[len(c.Packages):]
+			for j, p := range c.Packages {
+				q := Package{Name: clone(p.Name), EVR: clone(p.EVR), Arch: clone(p.Arch),
+					HasArch: p.HasArch, Reboot: p.Reboot, Restart: p.Restart, Relogin: p.Relogin}
+				if full {
+					q.Src, q.Filename = clone(p.Src), clone(p.Filename)
+				}
+				bc.Packages[j] = q
+			}
+		}
+	}
+	return out
+}
+
 // Brief returns a copy of a without its details (Status, From, Version,
 // Title, Description, Rights, Message, reference Href and Title, package
 // Src and Filename; the Present bits still tell which a had), and without
@@ -150,16 +232,7 @@ func (a *Advisory) Brief(refs bool) *Advisory {
 			n += len(p.Name) + len(p.EVR) + len(p.Arch)
 		}
 	}
-	// One buffer for all the strings; it never grows, so the strings
-	// viewing it stay valid.
-	buf := make([]byte, 0, n)
-	clone := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		buf = append(buf, s...)
-		return unsafe.String(&buf[len(buf)-len(s)], len(s))
-	}
+	clone := stringCopier(n)
 	b := &Advisory{Present: a.Present, Issued: a.Issued, Updated: a.Updated,
 		Reboot: a.Reboot, Restart: a.Restart, Relogin: a.Relogin}
 	b.ID, b.Type, b.Severity, b.Repo = clone(a.ID), clone(a.Type), clone(a.Severity), clone(a.Repo)
@@ -169,26 +242,6 @@ func (a *Advisory) Brief(refs bool) *Advisory {
 			b.References[i] = Reference{Type: clone(r.Type), ID: clone(r.ID), Present: r.Present}
 		}
 	}
-	if len(a.Collections) > 0 {
-		b.Collections = make([]Collection, len(a.Collections))
-		mods := make([]Module, nmod)
-		pkgs := make([]Package, npkg)
-		for i, c := range a.Collections {
-			bc := &b.Collections[i]
-			if len(c.Modules) > 0 {
-				bc.Modules, mods = mods[:len(c.Modules):len(c.Modules)], mods[len(c.Modules):]
-				for j, m := range c.Modules {
-					bc.Modules[j] = Module{clone(m.Name), clone(m.Stream), clone(m.Version), clone(m.Context), clone(m.Arch)}
-				}
-			}
-			if len(c.Packages) > 0 {
-				bc.Packages, pkgs = pkgs[:len(c.Packages):len(c.Packages)], pkgs[len(c.Packages):]
-				for j, p := range c.Packages {
-					bc.Packages[j] = Package{Name: clone(p.Name), EVR: clone(p.EVR), Arch: clone(p.Arch),
-						HasArch: p.HasArch, Reboot: p.Reboot, Restart: p.Restart, Relogin: p.Relogin}
-				}
-			}
-		}
-	}
+	b.Collections = copyCollections(a.Collections, nmod, npkg, clone, false)
 	return b
 }

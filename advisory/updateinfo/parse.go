@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/alicorn-dev/alicorn/advisory"
 )
@@ -91,7 +92,22 @@ func lookup(from state, name []byte) (transition, bool) {
 // error (with its line) even when some advisories were already passed to
 // fn: callers that must not act on part of a document collect first.
 func Parse(ctx context.Context, r io.Reader, fn func(*advisory.Advisory) error) error {
-	p := parser{tok: newTokenizer(r)}
+	return ParseWith(ctx, r, Options{}, fn)
+}
+
+// Options tune ParseWith.
+type Options struct {
+	// Reuse hands fn an advisory that is valid only during the call: its
+	// memory, strings included, is reused for the next one. fn copies
+	// what it keeps (Advisory.Brief, Advisory.Clone). Parsing then
+	// allocates almost nothing per advisory, which matters when most are
+	// looked at once and dropped.
+	Reuse bool
+}
+
+// ParseWith is Parse with options.
+func ParseWith(ctx context.Context, r io.Reader, opts Options, fn func(*advisory.Advisory) error) error {
+	p := parser{tok: newTokenizer(r), reuse: opts.Reuse}
 	return p.run(ctx, fn)
 }
 
@@ -134,6 +150,10 @@ type parser struct {
 	strs    map[string]string
 	recent  [64]string
 
+	// reuse makes every advisory in spare, with the arena's memory.
+	reuse bool
+	spare advisory.Advisory
+
 	// The current advisory's free text is gathered in arena and turned
 	// into strings when the advisory ends, with one allocation for all.
 	arena []byte
@@ -164,9 +184,15 @@ func (p *parser) keep(b []byte) span {
 // arena.
 func (p *parser) finish(a *advisory.Advisory) {
 	arena := string(p.arena) // the one copy
+	if p.reuse {
+		// A view: the arena is not written again until the next advisory.
+		arena = unsafe.String(unsafe.SliceData(p.arena), len(p.arena))
+	}
 	str := func(sp span) string { return arena[sp.off : sp.off+sp.n] }
 	sp := &p.spans
-	if len(p.refs) > 0 {
+	if p.reuse {
+		a.References = append(a.References[:0], p.refs...)
+	} else if len(p.refs) > 0 {
 		a.References = slices.Clone(p.refs)
 	}
 	a.ID, a.Title, a.Description, a.Message = str(sp.id), str(sp.title), str(sp.description), str(sp.message)
@@ -290,6 +316,11 @@ func (p *parser) start() {
 	switch p.state {
 	case stUpdate:
 		a := &advisory.Advisory{}
+		if p.reuse {
+			a = &p.spare
+			refs, colls := a.References[:0], a.Collections[:0]
+			*a = advisory.Advisory{References: refs, Collections: colls}
+		}
 		a.From, _ = p.pooled("from")
 		a.Type, _ = p.pooled("type")
 		a.Version, _ = p.pooled("version")
@@ -334,9 +365,23 @@ func (p *parser) start() {
 		p.refs = append(p.refs, ref) // copied to the advisory, exact-size, when it ends
 		p.spans.refs = append(p.spans.refs, rs)
 	case stCollection:
-		p.cur.Collections = append(p.cur.Collections, advisory.Collection{})
-		p.coll = &p.cur.Collections[len(p.cur.Collections)-1]
-		p.spans.pkgs = append(p.spans.pkgs, nil)
+		cs := p.cur.Collections
+		if p.reuse && len(cs) < cap(cs) {
+			// Keep the slot's package and module lists for reuse.
+			cs = cs[:len(cs)+1]
+			c := &cs[len(cs)-1]
+			c.Modules, c.Packages = c.Modules[:0], c.Packages[:0]
+		} else {
+			cs = append(cs, advisory.Collection{})
+		}
+		p.cur.Collections = cs
+		p.coll = &cs[len(cs)-1]
+		if n := len(p.spans.pkgs); n < cap(p.spans.pkgs) {
+			p.spans.pkgs = p.spans.pkgs[:n+1]
+			p.spans.pkgs[n] = p.spans.pkgs[n][:0]
+		} else {
+			p.spans.pkgs = append(p.spans.pkgs, nil)
+		}
 	case stPackage:
 		var pk advisory.Package
 		var ps pkgSpans

@@ -1,6 +1,7 @@
 package updateinfo
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 )
 
 func parse(t *testing.T, doc string) []*advisory.Advisory {
@@ -158,4 +160,29 @@ func TestParseErrors(t *testing.T) {
 	_, err := ParseAll(context.Background(), strings.NewReader("<updates>\n<update>\n<id>x</id>\n</bad>"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "line 4")
+}
+
+func TestReuse(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, rpmtest.WriteUpdateinfo(&buf, 500, []string{"alpha", "beta", "gamma"}, 9))
+	docs := [][]byte{buf.Bytes()}
+	if b, err := os.ReadFile("testdata/fedora.xml"); err == nil {
+		docs = append(docs, b)
+	}
+	for _, doc := range docs {
+		want, err := ParseAll(context.Background(), bytes.NewReader(doc))
+		require.NoError(t, err)
+		var got, brief []*advisory.Advisory
+		err = ParseWith(context.Background(), bytes.NewReader(doc), Options{Reuse: true}, func(a *advisory.Advisory) error {
+			got = append(got, a.Clone())
+			brief = append(brief, a.Brief(true))
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+		require.Len(t, brief, len(want))
+		for i := range want {
+			assert.Equal(t, want[i].Brief(true), brief[i])
+		}
+	}
 }
