@@ -62,42 +62,27 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		return nil, err
 	}
 	defer r.Close()
-	// The index is written by its own goroutine while parsing goes on:
-	// parsed advisories are not changed afterwards, only read. They go
-	// over in batches: waking the writer for each one costs more than
-	// writing it.
-	const batchLen = 256
+	// Each advisory is lent by the parser (its memory is reused for the
+	// next one): it is indexed at once, and what is kept is copied, brief
+	// when allowed. Most advisories are looked at once and dropped, so
+	// parsing allocates little and touches little fresh memory.
 	var w *index.Writer
-	var toIndex chan []*advisory.Advisory
-	var pending []*advisory.Advisory
-	added := make(chan error, 1)
+	var werr error
 	if idx != "" {
-		if w, err = index.Create(idx); err == nil {
-			toIndex = make(chan []*advisory.Advisory, 4)
-			pending = make([]*advisory.Advisory, 0, batchLen)
-			go func() {
-				var werr error
-				for batch := range toIndex {
-					for _, a := range batch {
-						if werr == nil {
-							werr = w.Add(a)
-						}
-					}
-				}
-				added <- werr
-			}()
+		if w, werr = index.Create(idx); werr != nil {
+			w = nil
 		}
+	}
+	copyOf := func(a *advisory.Advisory) *advisory.Advisory {
+		if opts.Brief {
+			return a.Brief(!opts.NoReferences)
+		}
+		return a.Clone()
 	}
 	var as, held []*advisory.Advisory
 	choose := func(a *advisory.Advisory) {
 		if opts.Keep == nil || opts.Keep(a) {
-			if opts.Brief {
-				// Only the core is kept alive, not the advisory's text:
-				// a smaller heap is fewer page faults and cheaper
-				// collections.
-				a = a.Brief(!opts.NoReferences)
-			}
-			as = append(as, a)
+			as = append(as, copyOf(a))
 		}
 	}
 	ready := func() bool {
@@ -111,27 +96,26 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			return false
 		}
 	}
-	err = updateinfo.Parse(ctx, r, func(a *advisory.Advisory) error {
-		if toIndex != nil {
-			if pending = append(pending, a); len(pending) == batchLen {
-				toIndex <- pending
-				pending = make([]*advisory.Advisory, 0, batchLen)
-			}
+	err = updateinfo.ParseWith(ctx, r, updateinfo.Options{Reuse: true}, func(a *advisory.Advisory) error {
+		if w != nil && werr == nil {
+			werr = w.Add(a)
 		}
 		if opts.Prefilter != nil && !opts.Prefilter(a.Type) {
 			return nil
 		}
-		if held != nil || !ready() {
-			held = append(held, a)
-			if !ready() {
-				return nil
+		if !ready() {
+			// Held as Keep would see it from the index: without details.
+			if opts.Brief {
+				held = append(held, a.Brief(true))
+			} else {
+				held = append(held, a.Clone())
 			}
-			for _, h := range held {
-				choose(h)
-			}
-			held = nil
 			return nil
 		}
+		for _, h := range held {
+			choose(h)
+		}
+		held = nil
 		choose(a)
 		return nil
 	})
@@ -148,14 +132,10 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 	if err == nil {
 		err = r.Verify()
 	}
-	if toIndex != nil {
-		if len(pending) > 0 {
-			toIndex <- pending
-		}
-		close(toIndex)
+	if w != nil {
 		// A bad document leaves no index; failing to write one is not an
 		// error (the index only saves time).
-		if werr := <-added; err != nil || werr != nil {
+		if err != nil || werr != nil {
 			w.Abort()
 		} else {
 			_ = w.Close()

@@ -183,10 +183,12 @@ func (p *parser) keep(b []byte) span {
 // finish gives the advisory its strings, all views of one copy of the
 // arena.
 func (p *parser) finish(a *advisory.Advisory) {
-	arena := string(p.arena) // the one copy
+	var arena string
 	if p.reuse {
 		// A view: the arena is not written again until the next advisory.
 		arena = unsafe.String(unsafe.SliceData(p.arena), len(p.arena))
+	} else {
+		arena = string(p.arena) // the one copy
 	}
 	str := func(sp span) string { return arena[sp.off : sp.off+sp.n] }
 	sp := &p.spans
