@@ -120,6 +120,16 @@ func FuzzParse(f *testing.F) {
 		if err == nil {
 			require.Equal(t, whole, ours)
 		}
+		// Lent advisories, cloned, are the same advisories.
+		var lent []*advisory.Advisory
+		err3 := ParseWith(context.Background(), &smallReader{bytes.NewReader(doc), n}, Options{Reuse: true},
+			func(a *advisory.Advisory) error { lent = append(lent, a.Clone()); return nil })
+		if (err3 == nil) != (err == nil) {
+			t.Fatalf("reusing parse: %v, plain parse: %v", err3, err)
+		}
+		if err == nil {
+			require.Equal(t, ours, lent)
+		}
 		if bytes.Contains(doc, []byte("&#")) || bytes.Contains(doc, []byte("encoding")) ||
 			bytes.Contains(doc, []byte("<!")) || bytes.Contains(doc, []byte("<?")) {
 			return // char refs may hide whitespace; DTDs and declarations differ
