@@ -2,8 +2,9 @@
 // reader against rpm -qa) on the same inputs, side by side, and prints
 // ratios: a host with 2,000 installed packages and a repository with
 // 20,000 advisories, as updateinfo.xml.zst (Fedora's format since 2025)
-// and .xz. Each command runs -runs times; the median wall time and the
-// largest peak RSS are reported. "cold" empties the metadata cache before
+// and .xz. Each pair of commands runs -runs times, alternately; the
+// median wall times, the median of the per-pair speed-ups and the largest
+// peak RSS are reported. "cold" empties the metadata cache before
 // every run, "warm" keeps it.
 //
 //	go run ./bench/compare [-runs 5] [-dir DIR]
@@ -206,24 +207,39 @@ type result struct {
 
 // series runs a command runs times, calling before ahead of each run,
 // and returns the median wall time and the largest RSS.
-func series(runs int, before func(), env []string, name string, args ...string) (result, error) {
-	var walls []time.Duration
-	var r result
+
+// paired runs the two commands alternately, runs times each, so that a
+// machine that slows down or speeds up affects both alike; the speed-up is
+// the median of the per-pair ratios.
+type side struct {
+	before func()
+	name   string
+	args   []string
+}
+
+func paired(runs int, env []string, a, b side) (ra, rb result, speedup float64, err error) {
+	var wa, wb []time.Duration
+	var ratios []float64
 	for range runs {
-		if before != nil {
-			before()
+		var m [2]measure
+		for i, s := range []side{a, b} {
+			if s.before != nil {
+				s.before()
+			}
+			if m[i], err = exec1(env, s.name, s.args...); err != nil {
+				return ra, rb, 0, err
+			}
 		}
-		m, err := exec1(env, name, args...)
-		if err != nil {
-			return r, err
-		}
-		walls = append(walls, m.wall)
-		r.rss = max(r.rss, m.rss)
-		r.out = m.out
+		wa, wb = append(wa, m[0].wall), append(wb, m[1].wall)
+		ra.rss, rb.rss = max(ra.rss, m[0].rss), max(rb.rss, m[1].rss)
+		ra.out, rb.out = m[0].out, m[1].out
+		ratios = append(ratios, float64(m[0].wall)/float64(m[1].wall))
 	}
-	slices.Sort(walls)
-	r.wall = walls[len(walls)/2]
-	return r, nil
+	slices.Sort(wa)
+	slices.Sort(wb)
+	slices.Sort(ratios)
+	ra.wall, rb.wall = wa[len(wa)/2], wb[len(wb)/2]
+	return ra, rb, ratios[len(ratios)/2], nil
 }
 
 func run(runs int, dir string) error {
@@ -288,11 +304,7 @@ func run(runs int, dir string) error {
 					return err
 				}
 			}
-			d, err := series(runs, bd, env, "dnf", dnfArgs...)
-			if err != nil {
-				return err
-			}
-			o, err := series(runs, bo, env, ours, ourArgs...)
+			d, o, speedup, err := paired(runs, env, side{bd, "dnf", dnfArgs}, side{bo, ours, ourArgs})
 			if err != nil {
 				return err
 			}
@@ -300,24 +312,21 @@ func run(runs int, dir string) error {
 			if !bytes.Equal(d.out, o.out) {
 				same = "OUTPUT DIFFERS"
 			}
-			row(fmt.Sprintf("list --security, %s, %s", kind, label), d, o)
+			row(fmt.Sprintf("list --security, %s, %s", kind, label), d, o, speedup)
 			fmt.Printf("    (%d lines, %s)\n", bytes.Count(o.out, []byte("\n")), same)
 		}
 	}
-	d, err := series(runs, nil, env, "rpm", "--root", f.root, "--dbpath", rpmtest.DBPath, "-qa")
+	d, o, speedup, err := paired(runs, env, side{nil, "rpm", []string{"--root", f.root, "--dbpath", rpmtest.DBPath, "-qa"}},
+		side{nil, self, []string{"-rpmqa", f.root}})
 	if err != nil {
 		return err
 	}
-	o, err := series(runs, nil, env, self, "-rpmqa", f.root)
-	if err != nil {
-		return err
-	}
-	row("rpmdb read: rpm -qa vs rpmdb.Read", d, o)
+	row("rpmdb read: rpm -qa vs rpmdb.Read", d, o, speedup)
 	fmt.Println("\ntargets (issue 2): zst cold >= 5x, zst warm >= 10x, RSS under 50% of dnf's")
 	return nil
 }
 
-func row(name string, d, o result) {
+func row(name string, d, o result, speedup float64) {
 	fmt.Printf("%-34s %9.3fs %9.3fs %7.1fx %8.1fMB %8.1fMB %7.0f%%\n", name, d.wall.Seconds(), o.wall.Seconds(),
-		d.wall.Seconds()/o.wall.Seconds(), float64(d.rss)/1024, float64(o.rss)/1024, 100*float64(o.rss)/float64(d.rss))
+		speedup, float64(d.rss)/1024, float64(o.rss)/1024, 100*float64(o.rss)/float64(d.rss))
 }
