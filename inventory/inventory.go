@@ -48,6 +48,14 @@ type Input struct {
 	Layer string
 }
 
+// LayeredFS is a file tree made of layers (a container image): LayerOf
+// names the layer that last wrote a file. Scan records it in each
+// package's Location.
+type LayeredFS interface {
+	fs.FS
+	LayerOf(name string) string
+}
+
 // Extractor finds packages in the files of one format.
 type Extractor interface {
 	// Name identifies the extractor in errors and reports.
@@ -90,7 +98,11 @@ func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, e
 			if !x.Required(path, info) {
 				continue
 			}
-			found, err := x.Extract(ctx, &Input{FS: fsys, Path: path, Info: info})
+			in := &Input{FS: fsys, Path: path, Info: info}
+			if l, ok := fsys.(LayeredFS); ok {
+				in.Layer = l.LayerOf(path)
+			}
+			found, err := x.Extract(ctx, in)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %s: %w", x.Name(), path, err))
 			}

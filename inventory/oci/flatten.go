@@ -1,0 +1,273 @@
+package oci
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Options tune Flatten.
+type Options struct {
+	// Want chooses the regular files whose contents are kept (from the
+	// path and the header alone); the others can be listed and stat'ed
+	// but not read. Nil keeps none.
+	Want func(name string, info fs.FileInfo) bool
+	// MaxFile bounds one kept file (default 256 MiB) and MaxTotal all of
+	// them (default 1 GiB): a layer that claims more is an error.
+	MaxFile, MaxTotal int64
+}
+
+// Layer identifies one layer of an image.
+type Layer struct {
+	// Digest is the layer's (compressed) digest as the manifest lists it;
+	// DiffID the digest of its uncompressed tar.
+	Digest, DiffID string
+}
+
+// FS is a flattened image. It implements fs.FS, fs.StatFS, fs.ReadDirFS
+// and fs.ReadFileFS; symbolic links are followed inside the image root.
+type FS struct {
+	// Layers lists the image's layers, bottom first.
+	Layers  []Layer
+	entries map[string]*entry
+}
+
+type entry struct {
+	name     string // clean, slash-separated, relative to the root ("." for it)
+	typ      byte   // tar.TypeReg, TypeDir, TypeSymlink; hard links become TypeReg
+	mode     fs.FileMode
+	size     int64
+	mtime    time.Time
+	link     string // symlink target as written
+	layer    int    // index in Layers; -1 for directories made up for missing parents
+	data     []byte
+	kept     bool     // data holds the contents
+	children []string // base names, sorted (directories)
+}
+
+// Flatten reads every layer of img, top first, into an FS.
+func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
+	if opts.MaxFile <= 0 {
+		opts.MaxFile = 256 << 20
+	}
+	if opts.MaxTotal <= 0 {
+		opts.MaxTotal = 1 << 30
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("reading the image's layers: %w", err)
+	}
+	f := &FS{entries: map[string]*entry{}}
+	for _, l := range layers {
+		var info Layer
+		if d, err := l.Digest(); err == nil {
+			info.Digest = d.String()
+		}
+		if d, err := l.DiffID(); err == nil {
+			info.DiffID = d.String()
+		}
+		f.Layers = append(f.Layers, info)
+	}
+	fl := &flattener{fs: f, opts: opts, hidden: map[string]bool{}, opaque: map[string]bool{}}
+	for i := len(layers) - 1; i >= 0; i-- {
+		if err := fl.layer(ctx, i, layers[i]); err != nil {
+			return nil, fmt.Errorf("layer %d (%s): %w", i, f.Layers[i].Digest, err)
+		}
+	}
+	f.finish()
+	return f, nil
+}
+
+type flattener struct {
+	fs    *FS
+	opts  Options
+	total int64
+	// What upper layers hide from lower ones: whited-out paths, and
+	// directories made opaque.
+	hidden, opaque map[string]bool
+}
+
+// ErrUnsafePath is wrapped by errors for layer entries that would land
+// outside the image root.
+var ErrUnsafePath = errors.New("path escapes the image root")
+
+// cleanName makes a tar entry name relative to the root, refusing names
+// that climb out of it.
+func cleanName(name string) (string, error) {
+	if strings.ContainsRune(name, 0) {
+		return "", fmt.Errorf("%q: %w", name, ErrUnsafePath)
+	}
+	n := strings.TrimLeft(name, "/")
+	for _, part := range strings.Split(n, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("%q: %w", name, ErrUnsafePath)
+		}
+	}
+	n = path.Clean("/" + n)[1:]
+	if n == "" {
+		n = "."
+	}
+	return n, nil
+}
+
+// covered reports whether an upper layer hides name: it, or one of its
+// parents, was whited out, made opaque, or is not a directory there.
+func (fl *flattener) covered(name string) bool {
+	if fl.hidden[name] {
+		return true
+	}
+	for dir := path.Dir(name); ; dir = path.Dir(dir) {
+		if dir == "." {
+			return fl.opaque["."]
+		}
+		if fl.hidden[dir] || fl.opaque[dir] {
+			return true
+		}
+		if e := fl.fs.entries[dir]; e != nil && e.typ != tar.TypeDir {
+			return true
+		}
+	}
+}
+
+func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	// This layer's own entries, whiteouts and opaque directories; merged
+	// under the upper layers' when the layer ends (within a layer the last
+	// entry for a name wins, as when extracting).
+	mine := map[string]*entry{}
+	var whiteouts, opaques []string
+	for n := 0; ; n++ {
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the layer: %w", err)
+		}
+		name, err := cleanName(hdr.Name)
+		if err != nil {
+			return err
+		}
+		dir, base := path.Split(name)
+		dir = path.Clean(dir)
+		if base == ".wh..wh..opq" {
+			opaques = append(opaques, dir)
+			continue
+		}
+		if strings.HasPrefix(base, ".wh.") {
+			whiteouts = append(whiteouts, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			continue
+		}
+		if fl.covered(name) || fl.fs.entries[name] != nil {
+			continue
+		}
+		e := &entry{name: name, mode: hdr.FileInfo().Mode(), size: hdr.Size, mtime: hdr.ModTime, layer: idx}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			e.typ, e.size = tar.TypeDir, 0
+		case tar.TypeSymlink:
+			e.typ, e.link, e.size = tar.TypeSymlink, hdr.Linkname, 0
+		case tar.TypeLink:
+			target, err := cleanName(hdr.Linkname)
+			if err != nil {
+				return fmt.Errorf("hard link %s: %w", name, err)
+			}
+			t := mine[target]
+			if t == nil || t.typ != tar.TypeReg {
+				return fmt.Errorf("hard link %s: %s is not a regular file earlier in the layer", name, hdr.Linkname)
+			}
+			*e = *t
+			e.name = name
+		case tar.TypeReg: // the reader reports old-style regular files (TypeRegA) as TypeReg
+			e.typ = tar.TypeReg
+			if err := fl.read(tr, e); err != nil {
+				return err
+			}
+		default:
+			// Devices, fifos: listed, never read.
+			e.typ = hdr.Typeflag
+			e.size = 0
+		}
+		mine[name] = e
+	}
+	for name, e := range mine {
+		fl.fs.entries[name] = e
+	}
+	for _, w := range whiteouts {
+		fl.hidden[w] = true
+	}
+	for _, o := range opaques {
+		fl.opaque[o] = true
+	}
+	return nil
+}
+
+// read keeps a wanted file's contents.
+func (fl *flattener) read(tr *tar.Reader, e *entry) error {
+	if fl.opts.Want == nil || !fl.opts.Want(e.name, (&file{e: e}).info()) {
+		return nil
+	}
+	if e.size < 0 || e.size > fl.opts.MaxFile || fl.total+e.size > fl.opts.MaxTotal {
+		return fmt.Errorf("%s: %d bytes is more than this reader keeps (file limit %d, total %d)",
+			e.name, e.size, fl.opts.MaxFile, fl.opts.MaxTotal)
+	}
+	data := make([]byte, e.size)
+	if _, err := io.ReadFull(tr, data); err != nil {
+		return fmt.Errorf("%s: %w", e.name, err)
+	}
+	fl.total += e.size
+	e.data, e.kept = data, true
+	return nil
+}
+
+// finish adds the directories the layers left implicit and lists every
+// directory's children.
+func (f *FS) finish() {
+	if f.entries["."] == nil {
+		f.entries["."] = &entry{name: ".", typ: tar.TypeDir, mode: fs.ModeDir | 0o755, layer: -1}
+	}
+	work := make([]string, 0, len(f.entries))
+	for n := range f.entries {
+		if n != "." {
+			work = append(work, n)
+		}
+	}
+	for len(work) > 0 {
+		n := work[len(work)-1]
+		work = work[:len(work)-1]
+		dir := path.Dir(n)
+		d := f.entries[dir]
+		if d == nil {
+			d = &entry{name: dir, typ: tar.TypeDir, mode: fs.ModeDir | 0o755, layer: -1}
+			f.entries[dir] = d
+			if dir != "." {
+				work = append(work, dir)
+			}
+		}
+		if d.typ == tar.TypeDir {
+			d.children = append(d.children, path.Base(n))
+		}
+	}
+	for _, e := range f.entries {
+		slices.Sort(e.children)
+	}
+}

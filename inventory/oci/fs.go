@@ -1,0 +1,237 @@
+package oci
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// maxHops bounds the symbolic links followed in one lookup, as Linux does.
+const maxHops = 40
+
+// lookup resolves name inside the root, following symbolic links (the
+// last one only when follow is set). Absolute targets start at the image
+// root and ".." stops there: nothing resolves outside the image.
+func (f *FS) lookup(op, name string, follow bool) (*entry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	parts := split(name)
+	cur, hops := ".", 0
+	for i := 0; i < len(parts); i++ {
+		next := path.Join(cur, parts[i])
+		e := f.entries[next]
+		if e == nil {
+			return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		last := i == len(parts)-1
+		if e.typ == tar.TypeSymlink && (!last || follow) {
+			if hops++; hops > maxHops {
+				return nil, &fs.PathError{Op: op, Path: name, Err: syscall.ELOOP}
+			}
+			base := cur
+			if strings.HasPrefix(e.link, "/") {
+				base = "."
+			}
+			target := path.Clean("/" + base + "/" + e.link) // ".." stops at the root
+			parts = append(split(target[1:]), parts[i+1:]...)
+			cur, i = ".", -1
+			continue
+		}
+		if !last && e.typ != tar.TypeDir {
+			return nil, &fs.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
+		}
+		cur = next
+	}
+	return f.entries[cur], nil
+}
+
+func split(name string) []string {
+	if name == "." || name == "" {
+		return nil
+	}
+	return strings.Split(name, "/")
+}
+
+// Open opens the named file, following symbolic links inside the image.
+func (f *FS) Open(name string) (fs.File, error) {
+	e, err := f.lookup("open", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return &file{fs: f, e: e, r: bytes.NewReader(e.data)}, nil
+}
+
+// Stat describes the named file, following symbolic links.
+func (f *FS) Stat(name string) (fs.FileInfo, error) {
+	e, err := f.lookup("stat", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return (&file{e: e}).info(), nil
+}
+
+// Lstat describes the named file without following a final symbolic link.
+func (f *FS) Lstat(name string) (fs.FileInfo, error) {
+	e, err := f.lookup("lstat", name, false)
+	if err != nil {
+		return nil, err
+	}
+	return (&file{e: e}).info(), nil
+}
+
+// ReadLink returns a symbolic link's target as written.
+func (f *FS) ReadLink(name string) (string, error) {
+	e, err := f.lookup("readlink", name, false)
+	if err != nil {
+		return "", err
+	}
+	if e.typ != tar.TypeSymlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	return e.link, nil
+}
+
+// ReadFile returns a kept file's contents.
+func (f *FS) ReadFile(name string) ([]byte, error) {
+	e, err := f.lookup("read", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.readable(name); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(e.data), nil
+}
+
+// ReadDir lists a directory, sorted by name; entries describe links
+// themselves.
+func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
+	e, err := f.lookup("readdir", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if e.typ != tar.TypeDir {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: syscall.ENOTDIR}
+	}
+	out := make([]fs.DirEntry, 0, len(e.children))
+	for _, c := range e.children {
+		out = append(out, fs.FileInfoToDirEntry((&file{e: f.entries[path.Join(e.name, c)]}).info()))
+	}
+	return out, nil
+}
+
+// LayerOf returns the digest of the layer that last wrote name (following
+// symbolic links), or "" for directories no layer listed.
+func (f *FS) LayerOf(name string) string {
+	e, err := f.lookup("layer", name, true)
+	if err != nil || e.layer < 0 || e.layer >= len(f.Layers) {
+		return ""
+	}
+	return f.Layers[e.layer].Digest
+}
+
+// ErrNotKept is wrapped by reads of files whose contents Options.Want did
+// not keep.
+var ErrNotKept = errors.New("contents not kept (not chosen by Options.Want)")
+
+func (e *entry) readable(name string) error {
+	switch {
+	case e.typ == tar.TypeDir:
+		return &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	case e.typ != tar.TypeReg:
+		return &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	case !e.kept && e.size > 0:
+		return &fs.PathError{Op: "read", Path: name, Err: ErrNotKept}
+	}
+	return nil
+}
+
+// file is an open file of an FS.
+type file struct {
+	fs  *FS
+	e   *entry
+	r   *bytes.Reader
+	dir int // next child for ReadDir
+}
+
+func (fl *file) Stat() (fs.FileInfo, error) { return fl.info(), nil }
+
+func (fl *file) Read(b []byte) (int, error) {
+	if err := fl.e.readable(fl.e.name); err != nil {
+		return 0, err
+	}
+	return fl.r.Read(b)
+}
+
+func (fl *file) ReadAt(b []byte, off int64) (int, error) {
+	if err := fl.e.readable(fl.e.name); err != nil {
+		return 0, err
+	}
+	return fl.r.ReadAt(b, off)
+}
+
+func (fl *file) Seek(off int64, whence int) (int64, error) { return fl.r.Seek(off, whence) }
+
+func (fl *file) Close() error { return nil }
+
+// ReadDir lists a directory opened with Open.
+func (fl *file) ReadDir(n int) ([]fs.DirEntry, error) {
+	if fl.e.typ != tar.TypeDir {
+		return nil, &fs.PathError{Op: "readdir", Path: fl.e.name, Err: syscall.ENOTDIR}
+	}
+	rest := fl.e.children[fl.dir:]
+	if n > 0 && len(rest) > n {
+		rest = rest[:n]
+	}
+	out := make([]fs.DirEntry, 0, len(rest))
+	for _, c := range rest {
+		out = append(out, fs.FileInfoToDirEntry((&file{e: fl.fs.entries[path.Join(fl.e.name, c)]}).info()))
+	}
+	fl.dir += len(rest)
+	if n > 0 && len(out) == 0 {
+		return nil, io.EOF
+	}
+	return out, nil
+}
+
+func (fl *file) info() fs.FileInfo { return info{fl.e} }
+
+type info struct{ e *entry }
+
+func (i info) Name() string       { return path.Base(i.e.name) }
+func (i info) Size() int64        { return i.e.size }
+func (i info) ModTime() time.Time { return i.e.mtime }
+func (i info) IsDir() bool        { return i.e.typ == tar.TypeDir }
+func (i info) Sys() any           { return nil }
+func (i info) Mode() fs.FileMode {
+	m := i.e.mode.Perm() | i.e.mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
+	switch i.e.typ {
+	case tar.TypeDir:
+		m |= fs.ModeDir
+	case tar.TypeSymlink:
+		m |= fs.ModeSymlink
+	case tar.TypeReg:
+	case tar.TypeChar:
+		m |= fs.ModeDevice | fs.ModeCharDevice
+	case tar.TypeBlock:
+		m |= fs.ModeDevice
+	case tar.TypeFifo:
+		m |= fs.ModeNamedPipe
+	default:
+		m |= fs.ModeIrregular
+	}
+	return m
+}
+
+var _ interface {
+	fs.StatFS
+	fs.ReadDirFS
+	fs.ReadFileFS
+} = (*FS)(nil)

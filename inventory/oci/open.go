@@ -1,0 +1,268 @@
+package oci
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Image is an opened image. Close releases what opening it took
+// (temporary files for archives and podman's storage).
+type Image struct {
+	v1.Image
+	// Ref is the reference it was opened by.
+	Ref     string
+	cleanup func()
+}
+
+// Close releases the image.
+func (i *Image) Close() error {
+	if i.cleanup != nil {
+		i.cleanup()
+		i.cleanup = nil
+	}
+	return nil
+}
+
+// Open opens an image by reference, with the transports skopeo and
+// podman name:
+//
+//	oci:DIR[:TAG]                 an OCI image layout
+//	oci-archive:FILE[:TAG]        a tar of one
+//	docker-archive:FILE[:REF]     podman save / docker save output
+//	docker://HOST/REPO[:TAG|@DIGEST]  a registry (plain HTTP for 127.0.0.1 and localhost)
+//	containers-storage:NAME       podman's local storage (through podman image save)
+func Open(ctx context.Context, ref string) (*Image, error) {
+	transport, rest, ok := strings.Cut(ref, ":")
+	if !ok {
+		return nil, fmt.Errorf("image %q: no transport (oci:, oci-archive:, docker-archive:, docker://, containers-storage:)", ref)
+	}
+	img, cleanup, err := open(ctx, transport, rest)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", ref, err)
+	}
+	return &Image{Image: img, Ref: ref, cleanup: cleanup}, nil
+}
+
+func open(ctx context.Context, transport, rest string) (v1.Image, func(), error) {
+	switch transport {
+	case "oci":
+		dir, tag := splitTag(rest)
+		img, err := fromLayout(dir, tag)
+		return img, nil, err
+	case "oci-archive":
+		file, tag := splitTag(rest)
+		return fromOCIArchive(file, tag)
+	case "docker-archive":
+		file, r := splitTag(rest)
+		var tag *name.Tag
+		if r != "" {
+			t, err := name.NewTag(r)
+			if err != nil {
+				return nil, nil, err
+			}
+			tag = &t
+		}
+		img, err := tarball.ImageFromPath(file, tag)
+		return img, nil, err
+	case "docker":
+		r := strings.TrimPrefix(rest, "//")
+		var opts []name.Option
+		if host := strings.SplitN(r, "/", 2)[0]; loopback(host) {
+			opts = append(opts, name.Insecure)
+		}
+		nr, err := name.ParseReference(r, opts...)
+		if err != nil {
+			return nil, nil, err
+		}
+		img, err := remote.Image(nr, remote.WithContext(ctx), remote.WithPlatform(v1.Platform{OS: "linux", Architecture: runtime.GOARCH}))
+		return img, nil, err
+	case "containers-storage":
+		return fromPodman(ctx, rest)
+	}
+	return nil, nil, fmt.Errorf("unknown transport %q", transport)
+}
+
+// splitTag splits "PATH[:TAG]" at the first colon after which PATH
+// exists (a tag or docker reference may hold colons and slashes itself).
+func splitTag(s string) (string, string) {
+	if _, err := os.Stat(s); err == nil {
+		return s, ""
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
+			continue
+		}
+		if _, err := os.Stat(s[:i]); err == nil {
+			return s[:i], s[i+1:]
+		}
+	}
+	return s, ""
+}
+
+func loopback(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	h = strings.Trim(h, "[]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+const refName = "org.opencontainers.image.ref.name"
+
+func fromLayout(dir, tag string) (v1.Image, error) {
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return nil, err
+	}
+	return pick(idx, tag)
+}
+
+// pick chooses the manifest tagged tag (or the only one) from an index,
+// descending into nested indexes for this machine's platform.
+func pick(idx v1.ImageIndex, tag string) (v1.Image, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var found []v1.Descriptor
+	for _, d := range m.Manifests {
+		if tag == "" || d.Annotations[refName] == tag {
+			found = append(found, d)
+		}
+	}
+	if len(found) > 1 && tag == "" {
+		// A multi-platform list: take this machine's.
+		for _, d := range found {
+			if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == runtime.GOARCH {
+				found = []v1.Descriptor{d}
+				break
+			}
+		}
+	}
+	switch {
+	case len(found) == 0 && tag != "":
+		return nil, fmt.Errorf("no image tagged %q", tag)
+	case len(found) == 0:
+		return nil, errors.New("no image in the layout")
+	case len(found) > 1:
+		return nil, fmt.Errorf("%d images in the layout: name one with :TAG", len(found))
+	}
+	d := found[0]
+	if d.MediaType.IsIndex() {
+		child, err := idx.ImageIndex(d.Digest)
+		if err != nil {
+			return nil, err
+		}
+		return pick(child, "")
+	}
+	return idx.Image(d.Digest)
+}
+
+// fromOCIArchive unpacks the archive's layout (its blobs as they are,
+// still compressed) into a temporary directory.
+func fromOCIArchive(file, tag string) (v1.Image, func(), error) {
+	dir, err := os.MkdirTemp("", "alicorn-oci-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	if err := untarLayout(file, dir); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	img, err := fromLayout(dir, tag)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return img, cleanup, nil
+}
+
+// untarLayout writes the regular files of an OCI layout archive under
+// dir, refusing names that would land outside it.
+func untarLayout(file, dir string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		n, err := cleanName(hdr.Name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(n)), 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg: // the reader reports old-style regular files (TypeRegA) as TypeReg
+			p := filepath.Join(dir, filepath.FromSlash(n))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", file, hdr.Name, err)
+			}
+			_, err = io.Copy(out, tr)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %s: %w", file, hdr.Name, err)
+			}
+		default:
+			return fmt.Errorf("%s: %s: unexpected entry type %q in an OCI layout archive", file, hdr.Name, hdr.Typeflag)
+		}
+	}
+}
+
+// fromPodman saves an image of podman's storage as an oci-archive.
+func fromPodman(ctx context.Context, ref string) (v1.Image, func(), error) {
+	dir, err := os.MkdirTemp("", "alicorn-podman-")
+	if err != nil {
+		return nil, nil, err
+	}
+	archive := filepath.Join(dir, "image.tar")
+	cmd := exec.CommandContext(ctx, "podman", "image", "save", "--format", "oci-archive", "-o", archive, ref)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("podman image save: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	img, cleanup, err := fromOCIArchive(archive, "")
+	os.Remove(archive)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return img, func() { cleanup(); os.RemoveAll(dir) }, nil
+}

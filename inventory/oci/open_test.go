@@ -1,0 +1,131 @@
+package oci
+
+import (
+	"archive/tar"
+	"context"
+	"io"
+	"io/fs"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// tarDir writes dir's files as a tar archive (an oci-archive when dir is
+// a layout).
+func tarDir(t *testing.T, dir, file string) {
+	t.Helper()
+	out, err := os.Create(file)
+	require.NoError(t, err)
+	defer out.Close()
+	tw := tar.NewWriter(out)
+	require.NoError(t, tw.AddFS(os.DirFS(dir)))
+	require.NoError(t, tw.Close())
+}
+
+func TestOpenTransports(t *testing.T) {
+	img := sample(t)
+	want, err := img.Digest()
+	require.NoError(t, err)
+	dir := t.TempDir()
+
+	lay := filepath.Join(dir, "layout")
+	p, err := layout.Write(lay, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, p.AppendImage(img, layout.WithAnnotations(map[string]string{refName: "v1"})))
+	tarDir(t, lay, filepath.Join(dir, "oci.tar"))
+
+	tag, err := name.NewTag("example.org/web:1")
+	require.NoError(t, err)
+	require.NoError(t, tarball.WriteToFile(filepath.Join(dir, "docker.tar"), tag, img))
+
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ref, err := name.ParseReference(host+"/web:1", name.Insecure)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(ref, img))
+
+	for _, r := range []string{
+		"oci:" + lay + ":v1",
+		"oci:" + lay,
+		"oci-archive:" + filepath.Join(dir, "oci.tar") + ":v1",
+		"docker-archive:" + filepath.Join(dir, "docker.tar"),
+		"docker-archive:" + filepath.Join(dir, "docker.tar") + ":example.org/web:1",
+		"docker://" + host + "/web:1",
+	} {
+		im, err := Open(context.Background(), r)
+		require.NoError(t, err, r)
+		got, err := im.Image.Digest()
+		require.NoError(t, err, r)
+		if !strings.HasPrefix(r, "docker-archive:") {
+			// docker-archive keeps layers, not the manifest: compare trees.
+			assert.Equal(t, want, got, r)
+		}
+		f, err := Flatten(context.Background(), im, Options{Want: all})
+		require.NoError(t, err, r)
+		b, err := fs.ReadFile(f, "etc/os-release")
+		require.NoError(t, err, r)
+		assert.Equal(t, "ID=fedora\nVERSION_ID=40\n", string(b), r)
+		require.NoError(t, im.Close())
+	}
+
+	for r, msg := range map[string]string{
+		"nothing":                     "no transport",
+		"oci:" + lay + ":missing":     `no image tagged "missing"`,
+		"oci:" + dir + "/nowhere":     "nowhere",
+		"docker-archive:/nonexistent": "/nonexistent",
+		"floppy:disk":                 `unknown transport "floppy"`,
+	} {
+		_, err := Open(context.Background(), r)
+		require.Error(t, err, r)
+		assert.Contains(t, err.Error(), msg, r)
+	}
+}
+
+func TestOCIArchiveEscapes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "evil.tar")
+	out, err := os.Create(file)
+	require.NoError(t, err)
+	tw := tar.NewWriter(out)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "../../escaped", Typeflag: tar.TypeReg, Size: 1, Mode: 0o644}))
+	_, err = io.WriteString(tw, "x")
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, out.Close())
+	_, err = Open(context.Background(), "oci-archive:"+file)
+	assert.ErrorIs(t, err, ErrUnsafePath)
+	_, err = os.Stat(filepath.Join(os.TempDir(), "escaped"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
+
+func TestMissingBlob(t *testing.T) {
+	img := sample(t)
+	lay := filepath.Join(t.TempDir(), "layout")
+	p, err := layout.Write(lay, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, p.AppendImage(img))
+	layers, err := img.Layers()
+	require.NoError(t, err)
+	d, err := layers[1].Digest()
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(filepath.Join(lay, "blobs", d.Algorithm, d.Hex)))
+	im, err := Open(context.Background(), "oci:"+lay)
+	require.NoError(t, err)
+	_, err = Flatten(context.Background(), im, Options{Want: all})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), d.String(), "the error names the layer")
+	var _ v1.Image = im
+}
