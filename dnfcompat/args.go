@@ -82,6 +82,7 @@ var options = []option{
 	{names: []string{"--with-links"}, dest: "with-links"},
 	{names: []string{"--json"}, dest: "json"},
 	{names: []string{"--fail-on"}, value: true, dest: "fail-on"},
+	{names: []string{"--image"}, value: true, dest: "image"},
 }
 
 // usageError is a command-line error: dnf exits 1 with "Command line error".

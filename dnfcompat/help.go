@@ -32,6 +32,9 @@ Not in dnf:
   --with-links                  add update notice URLs (list) and reference URLs (info)
   --json                        the report as JSON (schema %[2]s)
   --fail-on=SEVERITY            exit 100 when a security advisory of at least SEVERITY applies
+  --image=REF                   report on a container image as if it were the installroot
+                                (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE,
+                                docker://HOST/REPO:TAG, containers-storage:NAME)
 
 Exit status: 0 success, 1 error (one line on stderr, nothing on stdout), 100 with --fail-on.
 `

@@ -102,6 +102,8 @@ type command struct {
 	installroot string
 	releasever  string
 	cacheDir    string
+	image       string // --image: the root is this image's, extracted
+	noHostCache bool   // the root is temporary: caching its rpmdb is no use
 	cacheOnly   bool
 	reposdirs   []string
 	reposdirSet bool
@@ -175,6 +177,12 @@ func parseCommand(args []string) (*command, error) {
 		if !filepath.IsAbs(c.installroot) {
 			return nil, usagef("--installroot must be an absolute path: %s", c.installroot)
 		}
+	}
+	if v := p.values["image"]; len(v) > 0 {
+		if len(p.values["installroot"]) > 0 {
+			return nil, usagef("--image and --installroot cannot be combined")
+		}
+		c.image = v[len(v)-1]
 	}
 	if v := p.values["releasever"]; len(v) > 0 {
 		c.releasever = v[len(v)-1]
@@ -349,6 +357,14 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	if err != nil {
 		return nil, err
 	}
+	if c.image != "" {
+		root, cleanup, err := imageRoot(ctx, c.image)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		c.installroot, c.noHostCache = root, true
+	}
 	c.excl = excludes(c)
 	host, advs, avail, mods, err := load(ctx, c, env)
 	if err != nil {
@@ -509,7 +525,10 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := hostCachePath(c.cacheDirectory(), path, rel)
+	cache := ""
+	if !c.noHostCache {
+		cache = hostCachePath(c.cacheDirectory(), path, rel)
+	}
 	var s *snapshot
 	if cache != "" {
 		s, _ = readSnapshot(cache) // a missing or damaged cache is rebuilt

@@ -82,6 +82,12 @@ func (b *Builder) Env() []string {
 	return env
 }
 
+// RPM runs rpm on the database of the root at dir (rpm --root dir
+// --dbpath DBPath args...), for upgrades and erasures after Root.
+func (b *Builder) RPM(dir string, args ...string) error {
+	return b.run(dir, "rpm", append([]string{"--root", dir, "--dbpath", DBPath}, args...)...)
+}
+
 func (b *Builder) run(dir string, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir

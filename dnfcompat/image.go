@@ -1,0 +1,119 @@
+package dnfcompat
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/alicorn-dev/alicorn/inventory/oci"
+	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
+)
+
+// imageConfigDirs are the directories whose files dnf reads from an
+// installroot besides the rpm database.
+var imageConfigDirs = append(append([]string{"etc/dnf/modules.d", "etc/dnf/modules.defaults.d"},
+	trimSlash(defaultReposdirs)...), trimSlash(defaultVarsdirs)...)
+
+// imageConfigFiles are single files dnf reads from an installroot.
+var imageConfigFiles = []string{"etc/os-release", "usr/lib/os-release", "etc/dnf/dnf.conf"}
+
+func trimSlash(dirs []string) []string {
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = strings.TrimPrefix(d, "/")
+	}
+	return out
+}
+
+// wanted reports whether a file of an image is one dnf reads from an
+// installroot: the rpm database (with its write-ahead log) and the
+// configuration.
+func wanted(name string, _ fs.FileInfo) bool {
+	dir, file := path.Split(name)
+	dir = strings.TrimSuffix(dir, "/")
+	for _, d := range rpmdb.Dirs {
+		if dir != d {
+			continue
+		}
+		for _, f := range rpmdb.Files {
+			if file == f || file == f+"-wal" {
+				return true
+			}
+		}
+	}
+	for _, d := range imageConfigDirs {
+		if dir == d {
+			return true
+		}
+	}
+	for _, f := range imageConfigFiles {
+		if name == f {
+			return true
+		}
+	}
+	return false
+}
+
+// imageRoot opens an image and writes the files dnf would read from its
+// root (the rpm database and configuration, links resolved inside the
+// image) into a temporary directory that stands in for the installroot:
+// the report is then exactly dnf's for --installroot=<the image's root>.
+// Nothing else of the image is written anywhere.
+func imageRoot(ctx context.Context, ref string) (string, func(), error) {
+	img, err := oci.Open(ctx, ref)
+	if err != nil {
+		return "", nil, err
+	}
+	defer img.Close()
+	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: wanted})
+	if err != nil {
+		return "", nil, fmt.Errorf("image %s: %w", ref, err)
+	}
+	root, err := os.MkdirTemp("", "alicorn-image-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(root) }
+	write := func(name string) error {
+		info, err := fsys.Stat(name) // follows links inside the image
+		if err != nil || !info.Mode().IsRegular() {
+			return nil // absent, or not a file: as if absent
+		}
+		b, err := fsys.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("image %s: %w", ref, err)
+		}
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(p, b, 0o644)
+	}
+	var names []string
+	for _, d := range rpmdb.Dirs {
+		for _, f := range rpmdb.Files {
+			names = append(names, path.Join(d, f), path.Join(d, f+"-wal"))
+		}
+	}
+	names = append(names, imageConfigFiles...)
+	for _, d := range imageConfigDirs {
+		entries, err := fsys.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			names = append(names, path.Join(d, e.Name()))
+		}
+	}
+	for _, n := range names {
+		if err := write(n); err != nil {
+			cleanup()
+			return "", nil, err
+		}
+	}
+	return root, cleanup, nil
+}

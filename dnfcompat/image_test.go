@@ -1,0 +1,151 @@
+package dnfcompat
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+)
+
+const imageUpdateinfo = `<?xml version="1.0"?>
+<updates>
+<update type="security"><id>ADV-A</id><title>a</title><severity>Important</severity>
+<references><reference href="https://www.cve.org/CVERecord?id=CVE-2024-1" id="CVE-2024-1" type="cve"/></references>
+<pkglist><collection><package name="alpha" version="2.0" release="1" arch="x86_64"><filename>a.rpm</filename></package></collection></pkglist></update>
+<update type="security"><id>ADV-B</id><title>b</title><severity>Low</severity>
+<pkglist><collection><package name="beta" version="2.0" release="1" arch="noarch"><filename>b.rpm</filename></package></collection></pkglist></update>
+<update type="bugfix"><id>ADV-G</id><title>g</title>
+<pkglist><collection><package name="gamma" version="2.0" release="1" arch="x86_64"><filename>g.rpm</filename></package></collection></pkglist></update>
+</updates>
+`
+
+// tarLayer packs the files under dir whose paths keep accepts.
+func tarLayer(t *testing.T, dir string, keep func(string) bool) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if !keep(filepath.ToSlash(rel)) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			link, _ = os.Readlink(p)
+		}
+		h, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		h.Name = filepath.ToSlash(rel)
+		if d.IsDir() {
+			h.Name += "/"
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(tw, f)
+			return err
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	return buf.Bytes()
+}
+
+// TestImageEqualsInstallroot builds a two-layer image the way an image
+// build does: packages installed by rpm into a root, then, in a second
+// layer, one upgraded and one erased. dnf-security --image must print
+// what dnf prints for --installroot=<the final root>.
+func TestImageEqualsInstallroot(t *testing.T) {
+	if m := rpmtest.Missing(); len(m) > 0 {
+		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
+	}
+	b := testBuilder(t)
+	dir := t.TempDir()
+	root, repoDir := filepath.Join(dir, "root"), filepath.Join(dir, "repo")
+	require.NoError(t, b.Root(root, []rpmtest.Pkg{
+		{Name: "alpha", Version: "1.0", Release: "1", Arch: "x86_64"},
+		{Name: "beta", Version: "1.0", Release: "1", Arch: "noarch"},
+		{Name: "gamma", Version: "1.0", Release: "1", Arch: "x86_64"},
+	}))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "usr/lib"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "usr/lib/os-release"),
+		[]byte("NAME=Fedora\nID=fedora\nVERSION_ID=40\nPLATFORM_ID=\"platform:f40\"\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc"), 0o755))
+	require.NoError(t, os.Symlink("../usr/lib/os-release", filepath.Join(root, "etc/os-release")))
+	lower := tarLayer(t, root, func(string) bool { return true })
+
+	// The second layer: alpha upgraded, beta erased, by rpm.
+	alpha11, err := b.Build(rpmtest.Pkg{Name: "alpha", Version: "1.1", Release: "1", Arch: "x86_64"})
+	require.NoError(t, err)
+	require.NoError(t, b.RPM(root, "-U", "--justdb", "--nodeps", "--nosignature", "--ignorearch", "--ignoreos", alpha11))
+	require.NoError(t, b.RPM(root, "-e", "--justdb", "--nodeps", "beta"))
+	upper := tarLayer(t, root, func(p string) bool { return strings.HasPrefix(p, "usr/lib/sysimage") })
+
+	img := empty.Image
+	for _, data := range [][]byte{lower, upper} {
+		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+		require.NoError(t, err)
+		img, err = mutate.AppendLayers(img, l)
+		require.NoError(t, err)
+	}
+	lay := filepath.Join(dir, "layout")
+	p, err := layout.Write(lay, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, p.AppendImage(img))
+
+	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
+	common := []string{"--setopt=reposdir=/nonexistent", "--releasever=40", "--repofrompath=t,file://" + repoDir,
+		"--disableplugin=*", "-q"}
+	for _, cmd := range [][]string{
+		{"updateinfo", "list"}, {"updateinfo", "list", "--all"}, {"updateinfo", "summary"},
+		{"updateinfo", "info", "--security"}, {"updateinfo", "list", "--with-cve"},
+	} {
+		dnf := runDNF(t, b, "UTC", append(append(append([]string{}, common...), "--installroot="+root,
+			"--setopt=cachedir="+filepath.Join(dir, "dnfcache")), cmd...))
+		code, stdout, stderr := runCLI(append(append(append([]string{}, common...), "--image=oci:"+lay,
+			"--setopt=cachedir="+filepath.Join(dir, "ourcache")), cmd...)...)
+		require.Equal(t, 0, code, stderr)
+		assert.Equal(t, dnf.stdout, stdout, "%v", cmd)
+	}
+	// What the image holds, to be sure the layers mattered.
+	_, stdout, _ := runCLI(append(append(append([]string{}, common...), "--image=oci:"+lay,
+		"--setopt=cachedir="+filepath.Join(dir, "ourcache")), "updateinfo", "list", "--all")...)
+	assert.Contains(t, stdout, "alpha-2.0-1.x86_64")
+	assert.NotContains(t, stdout, "beta", "erased in the upper layer")
+	t.Logf("list --all on the image:\n%s", stdout)
+}
+
+func TestImageErrors(t *testing.T) {
+	assertFails(t, "--image and --installroot cannot be combined", "--image=oci:/x", "--installroot=/", "updateinfo")
+	assertFails(t, "no transport", "--image=nothing", "--setopt=reposdir=/nonexistent", "updateinfo")
+	assertFails(t, "/nonexistent", "--image=oci:/nonexistent", "--setopt=reposdir=/nonexistent", "updateinfo")
+}
