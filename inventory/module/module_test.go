@@ -1,0 +1,104 @@
+package module
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const webTOML = `# The web-server module.
+name = "web"
+image = "docker://127.0.0.1:5000/alicorn/web:1"
+
+[[containers]]
+name = "web-1"
+ports = ["127.0.0.1:8080:80"]
+volumes = ["/srv/www:/var/www/html:ro"]
+
+[health]
+path = "/"
+expect = "It works"
+interval = "2s"
+timeout = "30s"
+
+[update]
+policy = "rolling"
+`
+
+func TestParse(t *testing.T) {
+	m, err := Parse([]byte(webTOML), "web.toml")
+	require.NoError(t, err)
+	assert.Equal(t, Module{
+		Name:  "web",
+		Image: "docker://127.0.0.1:5000/alicorn/web:1",
+		Containers: []Container{{Name: "web-1", Ports: []string{"127.0.0.1:8080:80"},
+			Volumes: []string{"/srv/www:/var/www/html:ro"}}},
+		Health: Health{Path: "/", Expect: "It works", Interval: Duration{2 * time.Second}, Timeout: Duration{30 * time.Second}},
+		Update: Update{Policy: "rolling"},
+		Source: "web.toml",
+	}, m)
+}
+
+func TestParseErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"name = \"web\"\n":                                                  "names no image",
+		"image = \"oci:/x\"\n":                                              `name ""`,
+		"name = \"w b\"\nimage = \"oci:/x\"\n":                              `name "w b"`,
+		"name = \"w\"\nimage = \"oci:/x\"\nport = 1\n":                      "port",
+		"name = \"w\"\nimage = \"oci:/x\"\n[update]\npolicy = \"yolo\"\n":   `update policy "yolo"`,
+		"name = \"w\"\nimage = \"oci:/x\"\n[health]\ninterval = \"soon\"\n": "soon",
+		"name = \"w\"\nimage = \"oci:/x\"\n[health]\npath = \"x\"\n":        "must start with /",
+		"name = = 1": "m.toml:1",
+	} {
+		_, err := Parse([]byte(in), "m.toml")
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want, in)
+		assert.Contains(t, err.Error(), "m.toml", in)
+	}
+}
+
+func TestLoadDir(t *testing.T) {
+	dir := t.TempDir()
+	mods, err := LoadDir(filepath.Join(dir, "missing"))
+	require.NoError(t, err)
+	assert.Empty(t, mods)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.toml"), []byte(webTOML), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.toml"), []byte("name = \"db\"\nimage = \"oci:/srv/db\"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a module"), 0o644))
+	mods, err = LoadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, mods, 2)
+	assert.Equal(t, "db", mods[0].Name)
+	assert.Equal(t, "rolling", mods[0].Update.Policy, "the default policy")
+	assert.Equal(t, "web", mods[1].Name)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "c.toml"), []byte(webTOML), 0o644))
+	_, err = LoadDir(dir)
+	assert.ErrorContains(t, err, "also defined in")
+}
+
+func TestParsePodman(t *testing.T) {
+	out := `[{"Names":["web-1"],"Image":"localhost/web:1","ImageID":"abc123","Labels":{"io.alicorn.module":"web"},
+  "Ports":[{"host_ip":"127.0.0.1","host_port":8080,"container_port":80,"range":1}]},
+ {"Names":["web-2"],"Image":"localhost/web:1","ImageID":"abc123","Labels":{"io.alicorn.module":"web"},"Ports":null}]`
+	mods, err := parsePodman([]byte(out))
+	require.NoError(t, err)
+	require.Len(t, mods, 1)
+	assert.Equal(t, "containers-storage:abc123", mods[0].Image)
+	assert.Equal(t, []Container{{Name: "web-1", Ports: []string{"127.0.0.1:8080:80"}}, {Name: "web-2"}}, mods[0].Containers)
+	_, err = parsePodman([]byte("not json"))
+	assert.Error(t, err)
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(webTOML))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Parse(b, "f.toml")
+		if err == nil && (m.Name == "" || m.Image == "") {
+			t.Fatalf("accepted a module without name or image: %+v", m)
+		}
+	})
+}
