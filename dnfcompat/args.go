@@ -83,6 +83,9 @@ var options = []option{
 	{names: []string{"--json"}, dest: "json"},
 	{names: []string{"--fail-on"}, value: true, dest: "fail-on"},
 	{names: []string{"--image"}, value: true, dest: "image"},
+	{names: []string{"--modules-dir"}, value: true, dest: "modules-dir"},
+	{names: []string{"--module-packages"}, dest: "module-packages"},
+	{names: []string{"--podman-modules"}, dest: "podman-modules"},
 }
 
 // usageError is a command-line error: dnf exits 1 with "Command line error".

@@ -35,6 +35,10 @@ Not in dnf:
   --image=REF                   report on a container image as if it were the installroot
                                 (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE,
                                 docker://HOST/REPO:TAG, containers-storage:NAME)
+  --modules-dir=DIR             also read module files (*.toml) from DIR; INSTALLROOT/etc/alicorn/modules.d
+                                is always read. Modules needing updates are listed after dnf's report
+  --module-packages             under each module row, the affected packages inside its image
+  --podman-modules              also take the modules of podman containers labelled io.alicorn.module
 
 Exit status: 0 success, 1 error (one line on stderr, nothing on stdout), 100 with --fail-on.
 `

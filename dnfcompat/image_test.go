@@ -80,17 +80,13 @@ func tarLayer(t *testing.T, dir string, keep func(string) bool) []byte {
 	return buf.Bytes()
 }
 
-// TestImageEqualsInstallroot builds a two-layer image the way an image
+// testImage builds, under dir, a two-layer OCI layout the way an image
 // build does: packages installed by rpm into a root, then, in a second
-// layer, one upgraded and one erased. dnf-security --image must print
-// what dnf prints for --installroot=<the final root>.
-func TestImageEqualsInstallroot(t *testing.T) {
-	if m := rpmtest.Missing(); len(m) > 0 {
-		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
-	}
-	b := testBuilder(t)
-	dir := t.TempDir()
-	root, repoDir := filepath.Join(dir, "root"), filepath.Join(dir, "repo")
+// layer, alpha upgraded and beta erased. It returns the layout and the
+// final root.
+func testImage(t *testing.T, b *rpmtest.Builder, dir string) (lay, root string) {
+	t.Helper()
+	root = filepath.Join(dir, "root")
 	require.NoError(t, b.Root(root, []rpmtest.Pkg{
 		{Name: "alpha", Version: "1.0", Release: "1", Arch: "x86_64"},
 		{Name: "beta", Version: "1.0", Release: "1", Arch: "noarch"},
@@ -117,11 +113,24 @@ func TestImageEqualsInstallroot(t *testing.T) {
 		img, err = mutate.AppendLayers(img, l)
 		require.NoError(t, err)
 	}
-	lay := filepath.Join(dir, "layout")
+	lay = filepath.Join(dir, "layout")
 	p, err := layout.Write(lay, empty.Index)
 	require.NoError(t, err)
 	require.NoError(t, p.AppendImage(img))
 
+	return lay, root
+}
+
+// TestImageEqualsInstallroot: dnf-security --image must print what dnf
+// prints for --installroot=<the image's final root>.
+func TestImageEqualsInstallroot(t *testing.T) {
+	if m := rpmtest.Missing(); len(m) > 0 {
+		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
+	}
+	b := testBuilder(t)
+	dir := t.TempDir()
+	lay, root := testImage(t, b, dir)
+	repoDir := filepath.Join(dir, "repo")
 	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
 	common := []string{"--setopt=reposdir=/nonexistent", "--releasever=40", "--repofrompath=t,file://" + repoDir,
 		"--disableplugin=*", "-q"}
@@ -148,4 +157,55 @@ func TestImageErrors(t *testing.T) {
 	assertFails(t, "--image and --installroot cannot be combined", "--image=oci:/x", "--installroot=/", "updateinfo")
 	assertFails(t, "no transport", "--image=nothing", "--setopt=reposdir=/nonexistent", "updateinfo")
 	assertFails(t, "/nonexistent", "--image=oci:/nonexistent", "--setopt=reposdir=/nonexistent", "updateinfo")
+}
+
+// TestModules reports a host and a module whose image needs updates: the
+// host's rows stay dnf's, the module's follow.
+func TestModules(t *testing.T) {
+	if m := rpmtest.Missing(); len(m) > 0 {
+		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
+	}
+	b := testBuilder(t)
+	dir := t.TempDir()
+	lay, _ := testImage(t, b, dir)
+	host := filepath.Join(dir, "host")
+	require.NoError(t, b.Root(host, []rpmtest.Pkg{{Name: "gamma", Version: "1.0", Release: "1", Arch: "x86_64"}}))
+	repoDir := filepath.Join(dir, "repo")
+	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
+	mods := filepath.Join(host, "etc/alicorn/modules.d")
+	require.NoError(t, os.MkdirAll(mods, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"),
+		[]byte("name = \"web\"\nimage = \"oci:"+lay+"\"\n\n[[containers]]\nname = \"web-1\"\nports = [\"127.0.0.1:8080:80\"]\n"), 0o644))
+	args := func(cmd ...string) []string {
+		return append([]string{"--installroot=" + host, "--setopt=reposdir=/nonexistent", "--releasever=40",
+			"--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + filepath.Join(dir, "cache"), "-q"}, cmd...)
+	}
+	image := "oci:" + lay
+	code, stdout, stderr := runCLI(args("updateinfo", "list", "--all")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "  ADV-G bugfix gamma-2.0-1.x86_64\n"+
+		"ADV-A Important/Sec. module web "+image+"\n"+
+		"ADV-G bugfix         module web "+image+"\n", stdout)
+
+	code, stdout, stderr = runCLI(args("updateinfo", "list", "--module-packages", "--security")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "ADV-A Important/Sec. module web "+image+"\n"+
+		"    alpha-2.0-1.x86_64 (installed alpha-1.1-1.x86_64)\n", stdout)
+
+	code, stdout, stderr = runCLI(args("updateinfo", "summary")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "Updates Information Summary: available\n    1 Bugfix notice(s)\n"+
+		"Modules needing updates: 1\n    web ("+image+"): 1 Security notice(s), 1 Bugfix notice(s)\n", stdout)
+
+	code, stdout, stderr = runCLI(args("updateinfo", "list", "--json")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, `"modules": [`)
+	assert.Contains(t, stdout, `"installed": "alpha-1.1-1.x86_64"`)
+
+	code, _, _ = runCLI(args("updateinfo", "--fail-on=Important")...)
+	assert.Equal(t, ExitFound, code, "a module's security advisory fails the gate too")
+
+	// A module whose image cannot be read is an error naming it.
+	require.NoError(t, os.WriteFile(filepath.Join(mods, "db.toml"), []byte("name = \"db\"\nimage = \"oci:/nonexistent\"\n"), 0o644))
+	assertFails(t, "module db", args("updateinfo", "list")...)
 }

@@ -103,7 +103,11 @@ type command struct {
 	releasever  string
 	cacheDir    string
 	image       string // --image: the root is this image's, extracted
-	noHostCache bool   // the root is temporary: caching its rpmdb is no use
+	modulesDirs []string
+	modulePkgs  bool
+	podmanMods  bool
+	noHostCache bool     // the root is temporary: caching its rpmdb is no use
+	extraNames  []string // installed in modules: their advisories are kept too
 	cacheOnly   bool
 	reposdirs   []string
 	reposdirSet bool
@@ -184,6 +188,9 @@ func parseCommand(args []string) (*command, error) {
 		}
 		c.image = v[len(v)-1]
 	}
+	c.modulesDirs = p.values["modules-dir"]
+	c.modulePkgs = p.flags["module-packages"]
+	c.podmanMods = p.flags["podman-modules"]
 	if v := p.values["releasever"]; len(v) > 0 {
 		c.releasever = v[len(v)-1]
 	}
@@ -366,6 +373,16 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 		c.installroot, c.noHostCache = root, true
 	}
 	c.excl = excludes(c)
+	units, cleanup, err := loadUnits(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	for _, u := range units {
+		for _, r := range u.snap.rpms {
+			c.extraNames = append(c.extraNames, r.Name)
+		}
+	}
 	host, advs, avail, mods, err := load(ctx, c, env)
 	if err != nil {
 		return nil, err
@@ -401,30 +418,49 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	}
 	ropts := report.Options{Mode: c.mode, Verbose: c.verbose, WithCVE: c.filter.WithCVE, WithBZ: c.filter.WithBZ,
 		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links}
+	var modFindings []report.ModuleFindings
+	for _, u := range units {
+		mf, err := matchUnit(ctx, c, u, candidates, avail, host.arch, mods)
+		if err != nil {
+			return nil, err
+		}
+		modFindings = append(modFindings, mf)
+	}
 	return func(out io.Writer) (int, error) {
-		return writeReport(out, c, host, advs, kept, ropts)
+		return writeReport(out, c, host, advs, kept, ropts, modFindings)
 	}, nil
 }
 
 // writeReport writes the report of the chosen action and returns the exit
 // status.
-func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisory, kept []match.Finding, ropts report.Options) (int, error) {
+func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisory, kept []match.Finding, ropts report.Options,
+	mods []report.ModuleFindings) (int, error) {
 	var err error
 	switch {
 	case c.json:
-		err = report.JSON(out, kept, host.installed(), ropts)
+		err = report.JSON(out, kept, host.installed(), ropts, mods...)
 	case c.action == "list":
-		err = report.List(out, kept, ropts)
+		if err = report.List(out, kept, ropts); err == nil {
+			err = report.ModuleList(out, mods, ropts, c.modulePkgs)
+		}
 	case c.action == "info":
-		err = report.Info(out, kept, ropts)
+		if err = report.Info(out, kept, ropts); err == nil {
+			err = report.ModuleList(out, mods, ropts, true)
+		}
 	default:
 		err = report.Summary(out, kept, ropts)
 		if err == nil && c.autoKernel {
 			report.RunningKernelNotice(out, host.kernel, host.rpms, advs)
 		}
+		if err == nil {
+			err = report.ModuleSummary(out, mods)
+		}
 	}
 	if err != nil {
 		return ExitError, err
+	}
+	for _, m := range mods {
+		kept = append(kept, m.Findings...)
 	}
 	if c.failOn != "" {
 		for _, f := range kept {
@@ -467,6 +503,9 @@ func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisor
 		if herr == nil {
 			for _, r := range h.rpms {
 				names[r.Name] = true
+			}
+			for _, n := range c.extraNames {
+				names[n] = true
 			}
 		}
 	}

@@ -30,6 +30,16 @@ type Document struct {
 	Schema     string         `json:"schema"`
 	Mode       string         `json:"mode"`
 	Advisories []JSONAdvisory `json:"advisories"`
+	// Modules are the container-based modules that need updates, each
+	// with its advisories (packages are those inside its image).
+	Modules []JSONModule `json:"modules,omitempty"`
+}
+
+// JSONModule is a module that needs updates.
+type JSONModule struct {
+	Name       string         `json:"name"`
+	Image      string         `json:"image"`
+	Advisories []JSONAdvisory `json:"advisories"`
 }
 
 // JSONAdvisory is one applicable advisory.
@@ -74,8 +84,22 @@ func ptrTime(t time.Time) *time.Time {
 
 // JSON writes the findings as a Document: one entry per advisory ID, in ID
 // order, each with every installed package it applies to.
-func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Options) error {
-	doc := Document{Schema: JSONSchema, Mode: opts.Mode.String(), Advisories: []JSONAdvisory{}}
+func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Options, modules ...ModuleFindings) error {
+	doc := Document{Schema: JSONSchema, Mode: opts.Mode.String(), Advisories: jsonAdvisories(findings, installed)}
+	for _, m := range modules {
+		if len(m.Findings) > 0 {
+			doc.Modules = append(doc.Modules, JSONModule{Name: m.Name, Image: m.Image,
+				Advisories: jsonAdvisories(m.Findings, m.Installed)})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// jsonAdvisories groups findings by advisory ID, in ID order.
+func jsonAdvisories(findings []match.Finding, installed []Installed) []JSONAdvisory {
+	out := []JSONAdvisory{}
 	index := map[string]int{}
 	seenPkg := map[string]bool{}
 	for _, f := range findings {
@@ -91,9 +115,9 @@ func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Opt
 			for _, r := range a.References {
 				ja.References = append(ja.References, JSONReference{Type: r.Type, ID: r.ID, Href: r.Href, Title: r.Title})
 			}
-			i = len(doc.Advisories)
+			i = len(out)
 			index[a.ID] = i
-			doc.Advisories = append(doc.Advisories, ja)
+			out = append(out, ja)
 		}
 		inst := installed[f.Installed]
 		p := JSONPackage{Name: inst.Name, Arch: inst.Arch, Installed: inst.NEVRA(),
@@ -101,13 +125,11 @@ func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Opt
 		key := a.ID + "\x00" + p.Installed + "\x00" + p.Fixed
 		if !seenPkg[key] {
 			seenPkg[key] = true
-			doc.Advisories[i].Packages = append(doc.Advisories[i].Packages, p)
+			out[i].Packages = append(out[i].Packages, p)
 		}
 	}
-	sort.SliceStable(doc.Advisories, func(i, j int) bool { return doc.Advisories[i].ID < doc.Advisories[j].ID })
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // RunningKernelNotice writes what dnf's summary adds when a newer kernel

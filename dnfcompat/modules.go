@@ -1,0 +1,150 @@
+package dnfcompat
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/advisory/modulemd"
+	"github.com/alicorn-dev/alicorn/inventory/module"
+	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
+	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/report"
+)
+
+// unit is a module with the packages of its image.
+type unit struct {
+	mod  module.Module
+	root string // the image's extracted root (rpmdb and configuration)
+	snap *snapshot
+}
+
+// loadModules reads the modules to report on: INSTALLROOT/etc/alicorn/
+// modules.d, every --modules-dir, and with --podman-modules podman's
+// labelled containers. A module defined twice is an error.
+func loadModules(ctx context.Context, c *command) ([]module.Module, error) {
+	dirs := append([]string{filepath.Join(c.installroot, "etc/alicorn/modules.d")}, c.modulesDirs...)
+	var out []module.Module
+	seen := map[string]string{}
+	add := func(ms []module.Module) error {
+		for _, m := range ms {
+			if prev, ok := seen[m.Name]; ok {
+				return fmt.Errorf("%s: module %s is also defined in %s", m.Source, m.Name, prev)
+			}
+			seen[m.Name] = m.Source
+			out = append(out, m)
+		}
+		return nil
+	}
+	for _, d := range dirs {
+		ms, err := module.LoadDir(d)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(ms); err != nil {
+			return nil, err
+		}
+	}
+	if c.podmanMods {
+		ms, err := module.FromPodman(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(ms); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loadUnits opens every module's image, at once, and reads its packages.
+// The returned function removes the extracted roots.
+func loadUnits(ctx context.Context, c *command) ([]*unit, func(), error) {
+	mods, err := loadModules(ctx, c)
+	if err != nil || len(mods) == 0 {
+		return nil, func() {}, err
+	}
+	units := make([]*unit, len(mods))
+	cleanups := make([]func(), len(mods))
+	errs := make([]error, len(mods))
+	var wg sync.WaitGroup
+	for i, m := range mods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			root, cleanup, err := imageRoot(ctx, m.Image)
+			if err != nil {
+				errs[i] = fmt.Errorf("module %s (%s): %w", m.Name, m.Source, err)
+				return
+			}
+			cleanups[i] = cleanup
+			path, err := rpmdb.Find(root)
+			if err != nil {
+				errs[i] = fmt.Errorf("module %s: image %s: %w", m.Name, m.Image, err)
+				return
+			}
+			snap, err := readRPMDB(ctx, path, "")
+			if err != nil {
+				errs[i] = fmt.Errorf("module %s: image %s: %w", m.Name, m.Image, err)
+				return
+			}
+			units[i] = &unit{mod: m, root: root, snap: snap}
+		}()
+	}
+	wg.Wait()
+	cleanup := func() {
+		for _, f := range cleanups {
+			if f != nil {
+				f()
+			}
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			cleanup()
+			return nil, func() {}, err
+		}
+	}
+	return units, cleanup, nil
+}
+
+// matchUnit finds what a module's image needs, as dnf would for
+// --installroot=<the image's root> with the host's repositories.
+func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.Advisory, avail []available,
+	arch string, repoModules *modulemd.Metadata) (report.ModuleFindings, error) {
+	rpms := u.snap.rpms
+	if len(c.excl) > 0 {
+		kept := make([]match.RPM, 0, len(rpms))
+		for _, r := range rpms {
+			if !excluded(c.excl, r.Name, r.EVR, r.Arch) {
+				kept = append(kept, r)
+			}
+		}
+		rpms = kept
+	}
+	active, modular, err := activeModules(u.root, arch, repoModules)
+	if err != nil {
+		return report.ModuleFindings{}, fmt.Errorf("module %s: %w", u.mod.Name, err)
+	}
+	opts := match.DNFOptions{Mode: c.mode, ActiveModules: active}
+	if c.mode == match.Updates {
+		opts.Upgradable = upgradable(rpms, avail, c.excl, modular)
+	}
+	findings, err := match.DNF(ctx, rpms, candidates, opts)
+	if err != nil {
+		return report.ModuleFindings{}, err
+	}
+	kept := findings[:0]
+	for i := range findings {
+		if c.filter.Keep(&findings[i]) {
+			kept = append(kept, findings[i])
+		}
+	}
+	installed := make([]report.Installed, len(rpms))
+	for i, r := range rpms {
+		installed[i] = report.Installed{Name: r.Name, EVR: r.EVR, Arch: r.Arch}
+	}
+	return report.ModuleFindings{Name: u.mod.Name, Image: u.mod.Image, Findings: kept, Installed: installed}, nil
+}
