@@ -3,6 +3,8 @@ package oci
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -62,9 +64,22 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	if opts.MaxTotal <= 0 {
 		opts.MaxTotal = 1 << 30
 	}
+	// The configuration names the layers' digests (diff IDs), which each
+	// layer is checked against as it is read: a blob swapped for another
+	// is an error, not another image.
+	if err := verifyConfig(img); err != nil {
+		return nil, err
+	}
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("reading the image's layers: %w", err)
+	}
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("reading the image's configuration: %w", err)
+	}
+	if len(cfg.RootFS.DiffIDs) != len(layers) {
+		return nil, fmt.Errorf("the image has %d layers and its configuration names %d", len(layers), len(cfg.RootFS.DiffIDs))
 	}
 	f := &FS{entries: map[string]*entry{}}
 	for _, l := range layers {
@@ -72,14 +87,14 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 		if d, err := l.Digest(); err == nil {
 			info.Digest = d.String()
 		}
-		if d, err := l.DiffID(); err == nil {
-			info.DiffID = d.String()
-		}
 		f.Layers = append(f.Layers, info)
+	}
+	for i := range f.Layers {
+		f.Layers[i].DiffID = cfg.RootFS.DiffIDs[i].String()
 	}
 	fl := &flattener{fs: f, opts: opts, hidden: map[string]bool{}, opaque: map[string]bool{}}
 	for i := len(layers) - 1; i >= 0; i-- {
-		if err := fl.layer(ctx, i, layers[i]); err != nil {
+		if err := fl.layer(ctx, i, layers[i], cfg.RootFS.DiffIDs[i]); err != nil {
 			return nil, fmt.Errorf("layer %d (%s): %w", i, f.Layers[i].Digest, err)
 		}
 	}
@@ -94,6 +109,30 @@ type flattener struct {
 	// What upper layers hide from lower ones: whited-out paths, and
 	// directories made opaque.
 	hidden, opaque map[string]bool
+}
+
+// ErrDigest is wrapped by errors for blobs whose contents do not match
+// the digest the image names them by.
+var ErrDigest = errors.New("digest mismatch")
+
+// verifyConfig checks the configuration blob against its digest.
+func verifyConfig(img v1.Image) error {
+	// The manifest's own record, not ConfigName, which some images compute
+	// from the very blob being checked.
+	m, err := img.Manifest()
+	if err != nil {
+		return fmt.Errorf("reading the image's manifest: %w", err)
+	}
+	name := m.Config.Digest
+	raw, err := img.RawConfigFile()
+	if err != nil {
+		return fmt.Errorf("reading the image's configuration: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); name.Algorithm == "sha256" && got != name.String() {
+		return fmt.Errorf("configuration %s: %w: its contents are %s", name, ErrDigest, got)
+	}
+	return nil
 }
 
 // ErrUnsafePath is wrapped by errors for layer entries that would land
@@ -138,13 +177,14 @@ func (fl *flattener) covered(name string) bool {
 	}
 }
 
-func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer) error {
+func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Hash) error {
 	rc, err := l.Uncompressed()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
+	sum := sha256.New()
+	tr := tar.NewReader(io.TeeReader(rc, sum))
 	// This layer's own entries, whiteouts and opaque directories; merged
 	// under the upper layers' when the layer ends (within a layer the last
 	// entry for a name wins, as when extracting).
@@ -208,6 +248,13 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer) error {
 			e.size = 0
 		}
 		mine[name] = e
+	}
+	// The rest of the stream (the archive's end, padding) counts too.
+	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil {
+		return fmt.Errorf("reading the layer: %w", err)
+	}
+	if got := "sha256:" + hex.EncodeToString(sum.Sum(nil)); want.Algorithm == "sha256" && got != want.String() {
+		return fmt.Errorf("%w: its contents are %s, the image names %s", ErrDigest, got, want)
 	}
 	for name, e := range mine {
 		fl.fs.entries[name] = e

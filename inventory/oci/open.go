@@ -3,6 +3,8 @@ package oci
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -175,7 +177,20 @@ func pick(idx v1.ImageIndex, tag string) (v1.Image, error) {
 		}
 		return pick(child, "")
 	}
-	return idx.Image(d.Digest)
+	img, err := idx.Image(d.Digest)
+	if err != nil {
+		return nil, err
+	}
+	// The manifest must be the one the index names.
+	raw, err := img.RawManifest()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); d.Digest.Algorithm == "sha256" && got != d.Digest.String() {
+		return nil, fmt.Errorf("manifest %s: %w: its contents are %s", d.Digest, ErrDigest, got)
+	}
+	return img, nil
 }
 
 // fromOCIArchive unpacks the archive's layout (its blobs as they are,

@@ -2,6 +2,8 @@ package oci
 
 import (
 	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"io/fs"
@@ -128,4 +130,73 @@ func TestMissingBlob(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), d.String(), "the error names the layer")
 	var _ v1.Image = im
+}
+
+// damagedLayout writes the sample image as a layout and lets damage
+// change its second layer's blob.
+func damagedLayout(t *testing.T, damage func([]byte) []byte) (string, string) {
+	t.Helper()
+	img := sample(t)
+	lay := filepath.Join(t.TempDir(), "layout")
+	p, err := layout.Write(lay, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, p.AppendImage(img))
+	layers, err := img.Layers()
+	require.NoError(t, err)
+	d, err := layers[1].Digest()
+	require.NoError(t, err)
+	blob := filepath.Join(lay, "blobs", d.Algorithm, d.Hex)
+	b, err := os.ReadFile(blob)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(blob, damage(b), 0o644))
+	return lay, d.String()
+}
+
+func TestDamagedBlobs(t *testing.T) {
+	for name, damage := range map[string]func([]byte) []byte{
+		"digest mismatch": func(b []byte) []byte { b[len(b)/2] ^= 0xff; return b },
+		"truncated gzip":  func(b []byte) []byte { return b[:len(b)/2] },
+		"another layer": func([]byte) []byte {
+			// Well-formed, but not the blob the manifest names.
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			zw.Write(tarOf(t, ent{Name: "etc/os-release", Body: "ID=evil\n"}))
+			zw.Close()
+			return buf.Bytes()
+		},
+	} {
+		lay, digest := damagedLayout(t, damage)
+		im, err := Open(context.Background(), "oci:"+lay)
+		require.NoError(t, err, name)
+		_, err = Flatten(context.Background(), im, Options{Want: all})
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), digest, "%s: the error names the layer", name)
+	}
+}
+
+func TestDamagedConfigAndManifest(t *testing.T) {
+	img := sample(t)
+	for _, which := range []string{"config", "manifest"} {
+		lay := filepath.Join(t.TempDir(), "layout")
+		p, err := layout.Write(lay, empty.Index)
+		require.NoError(t, err)
+		require.NoError(t, p.AppendImage(img))
+		var d v1.Hash
+		if which == "config" {
+			d, err = img.ConfigName()
+		} else {
+			d, err = img.Digest()
+		}
+		require.NoError(t, err)
+		blob := filepath.Join(lay, "blobs", d.Algorithm, d.Hex)
+		b, err := os.ReadFile(blob)
+		require.NoError(t, err)
+		b = bytes.Replace(b, []byte(`"`), []byte(` "`), 1) // still JSON, other bytes
+		require.NoError(t, os.WriteFile(blob, b, 0o644))
+		im, err := Open(context.Background(), "oci:"+lay)
+		if err == nil {
+			_, err = Flatten(context.Background(), im, Options{Want: all})
+		}
+		assert.ErrorIs(t, err, ErrDigest, which)
+	}
 }
