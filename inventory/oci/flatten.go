@@ -26,6 +26,9 @@ type Options struct {
 	// MaxFile bounds one kept file (default 256 MiB) and MaxTotal all of
 	// them (default 1 GiB): a layer that claims more is an error.
 	MaxFile, MaxTotal int64
+	// MaxEntries bounds the entries of all layers together (default
+	// 4,000,000), against layers made only of tiny entries.
+	MaxEntries int
 }
 
 // Layer identifies one layer of an image.
@@ -63,6 +66,9 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	}
 	if opts.MaxTotal <= 0 {
 		opts.MaxTotal = 1 << 30
+	}
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 4_000_000
 	}
 	// The configuration names the layers' digests (diff IDs), which each
 	// layer is checked against as it is read: a blob swapped for another
@@ -103,9 +109,10 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 }
 
 type flattener struct {
-	fs    *FS
-	opts  Options
-	total int64
+	fs      *FS
+	opts    Options
+	total   int64
+	entries int
 	// What upper layers hide from lower ones: whited-out paths, and
 	// directories made opaque.
 	hidden, opaque map[string]bool
@@ -202,6 +209,9 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		}
 		if err != nil {
 			return fmt.Errorf("reading the layer: %w", err)
+		}
+		if fl.entries++; fl.entries > fl.opts.MaxEntries {
+			return fmt.Errorf("more than %d entries in the image", fl.opts.MaxEntries)
 		}
 		name, err := cleanName(hdr.Name)
 		if err != nil {

@@ -184,6 +184,10 @@ func TestHostileLayers(t *testing.T) {
 	_, err := Flatten(context.Background(), imageOf(t, layerOf(t, ent{Name: "big", Body: "0123456789"})),
 		Options{Want: all, MaxFile: 5})
 	assert.ErrorContains(t, err, "more than this reader keeps")
+	// Too many entries.
+	_, err = Flatten(context.Background(), imageOf(t, layerOf(t, ent{Name: "a"}, ent{Name: "b"}, ent{Name: "c"})),
+		Options{MaxEntries: 2})
+	assert.ErrorContains(t, err, "more than 2 entries")
 	// A truncated layer.
 	b := tarOf(t, ent{Name: "a", Body: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b[:540])), nil })
