@@ -1,13 +1,11 @@
 package oci
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -193,74 +191,6 @@ func pick(idx v1.ImageIndex, tag string) (v1.Image, error) {
 	return img, nil
 }
 
-// fromOCIArchive unpacks the archive's layout (its blobs as they are,
-// still compressed) into a temporary directory.
-func fromOCIArchive(file, tag string) (v1.Image, func(), error) {
-	dir, err := os.MkdirTemp("", "alicorn-oci-")
-	if err != nil {
-		return nil, nil, err
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	if err := untarLayout(file, dir); err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	img, err := fromLayout(dir, tag)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
-	return img, cleanup, nil
-}
-
-// untarLayout writes the regular files of an OCI layout archive under
-// dir, refusing names that would land outside it.
-func untarLayout(file, dir string) error {
-	f, err := os.Open(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		n, err := cleanName(hdr.Name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(n)), 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg: // the reader reports old-style regular files (TypeRegA) as TypeReg
-			p := filepath.Join(dir, filepath.FromSlash(n))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return err
-			}
-			out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if err != nil {
-				return fmt.Errorf("%s: %s: %w", file, hdr.Name, err)
-			}
-			_, err = io.Copy(out, tr)
-			if cerr := out.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %s: %w", file, hdr.Name, err)
-			}
-		default:
-			return fmt.Errorf("%s: %s: unexpected entry type %q in an OCI layout archive", file, hdr.Name, hdr.Typeflag)
-		}
-	}
-}
-
 // fromPodman saves an image of podman's storage as an oci-archive.
 func fromPodman(ctx context.Context, ref string) (v1.Image, func(), error) {
 	dir, err := os.MkdirTemp("", "alicorn-podman-")
@@ -274,10 +204,11 @@ func fromPodman(ctx context.Context, ref string) (v1.Image, func(), error) {
 		return nil, nil, fmt.Errorf("podman image save: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	img, cleanup, err := fromOCIArchive(archive, "")
-	os.Remove(archive)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
 	return img, func() { cleanup(); os.RemoveAll(dir) }, nil
 }
+
+func goarch() string { return runtime.GOARCH }

@@ -1,0 +1,219 @@
+package oci
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// tarIndex locates the regular files of an uncompressed tar archive, so
+// that blobs are read in place: an archive is never unpacked.
+type tarIndex struct {
+	f     *os.File
+	files map[string]section
+}
+
+type section struct{ off, size int64 }
+
+// indexTar reads the headers of the archive at path.
+func indexTar(path string) (*tarIndex, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	x := &tarIndex{f: f, files: map[string]section{}}
+	tr := tar.NewReader(f) // given a Seeker, it skips contents unread
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return x, nil
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		name, err := cleanName(hdr.Name)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		off, err := f.Seek(0, io.SeekCurrent)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		x.files[name] = section{off, hdr.Size}
+	}
+}
+
+func (x *tarIndex) open(name string) (*io.SectionReader, error) {
+	s, ok := x.files[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", name, os.ErrNotExist)
+	}
+	return io.NewSectionReader(x.f, s.off, s.size), nil
+}
+
+func (x *tarIndex) read(name string, limit int64) ([]byte, error) {
+	r, err := x.open(name)
+	if err != nil {
+		return nil, err
+	}
+	if r.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d expected", name, r.Size(), limit)
+	}
+	return io.ReadAll(r)
+}
+
+// blob reads a blob of an OCI layout in the archive and checks its digest.
+func (x *tarIndex) blob(h v1.Hash, limit int64) ([]byte, error) {
+	b, err := x.read("blobs/"+h.Algorithm+"/"+h.Hex, limit)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	if h.Algorithm == "sha256" && hex.EncodeToString(sum[:]) != h.Hex {
+		return nil, fmt.Errorf("blob %s: %w", h, ErrDigest)
+	}
+	return b, nil
+}
+
+// fromOCIArchive reads an image from an oci-archive in place.
+func fromOCIArchive(file, tag string) (v1.Image, func(), error) {
+	x, err := indexTar(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	closeIt := func() { x.f.Close() }
+	img, err := x.image(tag)
+	if err != nil {
+		closeIt()
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return img, closeIt, nil
+}
+
+const metaLimit = 16 << 20 // index, manifests and configurations
+
+func (x *tarIndex) image(tag string) (v1.Image, error) {
+	raw, err := x.read("index.json", metaLimit)
+	if err != nil {
+		return nil, err
+	}
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return nil, fmt.Errorf("index.json: %w", err)
+	}
+	for depth := 0; ; depth++ {
+		var found []v1.Descriptor
+		for _, d := range idx.Manifests {
+			if tag == "" || depth > 0 || d.Annotations[refName] == tag {
+				found = append(found, d)
+			}
+		}
+		d, err := choose(found, tag, depth)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := x.blob(d.Digest, metaLimit)
+		if err != nil {
+			return nil, err
+		}
+		if !d.MediaType.IsIndex() {
+			var m v1.Manifest
+			if err := json.Unmarshal(raw, &m); err != nil {
+				return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
+			}
+			return partial.CompressedToImage(&archiveImage{x: x, raw: raw, m: &m})
+		}
+		if depth > 4 {
+			return nil, errors.New("indexes nested too deep")
+		}
+		idx = v1.IndexManifest{}
+		if err := json.Unmarshal(raw, &idx); err != nil {
+			return nil, fmt.Errorf("index %s: %w", d.Digest, err)
+		}
+	}
+}
+
+// choose picks the one descriptor meant, preferring this machine's
+// platform among several.
+func choose(found []v1.Descriptor, tag string, depth int) (v1.Descriptor, error) {
+	if len(found) > 1 {
+		for _, d := range found {
+			if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == goarch() {
+				return d, nil
+			}
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) == 0 && tag != "" && depth == 0:
+		return v1.Descriptor{}, fmt.Errorf("no image tagged %q", tag)
+	case len(found) == 0:
+		return v1.Descriptor{}, errors.New("no image in the layout")
+	}
+	return v1.Descriptor{}, fmt.Errorf("%d images in the layout: name one with :TAG", len(found))
+}
+
+// archiveImage is an image whose blobs are read from the archive.
+type archiveImage struct {
+	x   *tarIndex
+	raw []byte
+	m   *v1.Manifest
+}
+
+func (i *archiveImage) RawManifest() ([]byte, error) { return i.raw, nil }
+
+func (i *archiveImage) MediaType() (types.MediaType, error) {
+	if i.m.MediaType != "" {
+		return i.m.MediaType, nil
+	}
+	return types.OCIManifestSchema1, nil
+}
+
+func (i *archiveImage) RawConfigFile() ([]byte, error) { return i.x.blob(i.m.Config.Digest, metaLimit) }
+
+func (i *archiveImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
+	for _, l := range i.m.Layers {
+		if l.Digest == h {
+			return &archiveLayer{x: i.x, d: l}, nil
+		}
+	}
+	if i.m.Config.Digest == h {
+		return &archiveLayer{x: i.x, d: i.m.Config}, nil
+	}
+	return nil, fmt.Errorf("blob %s is not in the manifest", h)
+}
+
+// archiveLayer is a layer blob read in place. Its contents are checked
+// against the image's diff IDs as Flatten reads them.
+type archiveLayer struct {
+	x *tarIndex
+	d v1.Descriptor
+}
+
+func (l *archiveLayer) Digest() (v1.Hash, error)            { return l.d.Digest, nil }
+func (l *archiveLayer) Size() (int64, error)                { return l.d.Size, nil }
+func (l *archiveLayer) MediaType() (types.MediaType, error) { return l.d.MediaType, nil }
+
+func (l *archiveLayer) Compressed() (io.ReadCloser, error) {
+	r, err := l.x.open("blobs/" + l.d.Digest.Algorithm + "/" + l.d.Digest.Hex)
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", l.d.Digest, err)
+	}
+	return io.NopCloser(r), nil
+}
