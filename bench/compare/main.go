@@ -20,13 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/alicorn-dev/alicorn/internal/benchutil"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 )
@@ -176,72 +174,6 @@ func addZstd(repoDir string, xml []byte) error {
 	return os.WriteFile(mdPath, md, 0o644)
 }
 
-type measure struct {
-	wall time.Duration
-	rss  int64 // KiB
-	out  []byte
-}
-
-func exec1(env []string, name string, args ...string) (measure, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Env = env
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
-	err := cmd.Run()
-	m := measure{wall: time.Since(start), out: out.Bytes()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.rss = ru.Maxrss
-	}
-	if err != nil {
-		return m, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, errb.String())
-	}
-	return m, nil
-}
-
-type result struct {
-	wall time.Duration
-	rss  int64
-	out  []byte
-}
-
-// series runs a command runs times, calling before ahead of each run,
-// and returns the median wall time and the largest RSS.
-
-// paired runs the two commands alternately, runs times each, so that a
-// machine that slows down or speeds up affects both alike; the speed-up is
-// the median of the per-pair ratios.
-type side struct {
-	before func()
-	name   string
-	args   []string
-}
-
-func paired(runs int, env []string, a, b side) (ra, rb result, speedup float64, err error) {
-	var wa, wb []time.Duration
-	var ratios []float64
-	for range runs {
-		var m [2]measure
-		for i, s := range []side{a, b} {
-			if s.before != nil {
-				s.before()
-			}
-			if m[i], err = exec1(env, s.name, s.args...); err != nil {
-				return ra, rb, 0, err
-			}
-		}
-		wa, wb = append(wa, m[0].wall), append(wb, m[1].wall)
-		ra.rss, rb.rss = max(ra.rss, m[0].rss), max(rb.rss, m[1].rss)
-		ra.out, rb.out = m[0].out, m[1].out
-		ratios = append(ratios, float64(m[0].wall)/float64(m[1].wall))
-	}
-	slices.Sort(wa)
-	slices.Sort(wb)
-	slices.Sort(ratios)
-	ra.wall, rb.wall = wa[len(wa)/2], wb[len(wb)/2]
-	return ra, rb, ratios[len(ratios)/2], nil
-}
-
 func run(runs int, dir string) error {
 	for _, t := range append(rpmtest.Tools, "dnf") {
 		if _, err := exec.LookPath(t); err != nil {
@@ -297,27 +229,28 @@ func run(runs int, dir string) error {
 			if warm {
 				bd, bo, label = nil, nil, "warm"
 				// one run to fill the caches
-				if _, err := exec1(env, "dnf", dnfArgs...); err != nil {
+				if _, err := benchutil.Run(env, "dnf", dnfArgs...); err != nil {
 					return err
 				}
-				if _, err := exec1(env, ours, ourArgs...); err != nil {
+				if _, err := benchutil.Run(env, ours, ourArgs...); err != nil {
 					return err
 				}
 			}
-			d, o, speedup, err := paired(runs, env, side{bd, "dnf", dnfArgs}, side{bo, ours, ourArgs})
+			d, o, speedup, err := benchutil.Paired(runs, env, benchutil.Side{Before: bd, Name: "dnf", Args: dnfArgs}, benchutil.Side{Before: bo, Name: ours, Args: ourArgs})
 			if err != nil {
 				return err
 			}
 			same := "same output"
-			if !bytes.Equal(d.out, o.out) {
+			if !bytes.Equal(d.Out, o.Out) {
 				same = "OUTPUT DIFFERS"
 			}
 			row(fmt.Sprintf("list --security, %s, %s", kind, label), d, o, speedup)
-			fmt.Printf("    (%d lines, %s)\n", bytes.Count(o.out, []byte("\n")), same)
+			fmt.Printf("    (%d lines, %s)\n", bytes.Count(o.Out, []byte("\n")), same)
 		}
 	}
-	d, o, speedup, err := paired(runs, env, side{nil, "rpm", []string{"--root", f.root, "--dbpath", rpmtest.DBPath, "-qa"}},
-		side{nil, self, []string{"-rpmqa", f.root}})
+	d, o, speedup, err := benchutil.Paired(runs, env,
+		benchutil.Side{Name: "rpm", Args: []string{"--root", f.root, "--dbpath", rpmtest.DBPath, "-qa"}},
+		benchutil.Side{Name: self, Args: []string{"-rpmqa", f.root}})
 	if err != nil {
 		return err
 	}
@@ -326,7 +259,7 @@ func run(runs int, dir string) error {
 	return nil
 }
 
-func row(name string, d, o result, speedup float64) {
-	fmt.Printf("%-34s %9.3fs %9.3fs %7.1fx %8.1fMB %8.1fMB %7.0f%%\n", name, d.wall.Seconds(), o.wall.Seconds(),
-		speedup, float64(d.rss)/1024, float64(o.rss)/1024, 100*float64(o.rss)/float64(d.rss))
+func row(name string, d, o benchutil.Result, speedup float64) {
+	fmt.Printf("%-34s %9.3fs %9.3fs %7.1fx %8.1fMB %8.1fMB %7.0f%%\n", name, d.Wall.Seconds(), o.Wall.Seconds(),
+		speedup, float64(d.RSS)/1024, float64(o.RSS)/1024, 100*float64(o.RSS)/float64(d.RSS))
 }
