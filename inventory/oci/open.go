@@ -140,40 +140,33 @@ func fromLayout(dir, tag string) (v1.Image, error) {
 // pick chooses the manifest tagged tag (or the only one) from an index,
 // descending into nested indexes for this machine's platform.
 func pick(idx v1.ImageIndex, tag string) (v1.Image, error) {
+	return pickAt(idx, tag, 0)
+}
+
+func pickAt(idx v1.ImageIndex, tag string, depth int) (v1.Image, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
 		return nil, err
 	}
 	var found []v1.Descriptor
 	for _, d := range m.Manifests {
-		if tag == "" || d.Annotations[refName] == tag {
+		if tag == "" || depth > 0 || d.Annotations[refName] == tag {
 			found = append(found, d)
 		}
 	}
-	if len(found) > 1 && tag == "" {
-		// A multi-platform list: take this machine's.
-		for _, d := range found {
-			if d.Platform != nil && d.Platform.OS == "linux" && d.Platform.Architecture == runtime.GOARCH {
-				found = []v1.Descriptor{d}
-				break
-			}
-		}
+	d, err := choose(found, tag, depth)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case len(found) == 0 && tag != "":
-		return nil, fmt.Errorf("no image tagged %q", tag)
-	case len(found) == 0:
-		return nil, errors.New("no image in the layout")
-	case len(found) > 1:
-		return nil, fmt.Errorf("%d images in the layout: name one with :TAG", len(found))
-	}
-	d := found[0]
 	if d.MediaType.IsIndex() {
+		if depth > 4 {
+			return nil, errors.New("indexes nested too deep")
+		}
 		child, err := idx.ImageIndex(d.Digest)
 		if err != nil {
 			return nil, err
 		}
-		return pick(child, "")
+		return pickAt(child, tag, depth+1)
 	}
 	img, err := idx.Image(d.Digest)
 	if err != nil {
