@@ -133,17 +133,8 @@ func (a *Advisory) Clone() *Advisory {
 	for _, r := range a.References {
 		n += len(r.Type) + len(r.ID) + len(r.Href) + len(r.Title)
 	}
-	nmod, npkg := 0, 0
-	for _, c := range a.Collections {
-		nmod += len(c.Modules)
-		npkg += len(c.Packages)
-		for _, m := range c.Modules {
-			n += len(m.Name) + len(m.Stream) + len(m.Version) + len(m.Context) + len(m.Arch)
-		}
-		for _, p := range c.Packages {
-			n += len(p.Name) + len(p.EVR) + len(p.Arch) + len(p.Src) + len(p.Filename)
-		}
-	}
+	nmod, npkg, bytes := collectionSizes(a.Collections, true)
+	n += bytes
 	clone := stringCopier(n)
 	b := *a
 	for _, f := range []*string{&b.ID, &b.Type, &b.Status, &b.From, &b.Version, &b.Title, &b.Severity,
@@ -173,6 +164,25 @@ func stringCopier(n int) func(string) string {
 		buf = append(buf, s...)
 		return unsafe.String(&buf[len(buf)-len(s)], len(s))
 	}
+}
+
+// collectionSizes counts the modules, packages and string bytes of
+// collections (with packages' Src and Filename when full is set).
+func collectionSizes(cs []Collection, full bool) (nmod, npkg, bytes int) {
+	for _, c := range cs {
+		nmod += len(c.Modules)
+		npkg += len(c.Packages)
+		for _, m := range c.Modules {
+			bytes += len(m.Name) + len(m.Stream) + len(m.Version) + len(m.Context) + len(m.Arch)
+		}
+		for _, p := range c.Packages {
+			bytes += len(p.Name) + len(p.EVR) + len(p.Arch)
+			if full {
+				bytes += len(p.Src) + len(p.Filename)
+			}
+		}
+	}
+	return nmod, npkg, bytes
 }
 
 // copyCollections deep-copies collections holding nmod modules and npkg
@@ -221,17 +231,8 @@ func (a *Advisory) Brief(refs bool) *Advisory {
 			n += len(r.Type) + len(r.ID)
 		}
 	}
-	nmod, npkg := 0, 0
-	for _, c := range a.Collections {
-		nmod += len(c.Modules)
-		npkg += len(c.Packages)
-		for _, m := range c.Modules {
-			n += len(m.Name) + len(m.Stream) + len(m.Version) + len(m.Context) + len(m.Arch)
-		}
-		for _, p := range c.Packages {
-			n += len(p.Name) + len(p.EVR) + len(p.Arch)
-		}
-	}
+	nmod, npkg, bytes := collectionSizes(a.Collections, false)
+	n += bytes
 	clone := stringCopier(n)
 	b := &Advisory{Present: a.Present, Issued: a.Issued, Updated: a.Updated,
 		Reboot: a.Reboot, Restart: a.Restart, Relogin: a.Relogin}
