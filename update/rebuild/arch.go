@@ -1,0 +1,5 @@
+package rebuild
+
+import "runtime"
+
+func goArch() string { return runtime.GOARCH }
