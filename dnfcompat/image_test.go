@@ -209,3 +209,33 @@ func TestModules(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(mods, "db.toml"), []byte("name = \"db\"\nimage = \"oci:/nonexistent\"\n"), 0o644))
 	assertFails(t, "module db", args("updateinfo", "list")...)
 }
+
+func TestModuleInfo(t *testing.T) {
+	if m := rpmtest.Missing(); len(m) > 0 {
+		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
+	}
+	b := testBuilder(t)
+	dir := t.TempDir()
+	lay, _ := testImage(t, b, dir)
+	host := filepath.Join(dir, "host")
+	require.NoError(t, b.Root(host, nil))
+	repoDir := filepath.Join(dir, "repo")
+	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
+	mods := filepath.Join(dir, "mods")
+	require.NoError(t, os.MkdirAll(mods, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"), []byte("name = \"web\"\nimage = \"oci:"+lay+"\"\n"), 0o644))
+	code, stdout, stderr := runCLI("--installroot="+host, "--setopt=reposdir=/nonexistent", "--releasever=40",
+		"--repofrompath=t,file://"+repoDir, "--setopt=cachedir="+filepath.Join(dir, "cache"), "-q",
+		"--modules-dir="+mods, "--with-links", "updateinfo", "info", "--security")
+	require.Equal(t, 0, code, stderr)
+	sep := strings.Repeat("=", 79)
+	assert.Equal(t, "\n\n"+sep+"\n  a\n"+sep+"\n"+
+		"  Update ID: ADV-A\n"+
+		"       Type: security\n"+
+		"    Updated: 1970-01-01 00:00:00\n"+
+		"       CVEs: CVE-2024-1\n"+
+		"           : https://www.cve.org/CVERecord?id=CVE-2024-1\n"+
+		"   Severity: Important\n"+
+		"     Module: web oci:"+lay+"\n"+
+		"   Packages: alpha-2.0-1.x86_64 (installed alpha-1.1-1.x86_64)\n", stdout)
+}

@@ -445,7 +445,7 @@ func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisor
 		}
 	case c.action == "info":
 		if err = report.Info(out, kept, ropts); err == nil {
-			err = report.ModuleList(out, mods, ropts, true)
+			err = report.ModuleInfo(out, mods, ropts)
 		}
 	default:
 		err = report.Summary(out, kept, ropts)

@@ -331,24 +331,31 @@ func Info(w io.Writer, findings []match.Finding, opts Options) error {
 
 const keyWidth = 11 // the widest label, "Description"
 
-func infoBlock(a *advisory.Advisory, installed bool, opts *Options) string {
-	var b strings.Builder
-	line := func(key, value string) {
-		b.WriteString(strings.Repeat(" ", keyWidth-utf8.RuneCountInString(key)))
-		b.WriteString(key)
-		b.WriteString(": ")
-		b.WriteString(value)
-		b.WriteByte('\n')
-	}
-	lines := func(key string, values []string) {
-		for i, v := range values {
-			if i == 0 {
-				line(key, v)
-			} else {
-				line("", v)
-			}
+// keyLine writes "  Key: value" with the key right-aligned, as dnf's
+// info does.
+func keyLine(b *strings.Builder, key, value string) {
+	b.WriteString(strings.Repeat(" ", keyWidth-utf8.RuneCountInString(key)))
+	b.WriteString(key)
+	b.WriteString(": ")
+	b.WriteString(value)
+	b.WriteByte('\n')
+}
+
+// keyLines writes values under one key, the key on the first line only.
+func keyLines(b *strings.Builder, key string, values []string) {
+	for i, v := range values {
+		if i == 0 {
+			keyLine(b, key, v)
+		} else {
+			keyLine(b, "", v)
 		}
 	}
+}
+
+func infoBlock(a *advisory.Advisory, installed bool, opts *Options) string {
+	var b strings.Builder
+	line := func(key, value string) { keyLine(&b, key, value) }
+	lines := func(key string, values []string) { keyLines(&b, key, values) }
 	sep := strings.Repeat("=", 79)
 	b.WriteString(sep + "\n  " + a.Title + "\n" + sep + "\n")
 	line("Update ID", a.ID)

@@ -149,3 +149,25 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 	_, err := fmt.Fprintf(w, "Modules needing updates: %d\n%s", n, b.String())
 	return err
 }
+
+// ModuleInfo writes, after dnf's info, the info block of every advisory a
+// module needs, with the same references and links, followed by the
+// module and the affected packages inside its image. Nothing is written
+// when no module needs an update.
+func ModuleInfo(w io.Writer, mods []ModuleFindings, opts Options) error {
+	o := opts
+	o.WithCVE, o.WithBZ = false, false // one block per advisory
+	if o.Mode == match.All {
+		o.Mode = match.Available // no installed mark: it is the host's
+	}
+	var b strings.Builder
+	for _, r := range moduleRows(mods, &o) {
+		b.WriteString("\n")
+		b.WriteString(infoBlock(r.adv, false, &o))
+		b.WriteString("\n")
+		keyLine(&b, "Module", r.mod.Name+" "+r.mod.Image)
+		keyLines(&b, "Packages", r.pkgs)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
