@@ -10,6 +10,7 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -199,4 +200,42 @@ func TestDamagedConfigAndManifest(t *testing.T) {
 		}
 		assert.ErrorIs(t, err, ErrDigest, which)
 	}
+}
+
+// TestContainersStorage opens an image from podman's storage.
+func TestContainersStorage(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for podman's storage")
+	}
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("needs podman (apt-get install podman runc)")
+	}
+	dir := t.TempDir()
+	lay := filepath.Join(dir, "layout")
+	p, err := layout.Write(lay, empty.Index)
+	require.NoError(t, err)
+	require.NoError(t, p.AppendImage(sample(t), layout.WithAnnotations(map[string]string{refName: "1"})))
+	archive := filepath.Join(dir, "img.tar")
+	tarDir(t, lay, archive)
+	podman := func(args ...string) string {
+		out, err := exec.Command("podman", args...).CombinedOutput()
+		require.NoError(t, err, "podman %v: %s", args, out)
+		return strings.TrimSpace(string(out))
+	}
+	out := podman("load", "-q", "-i", archive)
+	id := out[strings.LastIndex(out, " ")+1:]
+	podman("tag", id, "localhost/alicorn/oci-test:1")
+	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", "localhost/alicorn/oci-test:1").Run() })
+
+	im, err := Open(context.Background(), "containers-storage:localhost/alicorn/oci-test:1")
+	require.NoError(t, err)
+	defer im.Close()
+	f, err := Flatten(context.Background(), im, Options{Want: all})
+	require.NoError(t, err)
+	b, err := fs.ReadFile(f, "etc/os-release")
+	require.NoError(t, err)
+	assert.Equal(t, "ID=fedora\nVERSION_ID=40\n", string(b))
+
+	_, err = Open(context.Background(), "containers-storage:localhost/alicorn/no-such-image:1")
+	assert.ErrorContains(t, err, "podman image save")
 }
