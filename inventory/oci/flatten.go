@@ -15,6 +15,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Options tune Flatten.
@@ -72,10 +73,8 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	}
 	// The configuration names the layers' digests (diff IDs), which each
 	// layer is checked against as it is read: a blob swapped for another
-	// is an error, not another image.
-	if err := verifyConfig(img); err != nil {
-		return nil, err
-	}
+	// is an error, not another image. (Open checks the configuration
+	// against the manifest.)
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, fmt.Errorf("reading the image's layers: %w", err)
@@ -90,7 +89,11 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	f := &FS{entries: map[string]*entry{}}
 	for _, l := range layers {
 		var info Layer
-		if d, err := l.Digest(); err == nil {
+		// An uncompressed layer is named by its diff ID (asking for its
+		// digest would compress it).
+		if mt, err := l.MediaType(); err == nil && (mt == types.DockerUncompressedLayer || mt == types.OCIUncompressedLayer) {
+			info.Digest = cfg.RootFS.DiffIDs[len(f.Layers)].String()
+		} else if d, err := l.Digest(); err == nil {
 			info.Digest = d.String()
 		}
 		f.Layers = append(f.Layers, info)

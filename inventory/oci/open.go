@@ -17,7 +17,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // Image is an opened image. Close releases what opening it took
@@ -52,6 +51,13 @@ func Open(ctx context.Context, ref string) (*Image, error) {
 		return nil, fmt.Errorf("image %q: no transport (oci:, oci-archive:, docker-archive:, docker://, containers-storage:)", ref)
 	}
 	img, cleanup, err := open(ctx, transport, rest)
+	if err == nil && (transport == "oci" || transport == "oci-archive" || transport == "containers-storage") {
+		// Their manifests are stored: the configuration must be the one
+		// named there.
+		if err = verifyConfig(img); err != nil && cleanup != nil {
+			cleanup()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", ref, err)
 	}
@@ -69,16 +75,7 @@ func open(ctx context.Context, transport, rest string) (v1.Image, func(), error)
 		return fromOCIArchive(file, tag)
 	case "docker-archive":
 		file, r := splitTag(rest)
-		var tag *name.Tag
-		if r != "" {
-			t, err := name.NewTag(r)
-			if err != nil {
-				return nil, nil, err
-			}
-			tag = &t
-		}
-		img, err := tarball.ImageFromPath(file, tag)
-		return img, nil, err
+		return fromDockerArchive(file, r)
 	case "docker":
 		r := strings.TrimPrefix(rest, "//")
 		var opts []name.Option
