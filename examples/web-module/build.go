@@ -168,8 +168,16 @@ func tarDir(dir, file string) error {
 }
 
 // Start loads the image into podman and (re)starts the module's container
-// on 127.0.0.1:port; it returns the URL once the page answers.
+// web-1 on 127.0.0.1:port; it returns the URL once the page answers.
 func Start(ctx context.Context, m *Module, port int) (string, error) {
+	return StartContainer(ctx, m, "web-1", port, "", "It works")
+}
+
+// StartContainer (re)starts a container of the module named name on
+// 127.0.0.1:port, serving the host directory content (read-only) instead
+// of the image's pages when content is set, and returns the URL once the
+// page answers with expect.
+func StartContainer(ctx context.Context, m *Module, name string, port int, content, expect string) (string, error) {
 	out, err := podman(ctx, m.Dir, "load", "-q", "-i", m.Archive)
 	if err != nil {
 		return "", err
@@ -178,16 +186,20 @@ func Start(ctx context.Context, m *Module, port int) (string, error) {
 	if _, err := podman(ctx, m.Dir, "tag", id, Image); err != nil {
 		return "", err
 	}
-	podman(ctx, m.Dir, "rm", "-f", "web-1")
-	if _, err := podman(ctx, m.Dir, "run", "-d", "--name", "web-1", "--label", "io.alicorn.module=web",
-		"-p", fmt.Sprintf("127.0.0.1:%d:80", port), Image); err != nil {
+	podman(ctx, m.Dir, "rm", "-f", name)
+	args := []string{"run", "-d", "--name", name, "--label", "io.alicorn.module=web",
+		"-p", fmt.Sprintf("127.0.0.1:%d:80", port)}
+	if content != "" {
+		args = append(args, "-v", content+":/var/www/html:ro")
+	}
+	if _, err := podman(ctx, m.Dir, append(args, Image)...); err != nil {
 		return "", err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		body, err := get(ctx, url)
-		if err == nil && strings.Contains(body, "It works") {
+		if err == nil && strings.Contains(body, expect) {
 			return url, nil
 		}
 		if time.Now().After(deadline) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/dnfcompat"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+	"github.com/alicorn-dev/alicorn/inventory/module"
 )
 
 // TestWebModule builds the module from RPMs, runs it under podman on a
@@ -69,6 +70,36 @@ func TestWebModule(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, body, "It works")
 
+	// The content may come from a volume instead.
+	content := filepath.Join(dir, "www")
+	require.NoError(t, os.MkdirAll(content, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(content, "index.html"), []byte("from a volume\n"), 0o644))
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port2 := l2.Addr().(*net.TCPAddr).Port
+	l2.Close()
+	t.Cleanup(func() { podman(context.Background(), dir, "rm", "-f", "web-2") })
+	_, err = StartContainer(ctx, m, "web-2", port2, content, "from a volume")
+	require.NoError(t, err)
+
+	// Both containers carry the module's label: podman discovery finds
+	// one module, web, with its two containers.
+	mods, err := module.FromPodman(ctx)
+	require.NoError(t, err)
+	var web *module.Module
+	for i := range mods {
+		if mods[i].Name == "web" {
+			web = &mods[i]
+		}
+	}
+	require.NotNil(t, web, "%+v", mods)
+	assert.True(t, strings.HasPrefix(web.Image, "containers-storage:"), web.Image)
+	var names []string
+	for _, c := range web.Containers {
+		names = append(names, c.Name)
+	}
+	assert.ElementsMatch(t, []string{"web-1", "web-2"}, names)
+
 	// A demo advisory for the module's httpd.
 	b, err := rpmtest.NewBuilder(filepath.Join(dir, "rpmtest"))
 	require.NoError(t, err)
@@ -90,4 +121,12 @@ func TestWebModule(t *testing.T) {
 	assert.Contains(t, stdout.String(), "FEDORA-2026-web1 Important/Sec. module web oci-archive:"+m.Archive+
 		" https://bodhi.fedoraproject.org/updates/FEDORA-2026-web1\n")
 	assert.Contains(t, stdout.String(), "    busybox-httpd-9.9.9-1.x86_64 (installed busybox-httpd-")
+
+	// The same, with the module discovered from podman.
+	stdout.Reset()
+	code = dnfcompat.Run(ctx, []string{"--installroot=" + host, "--releasever=40", "--setopt=reposdir=/nonexistent",
+		"--repofrompath=demo,file://" + repo, "--setopt=cachedir=" + filepath.Join(dir, "cache"), "-q",
+		"--podman-modules", "updateinfo", "list"}, dnfcompat.Env{Stdout: &stdout, Stderr: &stderr})
+	require.Equal(t, 0, code, stderr.String())
+	assert.Contains(t, stdout.String(), "FEDORA-2026-web1 Important/Sec. module web containers-storage:")
 }
