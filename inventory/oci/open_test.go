@@ -8,12 +8,14 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -238,4 +240,45 @@ func TestContainersStorage(t *testing.T) {
 
 	_, err = Open(context.Background(), "containers-storage:localhost/alicorn/no-such-image:1")
 	assert.ErrorContains(t, err, "podman image save")
+}
+
+// TestDockerRegistry pushes to Debian's docker-registry (Distribution) on
+// loopback and reads the image back over plain HTTP.
+func TestDockerRegistry(t *testing.T) {
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Skip("needs docker-registry (apt-get install docker-registry)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config.yml")
+	require.NoError(t, os.WriteFile(conf, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+
+		filepath.Join(dir, "data")+"\nhttp:\n  addr: "+addr+"\n"), 0o644))
+	cmd := exec.Command(bin, "serve", conf)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ref, err := name.ParseReference(addr+"/alicorn/web:1", name.Insecure)
+	require.NoError(t, err)
+	img := sample(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if err = remote.Write(ref, img); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.NoError(t, err)
+
+	im, err := Open(context.Background(), "docker://"+addr+"/alicorn/web:1")
+	require.NoError(t, err)
+	f, err := Flatten(context.Background(), im, Options{Want: all})
+	require.NoError(t, err)
+	b, err := fs.ReadFile(f, "etc/os-release")
+	require.NoError(t, err)
+	assert.Equal(t, "ID=fedora\nVERSION_ID=40\n", string(b))
+	_, err = Open(context.Background(), "docker://"+addr+"/alicorn/missing:1")
+	assert.Error(t, err)
 }
