@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"slices"
 	"time"
 	"unsafe"
 )
@@ -65,6 +66,39 @@ type Advisory struct {
 
 	// Repo names the repository (or feed) the advisory came from.
 	Repo string
+
+	// Aliases are other IDs of the same issue (an OSV entry's CVE ids).
+	Aliases []string
+	// Affected names, for feeds of non-RPM ecosystems (OSV), the packages
+	// and versions the advisory is about; updateinfo advisories use
+	// Collections instead.
+	Affected []Affected
+	// Withdrawn is when the feed withdrew the advisory, if it did.
+	Withdrawn time.Time
+}
+
+// Affected is one package an advisory is about, in one ecosystem.
+type Affected struct {
+	// Ecosystem and Name are as the feed writes them ("PyPI",
+	// "requests"); PURL is the package URL when the feed gives one.
+	Ecosystem, Name, PURL string
+	// Ranges and Versions say which versions are affected: any version in
+	// a range, and every version listed.
+	Ranges   []Range
+	Versions []string
+}
+
+// Range is a run of affected versions, as OSV writes it: events in
+// order, each introducing, fixing, or bounding the affected versions.
+type Range struct {
+	// Type is how versions compare: ECOSYSTEM, SEMVER or GIT.
+	Type   string
+	Events []Event
+}
+
+// Event is one OSV range event; exactly one field is set.
+type Event struct {
+	Introduced, Fixed, LastAffected, Limit string
 }
 
 // Has reports whether the source set field f.
@@ -150,6 +184,15 @@ func (a *Advisory) Clone() *Advisory {
 		}
 	}
 	b.Collections = copyCollections(a.Collections, nmod, npkg, clone, true)
+	b.Aliases = slices.Clone(a.Aliases)
+	b.Affected = slices.Clone(a.Affected)
+	for i := range b.Affected {
+		b.Affected[i].Versions = slices.Clone(a.Affected[i].Versions)
+		b.Affected[i].Ranges = slices.Clone(a.Affected[i].Ranges)
+		for j := range b.Affected[i].Ranges {
+			b.Affected[i].Ranges[j].Events = slices.Clone(a.Affected[i].Ranges[j].Events)
+		}
+	}
 	return &b
 }
 
