@@ -3,6 +3,7 @@ module github.com/alicorn-dev/alicorn
 go 1.26.0
 
 require (
+	github.com/aquasecurity/go-gem-version v0.0.0-20201115065557-8eed6fe000ce
 	github.com/aquasecurity/go-pep440-version v0.0.1
 	github.com/google/go-containerregistry v0.22.1
 	github.com/klauspost/compress v1.20.4
