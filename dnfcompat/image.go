@@ -32,19 +32,11 @@ func trimSlash(dirs []string) []string {
 // wanted reports whether a file of an image is one dnf reads from an
 // installroot: the rpm database (with its write-ahead log) and the
 // configuration.
-func wanted(name string, _ fs.FileInfo) bool {
-	dir, file := path.Split(name)
-	dir = strings.TrimSuffix(dir, "/")
-	for _, d := range rpmdb.Dirs {
-		if dir != d {
-			continue
-		}
-		for _, f := range rpmdb.Files {
-			if file == f || file == f+"-wal" {
-				return true
-			}
-		}
+func wanted(name string, info fs.FileInfo) bool {
+	if (rpmdb.Extractor{}).Required(strings.TrimSuffix(name, "-wal"), info) {
+		return true
 	}
+	dir := path.Dir(name)
 	for _, d := range imageConfigDirs {
 		if dir == d {
 			return true

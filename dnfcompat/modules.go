@@ -114,16 +114,7 @@ func loadUnits(ctx context.Context, c *command) ([]*unit, func(), error) {
 // --installroot=<the image's root> with the host's repositories.
 func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.Advisory, avail []available,
 	arch string, repoModules *modulemd.Metadata) (report.ModuleFindings, error) {
-	rpms := u.snap.rpms
-	if len(c.excl) > 0 {
-		kept := make([]match.RPM, 0, len(rpms))
-		for _, r := range rpms {
-			if !excluded(c.excl, r.Name, r.EVR, r.Arch) {
-				kept = append(kept, r)
-			}
-		}
-		rpms = kept
-	}
+	rpms, _ := withoutExcluded(u.snap.rpms, c.excl, -1)
 	active, modular, err := activeModules(u.root, arch, repoModules)
 	if err != nil {
 		return report.ModuleFindings{}, fmt.Errorf("module %s: %w", u.mod.Name, err)

@@ -580,22 +580,8 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 			writeSnapshot(cache, s)
 		}
 	}
-	h.rpms = s.rpms
-	kernel := s.kernel
-	if excl := c.excl; len(excl) > 0 {
-		kept := make([]match.RPM, 0, len(s.rpms))
-		kernel = -1
-		for i, r := range s.rpms {
-			if excluded(excl, r.Name, r.EVR, r.Arch) {
-				continue
-			}
-			if i == s.kernel {
-				kernel = len(kept)
-			}
-			kept = append(kept, r)
-		}
-		h.rpms = kept
-	}
+	var kernel int
+	h.rpms, kernel = withoutExcluded(s.rpms, c.excl, s.kernel)
 	h.releasever = c.releasever
 	if h.releasever == "" {
 		h.releasever = s.releasever
@@ -605,6 +591,26 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 		h.kernelSource = h.rpms[kernel].SourceRPM
 	}
 	return h, nil
+}
+
+// withoutExcluded drops the packages the exclude globs match, and says
+// where the package at index keep went (-1 if dropped or absent).
+func withoutExcluded(rpms []match.RPM, excl []string, keep int) ([]match.RPM, int) {
+	if len(excl) == 0 {
+		return rpms, keep
+	}
+	kept := make([]match.RPM, 0, len(rpms))
+	at := -1
+	for i, r := range rpms {
+		if excluded(excl, r.Name, r.EVR, r.Arch) {
+			continue
+		}
+		if i == keep {
+			at = len(kept)
+		}
+		kept = append(kept, r)
+	}
+	return kept, at
 }
 
 // readRPMDB decodes the database at path: the packages as libsolv sees

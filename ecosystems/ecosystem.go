@@ -66,3 +66,17 @@ func (s *Set) Extractors() []inventory.Extractor {
 	}
 	return out
 }
+
+// CompareParsed orders two version strings with a version type's parser
+// and comparison, for ecosystems whose versions come from a library.
+func CompareParsed[V interface{ Compare(V) int }](parse func(string) (V, error), a, b string) (int, error) {
+	va, err := parse(a)
+	if err != nil {
+		return 0, fmt.Errorf("version %q: %w", a, err)
+	}
+	vb, err := parse(b)
+	if err != nil {
+		return 0, fmt.Errorf("version %q: %w", b, err)
+	}
+	return va.Compare(vb), nil
+}

@@ -13,6 +13,7 @@ import (
 	gemversion "github.com/aquasecurity/go-gem-version"
 	"github.com/package-url/packageurl-go"
 
+	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -27,15 +28,7 @@ func (Ecosystem) OSV() string { return "RubyGems" }
 
 // Compare orders two RubyGems versions.
 func (Ecosystem) Compare(a, b string) (int, error) {
-	va, err := gemversion.NewVersion(a)
-	if err != nil {
-		return 0, fmt.Errorf("version %q: %w", a, err)
-	}
-	vb, err := gemversion.NewVersion(b)
-	if err != nil {
-		return 0, fmt.Errorf("version %q: %w", b, err)
-	}
-	return va.Compare(vb), nil
+	return ecosystems.CompareParsed(gemversion.NewVersion, a, b)
 }
 
 // Extractors returns the gemspec and Gemfile.lock extractors.

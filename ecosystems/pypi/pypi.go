@@ -14,6 +14,7 @@ import (
 	pep440 "github.com/aquasecurity/go-pep440-version"
 	"github.com/package-url/packageurl-go"
 
+	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -28,15 +29,7 @@ func (Ecosystem) OSV() string { return "PyPI" }
 
 // Compare orders two PEP 440 versions.
 func (Ecosystem) Compare(a, b string) (int, error) {
-	va, err := pep440.Parse(a)
-	if err != nil {
-		return 0, fmt.Errorf("version %q: %w", a, err)
-	}
-	vb, err := pep440.Parse(b)
-	if err != nil {
-		return 0, fmt.Errorf("version %q: %w", b, err)
-	}
-	return va.Compare(vb), nil
+	return ecosystems.CompareParsed(pep440.Parse, a, b)
 }
 
 // Extractors returns the metadata extractor.

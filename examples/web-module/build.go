@@ -98,6 +98,11 @@ policy = "rolling"
 	return m, os.WriteFile(m.ModuleFile, []byte(toml), 0o644)
 }
 
+var (
+	busyboxVersion = regexp.MustCompile(`BusyBox v([0-9.]+)`)
+	wroteRPM       = regexp.MustCompile(`Wrote: (\S+\.rpm)`)
+)
+
 // findBusybox returns Debian's static BusyBox and its version.
 func findBusybox() (string, string, error) {
 	for _, p := range []string{"/usr/bin/busybox", "/bin/busybox"} {
@@ -105,7 +110,7 @@ func findBusybox() (string, string, error) {
 		if err != nil && len(out) == 0 {
 			continue
 		}
-		if v := regexp.MustCompile(`BusyBox v([0-9.]+)`).FindSubmatch(out); v != nil {
+		if v := busyboxVersion.FindSubmatch(out); v != nil {
 			return p, string(v[1]), nil
 		}
 	}
@@ -135,7 +140,7 @@ func buildRPM(ctx context.Context, dir, name string, spec []byte, defines map[st
 	if err != nil {
 		return "", fmt.Errorf("rpmbuild %s: %w: %s", name, err, strings.TrimSpace(string(b)))
 	}
-	m := regexp.MustCompile(`Wrote: (\S+\.rpm)`).FindSubmatch(b)
+	m := wroteRPM.FindSubmatch(b)
 	if m == nil {
 		return "", fmt.Errorf("rpmbuild %s wrote no package: %s", name, b)
 	}
