@@ -32,8 +32,10 @@ func (Ecosystem) Compare(a, b string) (int, error) {
 	return ecosystems.CompareParsed(pep440.Parse, a, b)
 }
 
-// Extractors returns the metadata extractor.
-func (Ecosystem) Extractors() []inventory.Extractor { return []inventory.Extractor{Extractor{}} }
+// Extractors returns the metadata and the archive extractors.
+func (Ecosystem) Extractors() []inventory.Extractor {
+	return []inventory.Extractor{Extractor{}, Archive{}}
+}
 
 var separators = regexp.MustCompile(`[-_.]+`)
 
@@ -57,7 +59,8 @@ func (Extractor) Required(p string, info fs.FileInfo) bool {
 	case file == "METADATA":
 		return strings.HasSuffix(dir, ".dist-info")
 	case file == "PKG-INFO":
-		return strings.HasSuffix(dir, ".egg-info")
+		// foo.egg-info/PKG-INFO, or an unzipped egg's foo.egg/EGG-INFO/PKG-INFO.
+		return strings.HasSuffix(dir, ".egg-info") || strings.HasSuffix(dir, ".egg/EGG-INFO")
 	}
 	return strings.HasSuffix(file, ".egg-info") && info.Mode().IsRegular()
 }
@@ -77,13 +80,17 @@ func (Extractor) Extract(ctx context.Context, in *inventory.Input) ([]inventory.
 	if err != nil {
 		return nil, err
 	}
+	return []inventory.Package{pkg(name, version, in.Path, in.Layer)}, nil
+}
+
+func pkg(name, version, loc, layer string) inventory.Package {
 	norm := Normalize(name)
-	return []inventory.Package{{
+	return inventory.Package{
 		PURL:      packageurl.PackageURL{Type: packageurl.TypePyPi, Name: norm, Version: version},
 		Name:      norm,
 		Version:   version,
-		Locations: []inventory.Location{{Path: in.Path, Layer: in.Layer}},
-	}}, nil
+		Locations: []inventory.Location{{Path: loc, Layer: layer}},
+	}
 }
 
 // ParseMetadata reads the Name and Version headers of core metadata

@@ -1,7 +1,9 @@
 package pypi
 
 import (
+	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -69,6 +71,12 @@ func TestExtract(t *testing.T) {
 		"usr/lib/python3.12/site-packages/six-1.16.0.egg-info":       {Data: []byte("Name: six\nVersion: 1.16.0\n")},
 		"usr/lib/python3.12/site-packages/broken.dist-info/METADATA": {Data: []byte("Summary: no name\n")},
 		"usr/share/doc/METADATA":                                     {Data: []byte("Name: x\nVersion: 1\n")},
+		"opt/wheels/Flask_Cors-4.0.0-py3-none-any.whl": {Data: zipOf(t, "Flask_Cors-4.0.0.dist-info/METADATA",
+			"Name: Flask-Cors\nVersion: 4.0.0\n", "flask_cors/__init__.py", "")},
+		"usr/lib/python3.12/site-packages/setuptools-40.0-py3.12.egg": {Data: zipOf(t, "EGG-INFO/PKG-INFO",
+			"Name: setuptools\nVersion: 40.0\n")},
+		"usr/lib/python3.12/site-packages/Jinja2-2.10-py3.12.egg/EGG-INFO/PKG-INFO": {Data: []byte(
+			"Name: Jinja2\nVersion: 2.10\n")},
 	}
 	pkgs, err := inventory.Scan(context.Background(), fsys, Ecosystem{}.Extractors())
 	require.Error(t, err, "the broken one is reported")
@@ -77,7 +85,46 @@ func TestExtract(t *testing.T) {
 	for _, p := range pkgs {
 		got = append(got, p.PURL.String())
 	}
-	assert.ElementsMatch(t, []string{"pkg:pypi/requests@2.31.0", "pkg:pypi/zope-interface@6.0", "pkg:pypi/six@1.16.0"}, got)
+	assert.ElementsMatch(t, []string{"pkg:pypi/requests@2.31.0", "pkg:pypi/zope-interface@6.0", "pkg:pypi/six@1.16.0",
+		"pkg:pypi/flask-cors@4.0.0", "pkg:pypi/setuptools@40.0", "pkg:pypi/jinja2@2.10"}, got)
+}
+
+func zipOf(t testing.TB, nameData ...string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i < len(nameData); i += 2 {
+		w, err := zw.Create(nameData[i])
+		require.NoError(t, err)
+		_, err = w.Write([]byte(nameData[i+1]))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+func TestArchiveErrors(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"junk.whl":  []byte("PK not really"),
+		"empty.whl": zipOf(t, "x.py", ""),
+		"bad.egg":   zipOf(t, "EGG-INFO/PKG-INFO", "Summary: none\n"),
+		"huge.whl":  zipOf(t, "x-1.dist-info/METADATA", "Name: x\nSummary: "+strings.Repeat("a", 2<<20)+"\n"),
+	} {
+		fsys := fstest.MapFS{name: {Data: data}}
+		_, err := inventory.Scan(context.Background(), fsys, []inventory.Extractor{Archive{}})
+		assert.ErrorContains(t, err, name)
+	}
+}
+
+func FuzzArchive(f *testing.F) {
+	f.Add(zipOf(f, "x-1.dist-info/METADATA", "Name: x\nVersion: 1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fsys := fstest.MapFS{"f.whl": {Data: b}}
+		info, _ := fsys.Stat("f.whl")
+		pkgs, err := Archive{}.Extract(context.Background(), &inventory.Input{FS: fsys, Path: "f.whl", Info: info})
+		if err == nil && len(pkgs) != 1 {
+			t.Fatal("no package and no error")
+		}
+	})
 }
 
 func TestHugeHeaders(t *testing.T) {

@@ -1,0 +1,334 @@
+package maven
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/package-url/packageurl-go"
+
+	"github.com/alicorn-dev/alicorn/ecosystems"
+	"github.com/alicorn-dev/alicorn/inventory"
+)
+
+// Ecosystem is Java's, as Maven names artifacts.
+type Ecosystem struct{}
+
+// Type is the purl type.
+func (Ecosystem) Type() string { return packageurl.TypeMaven }
+
+// OSV is the ecosystem's name in OSV.
+func (Ecosystem) OSV() string { return "Maven" }
+
+// Compare orders two Maven versions; it never fails.
+func (Ecosystem) Compare(a, b string) (int, error) { return Compare(a, b), nil }
+
+// Extractors returns the archive extractor with its default limits.
+func (Ecosystem) Extractors() []inventory.Extractor { return []inventory.Extractor{Archive{}} }
+
+var _ ecosystems.Ecosystem = Ecosystem{}
+
+// Limits of the archive extractor, used where Archive leaves them zero.
+const (
+	// DefaultMaxDepth is how deep archives nest: an ear's war's jar is 2.
+	DefaultMaxDepth = 3
+	// DefaultMaxInflated bounds the bytes inflated for one top-level
+	// archive, nested archives and metadata files together.
+	DefaultMaxInflated = 1 << 30
+	// DefaultMaxNested bounds one nested archive, which is held in memory.
+	DefaultMaxNested = 256 << 20
+	// maxMeta bounds one pom.properties or MANIFEST.MF.
+	maxMeta = 1 << 20
+	// maxEntries bounds the entries of one archive's directory.
+	maxEntries = 1 << 20
+)
+
+// ErrLimit is wrapped by errors for archives past the extractor's limits
+// (zip bombs, archives nested too deep).
+var ErrLimit = errors.New("past the archive limits")
+
+// Archive finds Maven artifacts in jar, war and ear files.
+type Archive struct {
+	// MaxDepth, MaxInflated and MaxNested override the defaults when set.
+	MaxDepth    int
+	MaxInflated int64
+	MaxNested   int64
+}
+
+// Name identifies the extractor.
+func (Archive) Name() string { return "maven/archive" }
+
+func isArchive(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".jar", ".war", ".ear":
+		return true
+	}
+	return false
+}
+
+// Required reports whether p is a jar, war or ear file.
+func (Archive) Required(p string, info fs.FileInfo) bool {
+	return isArchive(p) && info.Mode().IsRegular()
+}
+
+// Extract lists the artifacts of the archive and of the archives nested
+// in it. Their locations are the file's path, and for nested ones the
+// path inside it after "!/" as Java's jar URLs write it.
+func (x Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.Package, error) {
+	f, err := in.FS.Open(in.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ra, ok := f.(io.ReaderAt)
+	if !ok {
+		// Spool to a temporary file rather than memory: archives can be large.
+		tmp, err := os.CreateTemp("", "alicorn-jar-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		if _, err := io.Copy(tmp, f); err != nil {
+			return nil, err
+		}
+		ra = tmp
+	}
+	w := &walker{ctx: ctx, x: x.withDefaults(), layer: in.Layer, budget: x.withDefaults().MaxInflated}
+	err = w.archive(ra, in.Info.Size(), in.Path, path.Base(in.Path), 0)
+	return w.out, err
+}
+
+func (x Archive) withDefaults() Archive {
+	if x.MaxDepth == 0 {
+		x.MaxDepth = DefaultMaxDepth
+	}
+	if x.MaxInflated == 0 {
+		x.MaxInflated = DefaultMaxInflated
+	}
+	if x.MaxNested == 0 {
+		x.MaxNested = DefaultMaxNested
+	}
+	return x
+}
+
+type walker struct {
+	ctx    context.Context
+	x      Archive
+	layer  string
+	budget int64
+	out    []inventory.Package
+}
+
+// read inflates a zip entry, at most limit bytes, charged to the budget.
+func (w *walker) read(zf *zip.File, limit int64) ([]byte, error) {
+	if int64(zf.UncompressedSize64) > limit || zf.UncompressedSize64 > 1<<62 {
+		return nil, fmt.Errorf("%s: %d bytes: %w", zf.Name, zf.UncompressedSize64, ErrLimit)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	defer rc.Close()
+	// The directory's size may lie: read one byte past it to find out.
+	max := min(limit, w.budget)
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: inflates past %d bytes: %w", zf.Name, max, ErrLimit)
+	}
+	w.budget -= int64(len(b))
+	return b, nil
+}
+
+// archive lists one archive's artifacts; loc is its location, file its
+// base name.
+func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return fmt.Errorf("%s: %w", loc, err)
+	}
+	if len(zr.File) > maxEntries {
+		return fmt.Errorf("%s: %d entries: %w", loc, len(zr.File), ErrLimit)
+	}
+	var errs []error
+	var manifest *zip.File
+	found := 0
+	var nested []*zip.File
+	for _, zf := range zr.File {
+		name := zf.Name
+		switch {
+		case strings.HasPrefix(name, "META-INF/maven/") && path.Base(name) == "pom.properties":
+			b, err := w.read(zf, maxMeta)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+				continue
+			}
+			a, err := ParsePomProperties(b)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s!/%s: %w", loc, name, err))
+				continue
+			}
+			w.add(a, loc)
+			found++
+		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
+			manifest = zf
+		case isArchive(name) && !zf.FileInfo().IsDir():
+			nested = append(nested, zf)
+		}
+	}
+	if found == 0 && manifest != nil {
+		b, err := w.read(manifest, maxMeta)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+		} else if a, ok := FromManifest(b, file); ok {
+			w.add(a, loc)
+		}
+	}
+	for _, zf := range nested {
+		inner := loc + "!/" + zf.Name
+		if depth+1 > w.x.MaxDepth {
+			errs = append(errs, fmt.Errorf("%s: nested deeper than %d: %w", inner, w.x.MaxDepth, ErrLimit))
+			continue
+		}
+		b, err := w.read(zf, w.x.MaxNested)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+			if errors.Is(err, ErrLimit) && w.budget <= 0 {
+				break
+			}
+			continue
+		}
+		if err := w.archive(bytes.NewReader(b), int64(len(b)), inner, path.Base(zf.Name), depth+1); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (w *walker) add(a Artifact, loc string) {
+	w.out = append(w.out, inventory.Package{
+		PURL: packageurl.PackageURL{Type: packageurl.TypeMaven, Namespace: a.GroupID, Name: a.ArtifactID,
+			Version: a.Version},
+		Name:      a.GroupID + ":" + a.ArtifactID,
+		Version:   a.Version,
+		Locations: []inventory.Location{{Path: loc, Layer: w.layer}},
+	})
+}
+
+// Artifact is a Maven coordinate.
+type Artifact struct {
+	GroupID, ArtifactID, Version string
+}
+
+// ParsePomProperties reads the groupId, artifactId and version of a
+// pom.properties (a Java properties file as Maven writes it).
+func ParsePomProperties(b []byte) (Artifact, error) {
+	var a Artifact
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, maxMeta)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i < 0 {
+			continue
+		}
+		k, v := strings.TrimSpace(line[:i]), strings.TrimSpace(line[i+1:])
+		switch k {
+		case "groupId":
+			a.GroupID = v
+		case "artifactId":
+			a.ArtifactID = v
+		case "version":
+			a.Version = v
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return a, err
+	}
+	if a.GroupID == "" || a.ArtifactID == "" || a.Version == "" {
+		return a, fmt.Errorf("no groupId, artifactId and version")
+	}
+	return a, nil
+}
+
+// FromManifest names the artifact of a jar without a pom.properties from
+// its MANIFEST.MF, when the manifest says enough: the version from
+// Implementation-Version or Bundle-Version; the group from
+// Implementation-Vendor-Id, else from an OSGi Bundle-SymbolicName
+// "group.artifact"; the artifact from the file name "artifact-version.jar",
+// else from the symbolic name. ok is false when a part is missing: a
+// guessed coordinate would match the wrong advisories.
+func FromManifest(b []byte, file string) (a Artifact, ok bool) {
+	attrs := parseManifest(b)
+	a.Version = first(attrs["Implementation-Version"], attrs["Bundle-Version"])
+	if a.Version == "" {
+		return a, false
+	}
+	base := strings.TrimSuffix(file, path.Ext(file))
+	if strings.HasSuffix(base, "-"+a.Version) {
+		a.ArtifactID = strings.TrimSuffix(base, "-"+a.Version)
+	}
+	sym, _, _ := strings.Cut(attrs["Bundle-SymbolicName"], ";")
+	sym = strings.TrimSpace(sym)
+	a.GroupID = attrs["Implementation-Vendor-Id"]
+	if sym != "" && a.ArtifactID != "" && a.GroupID == "" && strings.HasSuffix(sym, "."+a.ArtifactID) {
+		a.GroupID = strings.TrimSuffix(sym, "."+a.ArtifactID)
+	}
+	if a.ArtifactID == "" && a.GroupID != "" && strings.HasPrefix(sym, a.GroupID+".") {
+		a.ArtifactID = strings.TrimPrefix(sym, a.GroupID+".")
+	}
+	return a, a.GroupID != "" && a.ArtifactID != ""
+}
+
+func first(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// parseManifest reads a manifest's main section: "Name: value" lines,
+// continued by lines that start with a space, ending at an empty line.
+func parseManifest(b []byte) map[string]string {
+	attrs := map[string]string{}
+	last := ""
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		switch {
+		case line == "":
+			return attrs
+		case line[0] == ' ':
+			if last != "" {
+				attrs[last] += line[1:]
+			}
+		default:
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				last = ""
+				continue
+			}
+			last = strings.TrimSpace(k)
+			attrs[last] = strings.TrimSpace(v)
+		}
+	}
+	return attrs
+}
