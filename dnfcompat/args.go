@@ -86,6 +86,8 @@ var options = []option{
 	{names: []string{"--modules-dir"}, value: true, dest: "modules-dir"},
 	{names: []string{"--module-packages"}, dest: "module-packages"},
 	{names: []string{"--podman-modules"}, dest: "podman-modules"},
+	{names: []string{"--osv"}, value: true, dest: "osv"},
+	{names: []string{"--osv-rpm-owned"}, dest: "osv-rpm-owned"},
 }
 
 // usageError is a command-line error: dnf exits 1 with "Command line error".

@@ -39,6 +39,12 @@ Not in dnf:
                                 is always read. Modules needing updates are listed after dnf's report
   --module-packages             under each module row, the affected packages inside its image
   --podman-modules              also take the modules of podman containers labelled io.alicorn.module
+  --osv=PATH                    check the gems, Python distributions and Maven jars in module images against
+                                OSV advisories: a JSON file, a directory of them or an all.zip (repeatable;
+                                a module file's osv = [...] adds feeds for its module). -v lists each such
+                                package with its advisories' CVE ids and fixed versions
+  --osv-rpm-owned               also check packages whose files an RPM owns (by default they are reported
+                                only through that RPM's advisories, which carry the distribution's fixes)
 
 Exit status: 0 success, 1 error (one line on stderr, nothing on stdout), 100 with --fail-on.
 `

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/oci"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 )
@@ -55,19 +56,44 @@ func wanted(name string, info fs.FileInfo) bool {
 // image) into a temporary directory that stands in for the installroot:
 // the report is then exactly dnf's for --installroot=<the image's root>.
 // Nothing else of the image is written anywhere.
-func imageRoot(ctx context.Context, ref string) (string, func(), error) {
+//
+// With extractors, the image's other packages they find (gems, wheels,
+// jars) are returned too, with the errors of files they could not read.
+func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor) (string, *scanned, func(), error) {
 	img, err := oci.Open(ctx, ref)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	defer img.Close()
-	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: wanted})
+	want := wanted
+	if len(extractors) > 0 {
+		want = func(name string, info fs.FileInfo) bool {
+			if wanted(name, info) {
+				return true
+			}
+			for _, x := range extractors {
+				if x.Required(name, info) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: want})
 	if err != nil {
-		return "", nil, fmt.Errorf("image %s: %w", ref, err)
+		return "", nil, nil, fmt.Errorf("image %s: %w", ref, err)
+	}
+	var found *scanned
+	if len(extractors) > 0 {
+		pkgs, err := inventory.Scan(ctx, fsys, extractors)
+		if ctx.Err() != nil {
+			return "", nil, nil, ctx.Err()
+		}
+		found = &scanned{pkgs: pkgs, err: err}
 	}
 	root, err := os.MkdirTemp("", "alicorn-image-")
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	cleanup := func() { os.RemoveAll(root) }
 	write := func(name string) error {
@@ -104,8 +130,15 @@ func imageRoot(ctx context.Context, ref string) (string, func(), error) {
 	for _, n := range names {
 		if err := write(n); err != nil {
 			cleanup()
-			return "", nil, err
+			return "", nil, nil, err
 		}
 	}
-	return root, cleanup, nil
+	return root, found, cleanup, nil
+}
+
+// scanned are the non-RPM packages of an image, and the errors of the
+// files that could not be read (reported as warnings).
+type scanned struct {
+	pkgs []inventory.Package
+	err  error
 }

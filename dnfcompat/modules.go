@@ -8,6 +8,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/modulemd"
+	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/module"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
@@ -19,6 +20,12 @@ type unit struct {
 	mod  module.Module
 	root string // the image's extracted root (rpmdb and configuration)
 	snap *snapshot
+	// other are the image's non-RPM packages no RPM owns, owned those an
+	// RPM owns (read only when OSV feeds apply to the module); warn holds
+	// the files that could not be read.
+	other []inventory.Package
+	owned []inventory.Owned
+	warn  error
 }
 
 // loadModules reads the modules to report on: INSTALLROOT/etc/alicorn/
@@ -74,7 +81,11 @@ func loadUnits(ctx context.Context, c *command) ([]*unit, func(), error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			root, cleanup, err := imageRoot(ctx, m.Image)
+			var extractors []inventory.Extractor
+			if len(c.osv) > 0 || len(m.OSV) > 0 {
+				extractors = c.ecosystems.Extractors()
+			}
+			root, found, cleanup, err := imageRoot(ctx, m.Image, extractors)
 			if err != nil {
 				errs[i] = fmt.Errorf("module %s (%s): %w", m.Name, m.Source, err)
 				return
@@ -90,7 +101,15 @@ func loadUnits(ctx context.Context, c *command) ([]*unit, func(), error) {
 				errs[i] = fmt.Errorf("module %s: image %s: %w", m.Name, m.Image, err)
 				return
 			}
-			units[i] = &unit{mod: m, root: root, snap: snap}
+			u := &unit{mod: m, root: root, snap: snap}
+			if found != nil {
+				u.warn = found.err
+				if u.other, u.owned, err = splitOwned(ctx, path, found.pkgs, c.rpmOwned); err != nil {
+					errs[i] = fmt.Errorf("module %s: image %s: %w", m.Name, m.Image, err)
+					return
+				}
+			}
+			units[i] = u
 		}()
 	}
 	wg.Wait()
@@ -137,5 +156,22 @@ func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.
 	for i, r := range rpms {
 		installed[i] = report.Installed{Name: r.Name, EVR: r.EVR, Arch: r.Arch}
 	}
-	return report.ModuleFindings{Name: u.mod.Name, Image: u.mod.Image, Findings: kept, Installed: installed}, nil
+	mf := report.ModuleFindings{Name: u.mod.Name, Image: u.mod.Image, Findings: kept, Installed: installed,
+		Packages: u.other, Owned: u.owned}
+	if len(u.other) > 0 {
+		feeds, err := c.feeds.load(ctx, append(append([]string{}, c.osv...), u.mod.OSV...))
+		if err != nil {
+			return report.ModuleFindings{}, fmt.Errorf("module %s: %w", u.mod.Name, err)
+		}
+		vulns, err := match.OSV(ctx, u.other, feeds, c.ecosystems, match.OSVOptions{})
+		if err != nil {
+			return report.ModuleFindings{}, err
+		}
+		for _, v := range vulns {
+			if c.filter.KeepAdvisory(v.Advisory, u.other[v.Package].Name) {
+				mf.Vulnerable = append(mf.Vulnerable, v)
+			}
+		}
+	}
+	return mf, nil
 }

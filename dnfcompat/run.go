@@ -16,6 +16,7 @@ import (
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/modulemd"
 	"github.com/alicorn-dev/alicorn/advisory/repo"
+	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
@@ -106,6 +107,10 @@ type command struct {
 	modulesDirs []string
 	modulePkgs  bool
 	podmanMods  bool
+	osv         []string        // --osv feeds, for every module
+	rpmOwned    bool            // --osv-rpm-owned: match RPM-owned packages against OSV too
+	ecosystems  *ecosystems.Set // the non-RPM ecosystems modules are scanned for
+	feeds       *feedCache
 	noHostCache bool     // the root is temporary: caching its rpmdb is no use
 	extraNames  []string // installed in modules: their advisories are kept too
 	cacheOnly   bool
@@ -191,6 +196,12 @@ func parseCommand(args []string) (*command, error) {
 	c.modulesDirs = p.values["modules-dir"]
 	c.modulePkgs = p.flags["module-packages"]
 	c.podmanMods = p.flags["podman-modules"]
+	c.osv = p.values["osv"]
+	c.rpmOwned = p.flags["osv-rpm-owned"]
+	c.feeds = &feedCache{}
+	if c.ecosystems, err = defaultEcosystems(); err != nil {
+		return nil, err
+	}
 	if v := p.values["releasever"]; len(v) > 0 {
 		c.releasever = v[len(v)-1]
 	}
@@ -365,7 +376,7 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 		return nil, err
 	}
 	if c.image != "" {
-		root, cleanup, err := imageRoot(ctx, c.image)
+		root, _, cleanup, err := imageRoot(ctx, c.image, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -381,6 +392,12 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	for _, u := range units {
 		for _, r := range u.snap.rpms {
 			c.extraNames = append(c.extraNames, r.Name)
+		}
+		if u.warn != nil {
+			// Files that could not be read are named, and the rest reported.
+			for _, line := range strings.Split(u.warn.Error(), "\n") {
+				fmt.Fprintf(env.Stderr, "%s: warning: module %s: %s\n", env.Prog, u.mod.Name, line)
+			}
 		}
 	}
 	host, advs, avail, mods, err := load(ctx, c, env)
@@ -459,12 +476,20 @@ func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisor
 	if err != nil {
 		return ExitError, err
 	}
-	for _, m := range mods {
-		kept = append(kept, m.Findings...)
-	}
 	if c.failOn != "" {
+		var applied []*advisory.Advisory
 		for _, f := range kept {
-			a := f.Advisory
+			applied = append(applied, f.Advisory)
+		}
+		for _, m := range mods {
+			for _, f := range m.Findings {
+				applied = append(applied, f.Advisory)
+			}
+			for _, v := range m.Vulnerable {
+				applied = append(applied, v.Advisory)
+			}
+		}
+		for _, a := range applied {
 			if a.Type == advisory.Security && a.Has(advisory.HasSeverity) && severityRank[a.Severity] >= severityRank[c.failOn] {
 				return ExitFound, nil
 			}

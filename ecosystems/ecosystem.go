@@ -80,3 +80,21 @@ func CompareParsed[V interface{ Compare(V) int }](parse func(string) (V, error),
 	}
 	return va.Compare(vb), nil
 }
+
+// Namer is implemented by ecosystems whose OSV package names are not
+// their package URLs' names as written: PyPI's need PEP 503
+// normalisation, Maven's "group:artifact" is a namespace and a name.
+type Namer interface {
+	// PURLName returns the namespace and name of the package URL of a
+	// package OSV names so.
+	PURLName(osvName string) (namespace, name string)
+}
+
+// PURLName maps an OSV package name to a purl namespace and name with
+// e's Namer, or as the name itself when e has none.
+func PURLName(e Ecosystem, osvName string) (namespace, name string) {
+	if n, ok := e.(Namer); ok {
+		return n.PURLName(osvName)
+	}
+	return "", osvName
+}

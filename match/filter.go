@@ -27,8 +27,12 @@ func (f *Filter) empty() bool {
 }
 
 // Keep reports whether the finding passes the filter.
-func (f *Filter) Keep(fd *Finding) bool {
-	return f.matchAdvisory(fd.Advisory) || f.glob(fd.Fixed.Name)
+func (f *Filter) Keep(fd *Finding) bool { return f.KeepAdvisory(fd.Advisory, fd.Fixed.Name) }
+
+// KeepAdvisory reports whether an advisory about the package of that name
+// passes the filter (for findings other than dnf's, such as OSV's).
+func (f *Filter) KeepAdvisory(a *advisory.Advisory, pkgName string) bool {
+	return f.matchAdvisory(a) || f.glob(pkgName)
 }
 
 // Advisory reports whether a can pass the filter at all: false means

@@ -56,6 +56,8 @@ type JSONAdvisory struct {
 	References  []JSONReference `json:"references"`
 	Packages    []JSONPackage   `json:"packages"`
 	Description string          `json:"description,omitempty"`
+	// Aliases are other IDs of the issue (an OSV advisory's CVE ids).
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // JSONReference is a link of an advisory.
@@ -68,10 +70,17 @@ type JSONReference struct {
 
 // JSONPackage is an installed package an advisory applies to.
 type JSONPackage struct {
-	Name      string `json:"name"`
-	Arch      string `json:"arch"`
+	Name string `json:"name"`
+	// Arch is an RPM's; other packages have none.
+	Arch string `json:"arch,omitempty"`
+	// Installed is the installed NEVRA, or a non-RPM package's version.
 	Installed string `json:"installed"`
-	Fixed     string `json:"fixed"`
+	// Fixed is the fixed NEVRA, or the version that fixes a non-RPM
+	// package ("" when the advisory names none).
+	Fixed string `json:"fixed"`
+	// PURL and Location identify a non-RPM package and where it is.
+	PURL     string `json:"purl,omitempty"`
+	Location string `json:"location,omitempty"`
 }
 
 func ptrTime(t time.Time) *time.Time {
@@ -87,14 +96,51 @@ func ptrTime(t time.Time) *time.Time {
 func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Options, modules ...ModuleFindings) error {
 	doc := Document{Schema: JSONSchema, Mode: opts.Mode.String(), Advisories: jsonAdvisories(findings, installed)}
 	for _, m := range modules {
-		if len(m.Findings) > 0 {
-			doc.Modules = append(doc.Modules, JSONModule{Name: m.Name, Image: m.Image,
-				Advisories: jsonAdvisories(m.Findings, m.Installed)})
+		if m.needs() {
+			jm := JSONModule{Name: m.Name, Image: m.Image, Advisories: jsonAdvisories(m.Findings, m.Installed)}
+			jm.Advisories = append(jm.Advisories, osvAdvisories(&m)...)
+			sort.SliceStable(jm.Advisories, func(i, j int) bool { return jm.Advisories[i].ID < jm.Advisories[j].ID })
+			doc.Modules = append(doc.Modules, jm)
 		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// jsonAdvisory is an advisory's entry, without packages yet.
+func jsonAdvisory(a *advisory.Advisory) JSONAdvisory {
+	ja := JSONAdvisory{ID: a.ID, Type: a.Type, Title: a.Title, Updated: ptrTime(a.LastUpdated()),
+		Issued: ptrTime(a.Issued), Repo: a.Repo, Notice: NoticeURL(a), Description: a.Description,
+		Aliases: a.Aliases, References: []JSONReference{}, Packages: []JSONPackage{}}
+	if a.Has(advisory.HasSeverity) {
+		ja.Severity = a.Severity
+	}
+	for _, r := range a.References {
+		ja.References = append(ja.References, JSONReference{Type: r.Type, ID: r.ID, Href: r.Href, Title: r.Title})
+	}
+	return ja
+}
+
+// osvAdvisories groups a module's OSV findings by advisory.
+func osvAdvisories(m *ModuleFindings) []JSONAdvisory {
+	var out []JSONAdvisory
+	index := map[*advisory.Advisory]int{}
+	for _, v := range m.Vulnerable {
+		i, ok := index[v.Advisory]
+		if !ok {
+			i = len(out)
+			index[v.Advisory] = i
+			out = append(out, jsonAdvisory(v.Advisory))
+		}
+		p := &m.Packages[v.Package]
+		jp := JSONPackage{Name: p.Name, Installed: p.Version, Fixed: v.Fixed, PURL: p.PURL.String()}
+		if len(p.Locations) > 0 {
+			jp.Location = p.Locations[0].Path
+		}
+		out[i].Packages = append(out[i].Packages, jp)
+	}
+	return out
 }
 
 // jsonAdvisories groups findings by advisory ID, in ID order.
@@ -106,15 +152,7 @@ func jsonAdvisories(findings []match.Finding, installed []Installed) []JSONAdvis
 		a := f.Advisory
 		i, ok := index[a.ID]
 		if !ok {
-			ja := JSONAdvisory{ID: a.ID, Type: a.Type, Title: a.Title, Updated: ptrTime(a.LastUpdated()),
-				Issued: ptrTime(a.Issued), Repo: a.Repo, Notice: NoticeURL(a), Description: a.Description,
-				References: []JSONReference{}, Packages: []JSONPackage{}}
-			if a.Has(advisory.HasSeverity) {
-				ja.Severity = a.Severity
-			}
-			for _, r := range a.References {
-				ja.References = append(ja.References, JSONReference{Type: r.Type, ID: r.ID, Href: r.Href, Title: r.Title})
-			}
+			ja := jsonAdvisory(a)
 			i = len(out)
 			index[a.ID] = i
 			out = append(out, ja)

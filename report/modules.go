@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
 )
 
@@ -19,6 +20,46 @@ type ModuleFindings struct {
 	Findings    []match.Finding
 	// Installed are the image's packages, indexed by Finding.Installed.
 	Installed []Installed
+	// Packages are the image's non-RPM packages (gems, wheels, jars)
+	// checked against OSV advisories, Vulnerable the advisories that
+	// affect them (indexed into Packages).
+	Packages   []inventory.Package
+	Vulnerable []match.Vulnerable
+	// Owned are non-RPM packages an RPM owns: reported through the RPM.
+	Owned []inventory.Owned
+}
+
+// needs reports whether the module needs any update.
+func (m *ModuleFindings) needs() bool { return len(m.Findings) > 0 || len(m.Vulnerable) > 0 }
+
+// osvLine describes a package an OSV advisory affects: its purl, the
+// fixed version (or that there is none), and where it is in the image.
+func osvLine(p *inventory.Package, fixed string) string {
+	s := p.PURL.String()
+	if fixed != "" {
+		s += " fixed in " + fixed
+	} else {
+		s += " no fix"
+	}
+	if len(p.Locations) > 0 {
+		s += " at " + p.Locations[0].Path
+	}
+	return s
+}
+
+// refIDs are the IDs a row shows for an advisory: its own, or with
+// --with-cve and --with-bz its CVE and Bugzilla references.
+func refIDs(a *advisory.Advisory, opts *Options) []string {
+	if !opts.WithCVE && !opts.WithBZ {
+		return []string{a.ID}
+	}
+	var ids []string
+	for _, r := range a.References {
+		if r.Type == advisory.RefBugzilla && opts.WithBZ || r.Type == advisory.RefCVE && opts.WithCVE {
+			ids = append(ids, refID(r))
+		}
+	}
+	return ids
 }
 
 // moduleRow is one (module, advisory or reference ID) row.
@@ -34,22 +75,8 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 	for mi := range mods {
 		m := &mods[mi]
 		at := map[string]int{}
-		for _, f := range m.Findings {
-			a := f.Advisory
-			ids := []string{a.ID}
-			if opts.WithCVE || opts.WithBZ {
-				ids = ids[:0]
-				for _, r := range a.References {
-					if r.Type == advisory.RefBugzilla && opts.WithBZ || r.Type == advisory.RefCVE && opts.WithCVE {
-						ids = append(ids, refID(r))
-					}
-				}
-			}
-			pkg := f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch
-			if f.Installed >= 0 && f.Installed < len(m.Installed) {
-				pkg += " (installed " + m.Installed[f.Installed].NEVRA() + ")"
-			}
-			for _, id := range ids {
+		add := func(a *advisory.Advisory, pkg string) {
+			for _, id := range refIDs(a, opts) {
 				i, ok := at[id]
 				if !ok {
 					i = len(rows)
@@ -60,6 +87,16 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 					rows[i].pkgs = append(rows[i].pkgs, pkg)
 				}
 			}
+		}
+		for _, f := range m.Findings {
+			pkg := f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch
+			if f.Installed >= 0 && f.Installed < len(m.Installed) {
+				pkg += " (installed " + m.Installed[f.Installed].NEVRA() + ")"
+			}
+			add(f.Advisory, pkg)
+		}
+		for _, v := range m.Vulnerable {
+			add(v.Advisory, osvLine(&m.Packages[v.Package], v.Fixed))
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b moduleRow) int {
@@ -101,8 +138,62 @@ func ModuleList(w io.Writer, mods []ModuleFindings, opts Options, packages bool)
 			}
 		}
 	}
+	if opts.Verbose {
+		for i := range mods {
+			nonRPM(&b, &mods[i])
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// nonRPM writes, for -v, a module's non-RPM packages that advisories
+// affect, each with its advisories' IDs, CVE aliases and the fixed
+// version, then how many others were checked or left to their RPMs.
+func nonRPM(b *strings.Builder, m *ModuleFindings) {
+	if len(m.Packages) == 0 && len(m.Owned) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "Module %s %s: packages not installed by RPM\n", m.Name, m.Image)
+	byPkg := map[int][]match.Vulnerable{}
+	var order []int
+	for _, v := range m.Vulnerable {
+		if _, ok := byPkg[v.Package]; !ok {
+			order = append(order, v.Package)
+		}
+		byPkg[v.Package] = append(byPkg[v.Package], v)
+	}
+	slices.Sort(order)
+	for _, pi := range order {
+		p := &m.Packages[pi]
+		loc := ""
+		if len(p.Locations) > 0 {
+			loc = " " + p.Locations[0].Path
+		}
+		b.WriteString("    " + p.PURL.String() + loc + "\n")
+		for _, v := range byPkg[pi] {
+			line := v.Advisory.ID
+			for _, al := range v.Advisory.Aliases {
+				if strings.HasPrefix(al, "CVE-") {
+					line += " " + al
+				}
+			}
+			if v.Advisory.Has(advisory.HasSeverity) {
+				line += " " + v.Advisory.Severity
+			}
+			if v.Fixed != "" {
+				line += " fixed in " + v.Fixed
+			} else {
+				line += " no fix"
+			}
+			b.WriteString("        " + line + "\n")
+		}
+	}
+	fmt.Fprintf(b, "    %d package(s) with advisories, %d without; %d installed by RPMs, reported with them\n",
+		len(order), len(m.Packages)-len(order), len(m.Owned))
+	for _, o := range m.Owned {
+		b.WriteString("    " + o.PURL.String() + " owned by " + o.By + "\n")
+	}
 }
 
 // ModuleSummary writes, after dnf's summary, how many modules need
@@ -112,17 +203,23 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 	var b strings.Builder
 	n := 0
 	for _, m := range mods {
-		if len(m.Findings) == 0 {
+		if !m.needs() {
 			continue
 		}
 		n++
 		seen := map[string]bool{}
 		counts := map[string]int{}
-		for _, f := range m.Findings {
-			if !seen[f.Advisory.ID] {
-				seen[f.Advisory.ID] = true
-				counts[f.Advisory.Type]++
+		count := func(a *advisory.Advisory) {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				counts[a.Type]++
 			}
+		}
+		for _, f := range m.Findings {
+			count(f.Advisory)
+		}
+		for _, v := range m.Vulnerable {
+			count(v.Advisory)
 		}
 		var parts []string
 		for _, t := range []struct{ typ, label string }{
@@ -165,6 +262,16 @@ func ModuleInfo(w io.Writer, mods []ModuleFindings, opts Options) error {
 		b.WriteString("\n")
 		b.WriteString(infoBlock(r.adv, false, &o))
 		b.WriteString("\n")
+		if len(r.adv.Affected) > 0 { // an OSV advisory: its aliases and links
+			keyLines(&b, "Aliases", r.adv.Aliases)
+			var links []string
+			for _, ref := range r.adv.References {
+				if ref.Type != advisory.RefCVE && ref.Type != advisory.RefSelf && ref.Href != "" {
+					links = append(links, ref.Href)
+				}
+			}
+			keyLines(&b, "Links", links)
+		}
 		keyLine(&b, "Module", r.mod.Name+" "+r.mod.Image)
 		keyLines(&b, "Packages", r.pkgs)
 	}

@@ -332,3 +332,13 @@ func parseManifest(b []byte) map[string]string {
 	}
 	return attrs
 }
+
+// PURLName splits OSV's "groupId:artifactId" into the purl namespace and
+// name.
+func (Ecosystem) PURLName(osvName string) (namespace, name string) {
+	g, a, ok := strings.Cut(osvName, ":")
+	if !ok {
+		return "", osvName
+	}
+	return g, a
+}

@@ -132,3 +132,6 @@ func ParseMetadata(r io.Reader) (name, version string, err error) {
 	}
 	return name, version, nil
 }
+
+// PURLName normalises an OSV package name as the pypi purl type does.
+func (Ecosystem) PURLName(osvName string) (namespace, name string) { return "", Normalize(osvName) }

@@ -26,6 +26,10 @@ type Module struct {
 	Containers []Container `toml:"containers"`
 	Health     Health      `toml:"health"`
 	Update     Update      `toml:"update"`
+	// OSV are OSV feeds (JSON files, directories of them, all.zip files)
+	// for the image's non-RPM packages, checked besides the reporter's
+	// own; LoadDir makes relative paths relative to the module file.
+	OSV []string `toml:"osv"`
 	// Source is the file (or podman container) the module was read from.
 	Source string `toml:"-"`
 }
@@ -143,6 +147,11 @@ func LoadDir(dir string) ([]Module, error) {
 			return nil, fmt.Errorf("%s: %w: module %s is also defined in %s", f, ErrInvalid, m.Name, prev)
 		}
 		seen[m.Name] = f
+		for i, p := range m.OSV {
+			if !filepath.IsAbs(p) {
+				m.OSV[i] = filepath.Join(filepath.Dir(f), p)
+			}
+		}
 		out = append(out, m)
 	}
 	return out, nil

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -317,4 +318,29 @@ func (b *readBudget) spend(n int) error {
 		return errors.New("records re-read the same data over and over (a damaged or hostile database)")
 	}
 	return nil
+}
+
+// FileOwners maps each file the database's packages own (its path
+// without the leading "/", as inventory locations are written) to the
+// owning package's NEVRA; a file two packages share keeps the first.
+func (db *DB) FileOwners(ctx context.Context) (map[string]string, error) {
+	owners := map[string]string{}
+	err := db.Headers(ctx, func(key uint32, h *Header) error {
+		p, err := Decode(key, h, Options{Files: true, Brief: true})
+		if err != nil {
+			return fmt.Errorf("record %d: %w", key, err)
+		}
+		nevra := p.NEVRA()
+		for _, f := range p.Files {
+			f = strings.TrimPrefix(f, "/")
+			if _, ok := owners[f]; !ok {
+				owners[f] = nevra
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return owners, nil
 }
