@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -37,6 +38,8 @@ type Pkg struct {
 	Dirs []string
 	// Provides are extra "name = version" provides.
 	Provides []string
+	// Files are files the package installs, by absolute path.
+	Files map[string]string
 }
 
 // NEVRA names the package as rpm -q prints it.
@@ -114,8 +117,10 @@ A package built for alicorn's tests.
 %install
 mkdir -p %{buildroot}
 %{?pdirs:for d in %{pdirs}; do mkdir -p %{buildroot}$d; done}
+%{?psrc:cp -a %{psrc}/. %{buildroot}/}
 %files
 %{?pdirs:%{pdirfiles}}
+%{?pfiles:%{pfiles}}
 `
 
 // Build returns the path of the RPM for p, building it if needed.
@@ -155,6 +160,22 @@ func (b *Builder) Build(p Pkg) (string, error) {
 		}
 		args = append(args, "--define", "pdirs "+strings.Join(p.Dirs, " "),
 			"--define", "pdirfiles "+strings.Join(files, "\n"))
+	}
+	if len(p.Files) > 0 {
+		src := filepath.Join(top, "src")
+		var names []string
+		for name, data := range p.Files {
+			f := filepath.Join(src, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				return "", err
+			}
+			if err := os.WriteFile(f, []byte(data), 0o644); err != nil {
+				return "", err
+			}
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		args = append(args, "--define", "psrc "+src, "--define", "pfiles "+strings.Join(names, "\n"))
 	}
 	args = append(args, specFile)
 	name, rest := args[0], args[1:]
