@@ -22,6 +22,10 @@ type Measure struct {
 
 // Run runs a command with env and measures it.
 func Run(env []string, name string, args ...string) (Measure, error) {
+	return run(env, nil, name, args...)
+}
+
+func run(env []string, okCodes []int, name string, args ...string) (Measure, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Env = env
 	var out, errb bytes.Buffer
@@ -31,6 +35,9 @@ func Run(env []string, name string, args ...string) (Measure, error) {
 	m := Measure{Wall: time.Since(start), Out: out.Bytes()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.RSS = ru.Maxrss
+	}
+	if ee, ok := err.(*exec.ExitError); ok && slices.Contains(okCodes, ee.ExitCode()) {
+		err = nil
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, errb.String())
@@ -44,6 +51,9 @@ type Side struct {
 	Before func()
 	Name   string
 	Args   []string
+	// OK are exit statuses besides 0 that are not failures (osv-scanner
+	// exits 1 when it finds vulnerabilities).
+	OK []int
 }
 
 // Result sums up the runs of one side: the median wall time, the largest
@@ -65,7 +75,7 @@ func Paired(runs int, env []string, a, b Side) (ra, rb Result, speedup float64, 
 			if s.Before != nil {
 				s.Before()
 			}
-			if m[i], err = Run(env, s.Name, s.Args...); err != nil {
+			if m[i], err = run(env, s.OK, s.Name, s.Args...); err != nil {
 				return ra, rb, 0, err
 			}
 		}
