@@ -22,7 +22,7 @@ func TestSet(t *testing.T) {
 	c, err := e.Compare("1:1.0-1", "2.0-1")
 	require.NoError(t, err)
 	assert.Equal(t, 1, c, "the epoch wins")
-	assert.Len(t, s.Extractors(), 2)
+	assert.Len(t, s.Extractors(), 3, "rpmdb, and pypi's metadata and archives")
 	_, err = ecosystems.NewSet(pypi.Ecosystem{}, pypi.Ecosystem{})
 	assert.Error(t, err)
 }

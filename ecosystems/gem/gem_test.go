@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -82,5 +83,21 @@ func FuzzGemspec(f *testing.F) {
 				t.Fatalf("bad package %+v", p)
 			}
 		}
+	})
+}
+
+func TestConformance(t *testing.T) {
+	ecosystemtest.Run(t, Ecosystem{}, ecosystemtest.Case{
+		Ordered: []string{"0.9", "1.0.a", "1.0.b1", "1.0", "1.0.1", "1.2", "1.10", "2.0.0.rc1", "2.0.0"},
+		Equal:   [][2]string{{"1.0", "1.0.0"}, {"1.2.b1", "1.2.b.1"}},
+		Invalid: []string{"junk", "1.0.0+build"},
+		Tree: fstest.MapFS{
+			"usr/share/gems/specifications/rack-2.2.3.gemspec": {Data: []byte("# stub: rack 2.2.3 ruby lib\n")},
+			"usr/local/share/gems/specifications/puma-6.0.0.gemspec": {Data: []byte(
+				"Gem::Specification.new do |s|\n  s.name = \"puma\"\n  s.version = \"6.0.0\"\nend\n")},
+			"srv/app/Gemfile.lock": {Data: []byte("GEM\n  remote: https://rubygems.org/\n  specs:\n" +
+				"    nokogiri (1.15.0-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.1)\n\nPLATFORMS\n  ruby\n")},
+		},
+		Want: []string{"pkg:gem/rack@2.2.3", "pkg:gem/puma@6.0.0", "pkg:gem/nokogiri@1.15.0", "pkg:gem/racc@1.7.1"},
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -155,5 +156,20 @@ func FuzzPomProperties(f *testing.F) {
 			t.Fatal("empty coordinate without error")
 		}
 		FromManifest(b, "x-1.jar")
+	})
+}
+
+func TestConformance(t *testing.T) {
+	p, c := pom("org.apache.logging.log4j", "log4j-core", "2.14.1")
+	ecosystemtest.Run(t, Ecosystem{}, ecosystemtest.Case{
+		Ordered: versionsNumber,
+		Equal:   [][2]string{{"1", "1.0.0"}, {"1ga", "1"}, {"1cr", "1rc"}},
+		Tree: fstest.MapFS{
+			"opt/app/log4j-core-2.14.1.jar": {Data: makeZip(t, p, c)},
+			"opt/app/app.war":               {Data: makeZip(t, "WEB-INF/lib/log4j-core-2.14.1.jar", makeZip(t, p, c))},
+		},
+		Want: []string{"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+			"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
+		OSVNames: map[string]string{"org.apache.logging.log4j:log4j-core": "org.apache.logging.log4j/log4j-core"},
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -139,5 +140,22 @@ func FuzzParseMetadata(f *testing.F) {
 		if err == nil && (name == "" || version == "") {
 			t.Fatal("accepted metadata without name or version")
 		}
+	})
+}
+
+func TestConformance(t *testing.T) {
+	ecosystemtest.Run(t, Ecosystem{}, ecosystemtest.Case{
+		Ordered: []string{"0.9", "1.0.dev1", "1.0a1", "1.0rc1", "1.0", "1.0.post1", "1.1", "1.10", "2!0.1"},
+		Equal:   [][2]string{{"1.0", "1.0.0"}, {"1.0RC1", "1.0rc1"}},
+		Invalid: []string{"not a version"},
+		Tree: fstest.MapFS{
+			"usr/lib/python3.12/site-packages/Flask_Cors-4.0.0.dist-info/METADATA": {Data: []byte(
+				"Metadata-Version: 2.1\nName: Flask-Cors\nVersion: 4.0.0\n")},
+			"usr/lib/python3.12/site-packages/six-1.16.0.egg-info": {Data: []byte("Name: six\nVersion: 1.16.0\n")},
+			"opt/wheels/zope.interface-6.0-py3-none-any.whl": {Data: zipOf(t, "zope.interface-6.0.dist-info/METADATA",
+				"Name: zope.interface\nVersion: 6.0\n")},
+		},
+		Want:     []string{"pkg:pypi/flask-cors@4.0.0", "pkg:pypi/six@1.16.0", "pkg:pypi/zope-interface@6.0"},
+		OSVNames: map[string]string{"Flask_CORS": "flask-cors", "zope.interface": "zope-interface"},
 	})
 }
