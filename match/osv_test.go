@@ -104,3 +104,31 @@ func TestOSV(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, got, 4)
 }
+
+// FuzzAffects evaluates ranges of arbitrary versions in each ecosystem:
+// no panic, and a version is never both affected and fixed by the same
+// range's fix at or below it.
+func FuzzAffects(f *testing.F) {
+	f.Add("1.0", "0", "2.0", "", "1.5", uint8(0))
+	f.Add("1.0a", "1.0", "", "1.0", "1.0", uint8(1))
+	f.Add("1-rc", "1-alpha", "1", "", "1-beta", uint8(2))
+	ecos := []ecosystems.Ecosystem{pypi.Ecosystem{}, gem.Ecosystem{}, maven.Ecosystem{}}
+	f.Fuzz(func(t *testing.T, v, intro, fixed, last, listed string, which uint8) {
+		eco := ecos[int(which)%len(ecos)]
+		typ := "ECOSYSTEM"
+		if which&4 != 0 {
+			typ = "SEMVER"
+		}
+		af := advisory.Affected{Versions: []string{listed}, Ranges: []advisory.Range{{Type: typ,
+			Events: []advisory.Event{{Introduced: intro}, {Fixed: fixed}, {LastAffected: last}}}}}
+		in, fix := Affects(eco, &af, v)
+		if !in && fix != "" {
+			t.Fatalf("a fix %q for an unaffected version", fix)
+		}
+		if in && fix != "" && typ == "ECOSYSTEM" {
+			if c, err := eco.Compare(fix, v); err == nil && c <= 0 {
+				t.Fatalf("fix %q is not above %q", fix, v)
+			}
+		}
+	})
+}

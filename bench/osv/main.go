@@ -29,6 +29,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -58,10 +59,14 @@ func main() {
 	scanner := flag.String("osv-scanner", "osv-scanner", "the osv-scanner binary")
 	scan := flag.String("scan", "", "internal: scan this docker-archive against -db and print the pairs")
 	db := flag.String("db", "", "internal: the OSV database directory for -scan")
+	memprofile := flag.String("memprofile", "", "with -scan: write a heap profile here at the end")
 	flag.Parse()
 	var err error
 	if *scan != "" {
 		err = scanArchive(context.Background(), *scan, *db, os.Stdout)
+		if *memprofile != "" && err == nil {
+			err = writeHeap(*memprofile)
+		}
 	} else {
 		err = run(*n, *runs, *seed, *dir, *scanner)
 	}
@@ -131,6 +136,15 @@ func run(n, runs int, seed uint64, dir, scanner string) error {
 	fmt.Printf("alicorn:     %v, peak RSS %d MB\n", ro.Wall.Round(1e6), ro.RSS/1024)
 	fmt.Printf("speed-up (median of pairs): %.1fx\n", speedup)
 	return nil
+}
+
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 func lines(b []byte) map[string]bool {

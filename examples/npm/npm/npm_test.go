@@ -1,6 +1,9 @@
 package npm
 
 import (
+	"context"
+
+	"github.com/alicorn-dev/alicorn/inventory"
 	"testing"
 	"testing/fstest"
 
@@ -33,5 +36,20 @@ func TestConformance(t *testing.T) {
 		Want: []string{"pkg:npm/lodash@4.17.20", "pkg:npm/%40babel/core@7.22.0", "pkg:npm/semver@6.3.0",
 			"pkg:npm/minimist@0.0.8", "pkg:npm/deep@1.0.0-beta.2"},
 		OSVNames: map[string]string{"@babel/core": "@babel/core", "lodash": "lodash"},
+	})
+}
+
+func FuzzLockfile(f *testing.F) {
+	f.Add([]byte(lockV3))
+	f.Add([]byte(lockV1))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tree := fstest.MapFS{"package-lock.json": {Data: b}}
+		info, _ := tree.Stat("package-lock.json")
+		pkgs, _ := Lockfile{}.Extract(context.Background(), &inventory.Input{FS: tree, Path: "package-lock.json", Info: info})
+		for _, p := range pkgs {
+			if p.Name == "" || p.Version == "" {
+				t.Fatalf("bad package %+v", p)
+			}
+		}
 	})
 }
