@@ -1,8 +1,11 @@
 // Command demo builds a small Fedora-like host (an rpm database written by
-// rpm) and a repository with security advisories (createrepo_c), then runs
-// dnf-security on them: summary, list with update-notice links, and info.
-// It needs rpm, rpmbuild and createrepo_c (Debian: apt-get install rpm
-// createrepo-c).
+// rpm), a repository with security advisories (createrepo_c) and a
+// web module: an image composed from RPMs by rpm, with a second layer of
+// what pip, bundler and a Java build put there, and an OSV feed for those.
+// Then it runs dnf-security on them: summary, list with update-notice
+// links, info, and the verbose list that names the CVEs of the module's
+// non-RPM packages. It needs rpm, rpmbuild and createrepo_c (Debian:
+// apt-get install rpm createrepo-c).
 package main
 
 import (
@@ -155,6 +158,9 @@ func run(dir string) error {
 	if err := b.Repo(repoDir, available, []byte(updateinfo), "xz"); err != nil {
 		return err
 	}
+	if err := webModule(context.Background(), b, dir, root); err != nil {
+		return err
+	}
 	common := []string{"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--releasever=40",
 		"--repofrompath=updates,file://" + repoDir, "--setopt=cachedir=" + filepath.Join(dir, "cache"), "-q"}
 	for _, cmd := range [][]string{
@@ -162,6 +168,7 @@ func run(dir string) error {
 		{"updateinfo", "list", "--with-links"},
 		{"updateinfo", "list", "--with-cve", "--security"},
 		{"updateinfo", "info", "--security", "--with-links"},
+		{"updateinfo", "list", "--security", "-v"},
 	} {
 		args := append(append([]string{}, common...), cmd...)
 		fmt.Printf("$ dnf-security %s\n", strings.Join(args, " "))
