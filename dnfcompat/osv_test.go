@@ -1,7 +1,6 @@
 package dnfcompat
 
 import (
-	"archive/zip"
 	"bytes"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/archivetest"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 )
 
@@ -52,16 +52,9 @@ var osvFeed = map[string]string{
 }
 
 func zipBytes(t *testing.T, files ...string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < len(files); i += 2 {
-		w, err := zw.Create(files[i])
-		require.NoError(t, err)
-		_, err = w.Write([]byte(files[i+1]))
-		require.NoError(t, err)
-	}
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
+	b, err := archivetest.Zip(files...)
+	require.NoError(t, err)
+	return b
 }
 
 // osvImage builds a one-layer image whose root holds, besides RPMs, a

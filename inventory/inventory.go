@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"time"
 
 	"github.com/package-url/packageurl-go"
@@ -114,4 +116,30 @@ func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, e
 		return pkgs, err
 	}
 	return pkgs, errors.Join(errs...)
+}
+
+// OpenReaderAt opens the input's file for random access (zip archives
+// need it): the file itself when its file system offers it (os.DirFS and
+// flattened images do), else a copy spooled to a temporary file, which
+// close removes.
+func (in *Input) OpenReaderAt() (r io.ReaderAt, size int64, close func() error, err error) {
+	f, err := in.FS.Open(in.Path)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if ra, ok := f.(io.ReaderAt); ok {
+		return ra, in.Info.Size(), f.Close, nil
+	}
+	defer f.Close()
+	tmp, err := os.CreateTemp("", "alicorn-spool-")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	cleanup := func() error { tmp.Close(); return os.Remove(tmp.Name()) }
+	n, err := io.Copy(tmp, f)
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	return tmp, n, cleanup, nil
 }

@@ -18,7 +18,6 @@
 package main
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"context"
@@ -45,6 +44,7 @@ import (
 	"github.com/alicorn-dev/alicorn/ecosystems/gem"
 	"github.com/alicorn-dev/alicorn/ecosystems/maven"
 	"github.com/alicorn-dev/alicorn/ecosystems/pypi"
+	"github.com/alicorn-dev/alicorn/internal/archivetest"
 	"github.com/alicorn-dev/alicorn/internal/benchutil"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/oci"
@@ -410,56 +410,20 @@ func generate(dir string, n int, seed uint64) error {
 	return writeDB(filepath.Join(dir, "db", "osv-scalibr"), pkgs, r)
 }
 
+// zipOf is archivetest.Zip; in-memory writes do not fail.
 func zipOf(nameData ...string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i+1 < len(nameData); i += 2 {
-		w, _ := zw.Create(nameData[i])
-		w.Write([]byte(nameData[i+1]))
-	}
-	zw.Close()
-	return buf.Bytes()
+	b, _ := archivetest.Zip(nameData...)
+	return b
 }
 
 func writeImage(dir string, files map[string][]byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	dirs := map[string]bool{}
-	for _, n := range names {
-		for d := filepath.Dir(n); d != "." && !dirs[d]; d = filepath.Dir(d) {
-			dirs[d] = true
-		}
-	}
-	var dl []string
-	for d := range dirs {
-		dl = append(dl, d)
-	}
-	sort.Strings(dl)
-	for _, d := range dl {
-		if err := tw.WriteHeader(&tar.Header{Name: d + "/", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
-			return err
-		}
-	}
-	for _, n := range names {
-		if err := tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(files[n]))}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(files[n]); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
+	data, err := archivetest.Tar(files)
+	if err != nil {
 		return err
 	}
-	data := buf.Bytes()
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
 	if err != nil {
 		return err

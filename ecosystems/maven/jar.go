@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 
@@ -83,27 +82,13 @@ func (Archive) Required(p string, info fs.FileInfo) bool {
 // in it. Their locations are the file's path, and for nested ones the
 // path inside it after "!/" as Java's jar URLs write it.
 func (x Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.Package, error) {
-	f, err := in.FS.Open(in.Path)
+	ra, size, closeFile, err := in.OpenReaderAt()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	ra, ok := f.(io.ReaderAt)
-	if !ok {
-		// Spool to a temporary file rather than memory: archives can be large.
-		tmp, err := os.CreateTemp("", "alicorn-jar-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		if _, err := io.Copy(tmp, f); err != nil {
-			return nil, err
-		}
-		ra = tmp
-	}
+	defer closeFile()
 	w := &walker{ctx: ctx, x: x.withDefaults(), layer: in.Layer, budget: x.withDefaults().MaxInflated}
-	err = w.archive(ra, in.Info.Size(), in.Path, path.Base(in.Path), 0)
+	err = w.archive(ra, size, in.Path, path.Base(in.Path), 0)
 	return w.out, err
 }
 

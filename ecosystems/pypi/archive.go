@@ -2,10 +2,8 @@ package pypi
 
 import (
 	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -26,29 +24,14 @@ func (Archive) Required(p string, info fs.FileInfo) bool {
 	return (ext == ".whl" || ext == ".egg") && info.Mode().IsRegular()
 }
 
-// maxArchive bounds the archives read into memory when the file system
-// does not offer random access.
-const maxArchive = 512 << 20
-
 // Extract reads the archive's metadata file.
 func (Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.Package, error) {
-	f, err := in.FS.Open(in.Path)
+	ra, size, closeFile, err := in.OpenReaderAt()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	ra, ok := f.(io.ReaderAt)
-	if !ok {
-		if in.Info.Size() > maxArchive {
-			return nil, fmt.Errorf("%d bytes, more than the %d read without random access", in.Info.Size(), maxArchive)
-		}
-		b, err := io.ReadAll(io.LimitReader(f, maxArchive))
-		if err != nil {
-			return nil, err
-		}
-		ra = bytes.NewReader(b)
-	}
-	zr, err := zip.NewReader(ra, in.Info.Size())
+	defer closeFile()
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, err
 	}

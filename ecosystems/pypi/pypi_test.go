@@ -1,9 +1,7 @@
 package pypi
 
 import (
-	"archive/zip"
 	"bufio"
-	"bytes"
 	"context"
 	"os"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
+	"github.com/alicorn-dev/alicorn/internal/archivetest"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -91,16 +90,9 @@ func TestExtract(t *testing.T) {
 }
 
 func zipOf(t testing.TB, nameData ...string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < len(nameData); i += 2 {
-		w, err := zw.Create(nameData[i])
-		require.NoError(t, err)
-		_, err = w.Write([]byte(nameData[i+1]))
-		require.NoError(t, err)
-	}
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
+	b, err := archivetest.Zip(nameData...)
+	require.NoError(t, err)
+	return b
 }
 
 func TestArchiveErrors(t *testing.T) {

@@ -1,20 +1,18 @@
 package main
 
 import (
-	"archive/tar"
-	"archive/zip"
 	"bytes"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/alicorn-dev/alicorn/internal/archivetest"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 	"github.com/alicorn-dev/alicorn/update/rebuild"
 )
@@ -74,12 +72,21 @@ func webModule(ctx context.Context, b *rpmtest.Builder, dir, root string) error 
 	if err != nil {
 		return err
 	}
-	log4j := zipOf("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+	log4j, err := archivetest.Zip("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
 		"groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n")
-	layer, err := tarOf(map[string]string{
-		"usr/local/lib/python3.12/site-packages/Flask_Cors-3.0.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: Flask-Cors\nVersion: 3.0.0\n",
-		"opt/app/app.jar":      zipOf("BOOT-INF/lib/log4j-core-2.14.1.jar", log4j),
-		"srv/app/Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.3)\n\nDEPENDENCIES\n  rack\n",
+	if err != nil {
+		return err
+	}
+	app, err := archivetest.Zip("BOOT-INF/lib/log4j-core-2.14.1.jar", string(log4j))
+	if err != nil {
+		return err
+	}
+	layer, err := archivetest.Tar(map[string][]byte{
+		"usr/local/lib/python3.12/site-packages/Flask_Cors-3.0.0.dist-info/METADATA": []byte(
+			"Metadata-Version: 2.1\nName: Flask-Cors\nVersion: 3.0.0\n"),
+		"opt/app/app.jar": app,
+		"srv/app/Gemfile.lock": []byte(
+			"GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.3)\n\nDEPENDENCIES\n  rack\n"),
 	})
 	if err != nil {
 		return err
@@ -117,47 +124,4 @@ func webModule(ctx context.Context, b *rpmtest.Builder, dir, root string) error 
 	toml := "name = \"web\"\nimage = \"oci:" + lay + "\"\nosv = [\"" + feed + "\"]\n\n" +
 		"[[containers]]\nname = \"web-1\"\nports = [\"127.0.0.1:8080:80\"]\n"
 	return os.WriteFile(filepath.Join(mods, "web.toml"), []byte(toml), 0o644)
-}
-
-func zipOf(nameData ...string) string {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i+1 < len(nameData); i += 2 {
-		w, _ := zw.Create(nameData[i])
-		w.Write([]byte(nameData[i+1]))
-	}
-	zw.Close()
-	return buf.String()
-}
-
-// tarOf packs files (and their directories) into a layer.
-func tarOf(files map[string]string) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	dirs := map[string]bool{}
-	for _, n := range names {
-		var chain []string
-		for d := filepath.Dir(n); d != "." && !dirs[d]; d = filepath.Dir(d) {
-			dirs[d] = true
-			chain = append([]string{d}, chain...)
-		}
-		for _, d := range chain {
-			if err := tw.WriteHeader(&tar.Header{Name: d + "/", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
-				return nil, err
-			}
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(files[n]))}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write([]byte(files[n])); err != nil {
-			return nil, err
-		}
-	}
-	err := tw.Close()
-	return buf.Bytes(), err
 }
