@@ -103,3 +103,15 @@ func TestConformance(t *testing.T) {
 		Want: []string{"pkg:gem/rack@2.2.3", "pkg:gem/puma@6.0.0", "pkg:gem/nokogiri@1.15.0", "pkg:gem/racc@1.7.1"},
 	})
 }
+
+// TestGemspecIsNotRun: a gemspec is Ruby; one whose version is computed
+// is refused, and nothing in it runs.
+func TestGemspecIsNotRun(t *testing.T) {
+	marker := t.TempDir() + "/ran"
+	fsys := fstest.MapFS{"usr/share/gems/specifications/evil-1.gemspec": {Data: []byte(
+		"system(\"touch " + marker + "\")\nGem::Specification.new do |s|\n  s.name = \"evil\"\n" +
+			"  s.version = File.read(\"VERSION\")\nend\n")}}
+	_, err := inventory.Scan(context.Background(), fsys, Ecosystem{}.Extractors())
+	require.ErrorContains(t, err, "evil-1.gemspec")
+	assert.NoFileExists(t, marker)
+}
