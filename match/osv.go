@@ -131,25 +131,18 @@ func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (a
 // the version puts it out of the range. ok is false when a version does
 // not compare.
 func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, error)) (in bool, fixed string, ok bool) {
-	less := func(a, b string) (int, error) {
-		// "0" introduces from the very start, whatever the order says of it.
-		switch {
-		case a == "0" && b == "0":
-			return 0, nil
-		case a == "0":
-			return -1, nil
-		case b == "0":
-			return 1, nil
-		}
-		return cmp(a, b)
-	}
 	type ev struct {
 		ver  string
 		kind int // 0 introduced, 1 fixed, 2 last_affected, 3 limit
 	}
+	// An introduced "0" is below every version, whatever the order says
+	// of the string "0"; it is kept apart as zero.
+	zero := ev{kind: 0}
 	var evs []ev
 	for _, e := range events {
 		switch {
+		case e.Introduced == "0":
+			evs = append(evs, zero)
 		case e.Introduced != "":
 			evs = append(evs, ev{e.Introduced, 0})
 		case e.Fixed != "":
@@ -160,9 +153,24 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 			evs = append(evs, ev{e.Limit, 3})
 		}
 	}
+	// vs compares an event's version with a version.
+	vs := func(e ev, v string) (int, error) {
+		if e == zero {
+			return -1, nil
+		}
+		return cmp(e.ver, v)
+	}
 	var bad bool
 	slices.SortStableFunc(evs, func(a, b ev) int {
-		c, err := less(a.ver, b.ver)
+		switch {
+		case a == zero && b == zero:
+			return 0
+		case a == zero:
+			return -1
+		case b == zero:
+			return 1
+		}
+		c, err := cmp(a.ver, b.ver)
 		if err != nil {
 			bad = true
 		}
@@ -172,7 +180,7 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 		return false, "", false
 	}
 	for _, e := range evs {
-		c, err := less(e.ver, v)
+		c, err := vs(e, v)
 		if err != nil {
 			return false, "", false
 		}

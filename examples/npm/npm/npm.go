@@ -67,6 +67,16 @@ func (Lockfile) Required(p string, info fs.FileInfo) bool {
 		!strings.Contains(p, "node_modules/")
 }
 
+// validName reports whether s can name a package: "name" or
+// "@scope/name", neither part empty.
+func validName(s string) bool {
+	if strings.HasPrefix(s, "@") {
+		scope, name, ok := strings.Cut(s[1:], "/")
+		return ok && scope != "" && name != "" && !strings.Contains(name, "/")
+	}
+	return s != "" && !strings.Contains(s, "/")
+}
+
 // maxLockfile bounds the lockfiles read.
 const maxLockfile = 64 << 20
 
@@ -104,7 +114,9 @@ func (Lockfile) Extract(ctx context.Context, in *inventory.Input) ([]inventory.P
 			if i < 0 || e.Link || e.Version == "" {
 				continue
 			}
-			found[[2]string{p[i+len("node_modules/"):], e.Version}] = true
+			if name := p[i+len("node_modules/"):]; validName(name) {
+				found[[2]string{name, e.Version}] = true
+			}
 		}
 	} else {
 		var walk func(map[string]entry, int) error
@@ -113,7 +125,7 @@ func (Lockfile) Extract(ctx context.Context, in *inventory.Input) ([]inventory.P
 				return fmt.Errorf("dependencies nested deeper than 256")
 			}
 			for name, e := range deps {
-				if e.Version != "" && !strings.Contains(e.Version, ":") { // "file:", "git+https:"
+				if e.Version != "" && !strings.Contains(e.Version, ":") && validName(name) { // not "file:", "git+https:"
 					found[[2]string{name, e.Version}] = true
 				}
 				if err := walk(e.Dependencies, depth+1); err != nil {
