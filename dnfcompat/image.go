@@ -67,17 +67,8 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 	defer img.Close()
 	want := wanted
 	if len(extractors) > 0 {
-		want = func(name string, info fs.FileInfo) bool {
-			if wanted(name, info) {
-				return true
-			}
-			for _, x := range extractors {
-				if x.Required(name, info) {
-					return true
-				}
-			}
-			return false
-		}
+		required := inventory.Required(extractors)
+		want = func(name string, info fs.FileInfo) bool { return wanted(name, info) || required(name, info) }
 	}
 	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: want})
 	if err != nil {

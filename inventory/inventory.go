@@ -143,3 +143,17 @@ func (in *Input) OpenReaderAt() (r io.ReaderAt, size int64, close func() error, 
 	}
 	return tmp, n, cleanup, nil
 }
+
+// Required returns a function that reports whether any of the extractors
+// requires a file: what an image flattener keeps for a scan with them
+// (oci.Options.Want).
+func Required(extractors []Extractor) func(path string, info fs.FileInfo) bool {
+	return func(path string, info fs.FileInfo) bool {
+		for _, x := range extractors {
+			if x.Required(path, info) {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -309,9 +309,7 @@ func scanArchive(ctx context.Context, archive, dbDir string, w io.Writer) error 
 	}
 	defer img.Close()
 	xs := set.Extractors()
-	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: func(p string, info os.FileInfo) bool {
-		return slices.ContainsFunc(xs, func(x inventory.Extractor) bool { return x.Required(p, info) })
-	}})
+	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs)})
 	if err != nil {
 		return err
 	}

@@ -97,12 +97,5 @@ func open(ctx context.Context, target string, xs []inventory.Extractor) (fs.FS, 
 		return nil, err
 	}
 	defer img.Close()
-	return oci.Flatten(ctx, img, oci.Options{Want: func(p string, info fs.FileInfo) bool {
-		for _, x := range xs {
-			if x.Required(p, info) {
-				return true
-			}
-		}
-		return false
-	}})
+	return oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs)})
 }
