@@ -70,10 +70,15 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 		required := inventory.Required(extractors)
 		want = func(name string, info fs.FileInfo) bool { return wanted(name, info) || required(name, info) }
 	}
-	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: want})
+	opts := oci.Options{Want: want}
+	if len(extractors) > 0 {
+		opts.SpillDir = os.TempDir() // jars can be large: kept on disk, not in memory
+	}
+	fsys, err := oci.Flatten(ctx, img, opts)
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("image %s: %w", ref, err)
 	}
+	defer fsys.Close()
 	var found *scanned
 	if len(extractors) > 0 {
 		pkgs, err := inventory.Scan(ctx, fsys, extractors)

@@ -309,10 +309,11 @@ func scanArchive(ctx context.Context, archive, dbDir string, w io.Writer) error 
 	}
 	defer img.Close()
 	xs := set.Extractors()
-	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs)})
+	fsys, err := oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs), SpillDir: os.TempDir()})
 	if err != nil {
 		return err
 	}
+	defer fsys.Close()
 	pkgs, err := inventory.Scan(ctx, fsys, xs)
 	if err != nil {
 		return err

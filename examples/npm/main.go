@@ -63,10 +63,11 @@ func run(ctx context.Context, target string, feeds []string) error {
 		}
 		advs = append(advs, as...)
 	}
-	tree, err := open(ctx, target, set.Extractors())
+	tree, closeTree, err := open(ctx, target, set.Extractors())
 	if err != nil {
 		return err
 	}
+	defer closeTree()
 	pkgs, scanErr := inventory.Scan(ctx, tree, set.Extractors())
 	vulns, err := match.OSV(ctx, pkgs, advs, set, match.OSVOptions{})
 	if err != nil {
@@ -87,15 +88,19 @@ func run(ctx context.Context, target string, feeds []string) error {
 
 // open returns the file tree of a directory, or of an image when target
 // names a transport; only the files the extractors ask for are read from
-// an image.
-func open(ctx context.Context, target string, xs []inventory.Extractor) (fs.FS, error) {
+// an image, large ones kept in a temporary file that close removes.
+func open(ctx context.Context, target string, xs []inventory.Extractor) (fs.FS, func() error, error) {
 	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		return os.DirFS(target), nil
+		return os.DirFS(target), func() error { return nil }, nil
 	}
 	img, err := oci.Open(ctx, target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer img.Close()
-	return oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs)})
+	tree, err := oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs), SpillDir: os.TempDir()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tree, tree.Close, nil
 }

@@ -6,6 +6,7 @@
 // every file tagged with the layer that last wrote it.
 //
 // Layers are streamed once, top layer first; only the contents a caller
-// asks for are kept, in memory. Hostile layers (paths that climb out of
+// asks for are kept, in memory (or, with Options.SpillDir, the large ones
+// in a temporary file that FS.Close removes). Hostile layers (paths that climb out of
 // the root, link loops, huge sizes) fail with an error naming the layer.
 package oci

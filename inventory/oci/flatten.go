@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -25,8 +26,15 @@ type Options struct {
 	// but not read. Nil keeps none.
 	Want func(name string, info fs.FileInfo) bool
 	// MaxFile bounds one kept file (default 256 MiB) and MaxTotal all of
-	// them (default 1 GiB): a layer that claims more is an error.
+	// them in memory (default 1 GiB): a layer that claims more is an error.
 	MaxFile, MaxTotal int64
+	// SpillDir, when set, is a directory where kept files of more than
+	// 1 MiB are written (to one temporary file, removed by FS.Close)
+	// instead of memory, up to MaxSpill bytes (default 16 GiB): for
+	// images whose wanted files are large, such as a Java application's
+	// jars.
+	SpillDir string
+	MaxSpill int64
 	// MaxEntries bounds the entries of all layers together (default
 	// 4,000,000), against layers made only of tiny entries.
 	MaxEntries int
@@ -45,6 +53,7 @@ type FS struct {
 	// Layers lists the image's layers, bottom first.
 	Layers  []Layer
 	entries map[string]*entry
+	spill   *os.File // large kept files, with Options.SpillDir
 }
 
 type entry struct {
@@ -56,7 +65,9 @@ type entry struct {
 	link     string // symlink target as written
 	layer    int    // index in Layers; -1 for directories made up for missing parents
 	data     []byte
-	kept     bool     // data holds the contents
+	spilled  bool // the contents are in FS.spill at offset spillAt
+	spillAt  int64
+	kept     bool     // data (or the spill file) holds the contents
 	children []string // base names, sorted (directories)
 }
 
@@ -70,6 +81,9 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	}
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 4_000_000
+	}
+	if opts.MaxSpill <= 0 {
+		opts.MaxSpill = 16 << 30
 	}
 	// The configuration names the layers' digests (diff IDs), which each
 	// layer is checked against as it is read: a blob swapped for another
@@ -104,6 +118,7 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	fl := &flattener{fs: f, opts: opts, hidden: map[string]bool{}, opaque: map[string]bool{}}
 	for i := len(layers) - 1; i >= 0; i-- {
 		if err := fl.layer(ctx, i, layers[i], cfg.RootFS.DiffIDs[i]); err != nil {
+			f.Close()
 			return nil, fmt.Errorf("layer %d (%s): %w", i, f.Layers[i].Digest, err)
 		}
 	}
@@ -114,7 +129,8 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 type flattener struct {
 	fs      *FS
 	opts    Options
-	total   int64
+	total   int64 // bytes kept in memory
+	spilled int64 // bytes written to the spill file
 	entries int
 	// What upper layers hide from lower ones: whited-out paths, and
 	// directories made opaque.
@@ -286,6 +302,9 @@ func (fl *flattener) read(tr *tar.Reader, e *entry) error {
 	if fl.opts.Want == nil || !fl.opts.Want(e.name, (&file{e: e}).info()) {
 		return nil
 	}
+	if fl.opts.SpillDir != "" && e.size > spillOver && e.size <= fl.opts.MaxFile {
+		return fl.spill(tr, e)
+	}
 	if e.size < 0 || e.size > fl.opts.MaxFile || fl.total+e.size > fl.opts.MaxTotal {
 		return fmt.Errorf("%s: %d bytes is more than this reader keeps (file limit %d, total %d)",
 			e.name, e.size, fl.opts.MaxFile, fl.opts.MaxTotal)
@@ -296,6 +315,33 @@ func (fl *flattener) read(tr *tar.Reader, e *entry) error {
 	}
 	fl.total += e.size
 	e.data, e.kept = data, true
+	return nil
+}
+
+// spillOver is the size above which kept files go to the spill file.
+const spillOver = 1 << 20
+
+// spill keeps a wanted file's contents in the spill file.
+func (fl *flattener) spill(tr *tar.Reader, e *entry) error {
+	if fl.spilled+e.size > fl.opts.MaxSpill {
+		return fmt.Errorf("%s: %d bytes is more than this reader keeps (spill limit %d)", e.name, e.size, fl.opts.MaxSpill)
+	}
+	if fl.fs.spill == nil {
+		f, err := os.CreateTemp(fl.opts.SpillDir, "alicorn-spill-")
+		if err != nil {
+			return err
+		}
+		fl.fs.spill = f
+	}
+	n, err := io.Copy(fl.fs.spill, io.LimitReader(tr, e.size))
+	if err == nil && n < e.size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.name, err)
+	}
+	e.spilled, e.spillAt, e.kept = true, fl.spilled, true
+	fl.spilled += e.size
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -221,4 +223,38 @@ func FuzzFlatten(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+func TestSpill(t *testing.T) {
+	big := strings.Repeat("j", 3<<20)
+	img := imageOf(t, layerOf(t, ent{Name: "opt/app.jar", Body: big}, ent{Name: "opt/small.jar", Body: "tiny"},
+		ent{Name: "opt/link.jar", Link: "app.jar"}))
+	dir := t.TempDir()
+	_, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20})
+	require.Error(t, err, "past MaxTotal without a spill directory")
+
+	f, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20, SpillDir: dir})
+	require.NoError(t, err)
+	spilled, _ := filepath.Glob(filepath.Join(dir, "alicorn-spill-*"))
+	require.Len(t, spilled, 1)
+	b, err := f.ReadFile("opt/link.jar")
+	require.NoError(t, err)
+	assert.Equal(t, big, string(b))
+	fl, err := f.Open("opt/app.jar")
+	require.NoError(t, err)
+	part := make([]byte, 4)
+	_, err = fl.(io.ReaderAt).ReadAt(part, 3<<20-4)
+	require.NoError(t, err)
+	assert.Equal(t, "jjjj", string(part))
+	b, err = f.ReadFile("opt/small.jar")
+	require.NoError(t, err)
+	assert.Equal(t, "tiny", string(b))
+	require.NoError(t, f.Close())
+	spilled, _ = filepath.Glob(filepath.Join(dir, "alicorn-spill-*"))
+	assert.Empty(t, spilled, "Close removes the spill file")
+
+	_, err = Flatten(context.Background(), img, Options{Want: all, SpillDir: dir, MaxSpill: 1 << 20})
+	require.ErrorContains(t, err, "spill limit")
+	spilled, _ = filepath.Glob(filepath.Join(dir, "alicorn-spill-*"))
+	assert.Empty(t, spilled, "a failed Flatten leaves nothing behind")
 }

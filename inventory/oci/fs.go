@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 	"syscall"
@@ -59,13 +60,39 @@ func split(name string) []string {
 	return strings.Split(name, "/")
 }
 
+// Close removes the file that large kept files were spilled to, if any;
+// the FS cannot read them after.
+func (f *FS) Close() error {
+	if f.spill == nil {
+		return nil
+	}
+	f.spill.Close()
+	err := os.Remove(f.spill.Name())
+	f.spill = nil
+	return err
+}
+
+// contents reads a kept file's contents, from memory or the spill file.
+func (f *FS) contents(e *entry) contents {
+	if e.spilled && f.spill != nil {
+		return io.NewSectionReader(f.spill, e.spillAt, e.size)
+	}
+	return bytes.NewReader(e.data)
+}
+
+type contents interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+}
+
 // Open opens the named file, following symbolic links inside the image.
 func (f *FS) Open(name string) (fs.File, error) {
 	e, err := f.lookup("open", name, true)
 	if err != nil {
 		return nil, err
 	}
-	return &file{fs: f, e: e, r: bytes.NewReader(e.data)}, nil
+	return &file{fs: f, e: e, r: f.contents(e)}, nil
 }
 
 // Stat describes the named file, following symbolic links.
@@ -106,6 +133,11 @@ func (f *FS) ReadFile(name string) ([]byte, error) {
 	}
 	if err := e.readable(name); err != nil {
 		return nil, err
+	}
+	if e.spilled {
+		b := make([]byte, e.size)
+		_, err := f.contents(e).ReadAt(b, 0)
+		return b, err
 	}
 	return bytes.Clone(e.data), nil
 }
@@ -157,7 +189,7 @@ func (e *entry) readable(name string) error {
 type file struct {
 	fs  *FS
 	e   *entry
-	r   *bytes.Reader
+	r   contents
 	dir int // next child for ReadDir
 }
 
