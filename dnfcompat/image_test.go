@@ -195,7 +195,8 @@ func TestModules(t *testing.T) {
 	code, stdout, stderr = runCLI(args("updateinfo", "summary")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "Updates Information Summary: available\n    1 Bugfix notice(s)\n"+
-		"Modules needing updates: 1\n    web ("+image+"): 1 Security notice(s), 1 Bugfix notice(s)\n", stdout)
+		"Modules needing updates: 1\n    web ("+image+"): 1 Security notice(s), 1 Bugfix notice(s)\n"+
+		"        1 Important Security notice(s)\n", stdout)
 
 	code, stdout, stderr = runCLI(args("updateinfo", "list", "--json")...)
 	require.Equal(t, 0, code, stderr)

@@ -151,7 +151,8 @@ func TestModuleOSV(t *testing.T) {
 
 	code, stdout, stderr = runCLI(args("updateinfo", "summary")...)
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "Modules needing updates: 1\n    web ("+image+"): 4 Security notice(s)\n", stdout)
+	assert.Equal(t, "Modules needing updates: 1\n    web ("+image+"): 4 Security notice(s)\n"+
+		"        1 Critical Security notice(s)\n        2 Important Security notice(s)\n        1 Low Security notice(s)\n", stdout)
 
 	code, stdout, stderr = runCLI(args("updateinfo", "list", "--json")...)
 	require.Equal(t, 0, code, stderr)

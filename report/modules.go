@@ -196,8 +196,12 @@ func nonRPM(b *strings.Builder, m *ModuleFindings) {
 	}
 }
 
+// severities are dnf's security severities, highest first.
+var severities = []string{"Critical", "Important", "Moderate", "Low"}
+
 // ModuleSummary writes, after dnf's summary, how many modules need
-// updates and, per module, its notices by type. Nothing is written when
+// updates and, per module, its notices by type and its security notices
+// by severity, as dnf's summary breaks them down. Nothing is written when
 // no module needs an update.
 func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 	var b strings.Builder
@@ -209,10 +213,18 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 		n++
 		seen := map[string]bool{}
 		counts := map[string]int{}
+		sevs := map[string]int{}
 		count := func(a *advisory.Advisory) {
 			if !seen[a.ID] {
 				seen[a.ID] = true
 				counts[a.Type]++
+				if a.Type == advisory.Security {
+					sev := "Unknown"
+					if a.Has(advisory.HasSeverity) && slices.Contains(severities, a.Severity) {
+						sev = a.Severity
+					}
+					sevs[sev]++
+				}
 			}
 		}
 		for _, f := range m.Findings {
@@ -239,6 +251,11 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 			parts = append(parts, fmt.Sprintf("%d other notice(s)", other))
 		}
 		fmt.Fprintf(&b, "    %s (%s): %s\n", m.Name, m.Image, strings.Join(parts, ", "))
+		for _, sev := range append(severities, "Unknown") {
+			if n := sevs[sev]; n > 0 {
+				fmt.Fprintf(&b, "        %d %s Security notice(s)\n", n, sev)
+			}
+		}
 	}
 	if n == 0 {
 		return nil
