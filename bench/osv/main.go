@@ -213,7 +213,7 @@ func loadAdvisories(dbDir string) (map[string]*advisory.Advisory, error) {
 }
 
 // dotQualifier matches a Maven version with a qualifier after a dot
-// ("2.0.a"), which Maven 3.9 orders as if written "2-a".
+// ("2.0.a"), which Maven orders as if written "2-a" since 3.8.7.
 var dotQualifier = regexp.MustCompile(`[0-9]\.[a-zA-Z]`)
 
 // cause explains a pair only one side finds, when the reason is known.
@@ -228,7 +228,7 @@ func cause(k, loc string, advs map[string]*advisory.Advisory) string {
 	case f[0] == "RubyGems" && a != nil && hasEvent(a, func(v string) bool { return strings.Contains(v, "-") }):
 		return "a RubyGems version with '-' (3.0.0-1): RubyGems reads it as 3.0.0.pre.1, a pre-release; osv-scanner as 3.0.0 with a build part"
 	case f[0] == "Maven" && a != nil && (dotQualifier.MatchString(f[2]) || hasEvent(a, dotQualifier.MatchString)):
-		return "a Maven version with a qualifier after a dot (2.0.a): Maven 3.9 orders it as 2-a, below 2-1 (ComparableVersionTest); osv-scanner above"
+		return "a Maven version with a qualifier after a dot (2.0.a): Maven since 3.8.7 orders it as 2-a, below 2-1 (ComparableVersionTest); osv-scanner above, as Maven 3.8.6 did"
 	}
 	return "unexplained"
 }
