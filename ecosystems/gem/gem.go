@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 
-	gemversion "github.com/aquasecurity/go-gem-version"
 	"github.com/package-url/packageurl-go"
 
 	"github.com/alicorn-dev/alicorn/ecosystems"
@@ -28,7 +27,7 @@ func (Ecosystem) OSV() string { return "RubyGems" }
 
 // Compare orders two RubyGems versions.
 func (Ecosystem) Compare(a, b string) (int, error) {
-	return ecosystems.CompareParsed(gemversion.NewVersion, a, b)
+	return ecosystems.CompareParsed(ParseVersion, a, b)
 }
 
 // Extractors returns the gemspec and Gemfile.lock extractors.
