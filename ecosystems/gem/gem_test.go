@@ -115,3 +115,18 @@ func TestGemspecIsNotRun(t *testing.T) {
 	require.ErrorContains(t, err, "evil-1.gemspec")
 	assert.NoFileExists(t, marker)
 }
+
+func FuzzCompare(f *testing.F) {
+	f.Add("1.0.a", "1.0-1")
+	f.Add(" 2.0.0.rc1 ", "10.beta")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		va, errA := ParseVersion(a)
+		vb, errB := ParseVersion(b)
+		if errA != nil || errB != nil {
+			return
+		}
+		if va.Compare(vb) != -vb.Compare(va) || va.Compare(va) != 0 {
+			t.Fatalf("not an order on %q, %q", a, b)
+		}
+	})
+}
