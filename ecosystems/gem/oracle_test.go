@@ -1,14 +1,12 @@
 package gem
 
 import (
-	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
+	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
 )
 
 // rubyOracle reads "a\tb" lines and prints, for each, the sign of
@@ -51,34 +49,9 @@ func TestOracle(t *testing.T) {
 		}
 		return b.String()
 	}
-	var in bytes.Buffer
 	var pairs [][2]string
 	for range 100000 {
-		p := [2]string{version(), version()}
-		pairs = append(pairs, p)
-		fmt.Fprintf(&in, "%s\t%s\n", p[0], p[1])
+		pairs = append(pairs, [2]string{version(), version()})
 	}
-	cmd := exec.Command("ruby", "-e", rubyOracle)
-	cmd.Stdin = &in
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	want := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	require.Len(t, want, len(pairs))
-	var e Ecosystem
-	bad, invalid := 0, 0
-	for i, p := range pairs {
-		got := "E"
-		if c, err := e.Compare(p[0], p[1]); err == nil {
-			got = fmt.Sprint(c)
-		}
-		if want[i] == "E" {
-			invalid++
-		}
-		if got != want[i] {
-			if bad++; bad <= 20 {
-				t.Errorf("%q vs %q: ours %s, RubyGems %s", p[0], p[1], got, want[i])
-			}
-		}
-	}
-	t.Logf("%d pairs (%d with an invalid version), %d differ from RubyGems", len(pairs), invalid, bad)
+	ecosystemtest.Oracle(t, Ecosystem{}, "RubyGems", exec.Command("ruby", "-e", rubyOracle), pairs)
 }

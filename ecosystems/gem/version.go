@@ -1,6 +1,7 @@
 package gem
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strings"
@@ -94,22 +95,12 @@ func (v Version) Compare(w Version) int {
 			return 1
 		case a.numeric:
 			if len(a.num) != len(b.num) {
-				return sign(len(a.num) - len(b.num))
+				return cmp.Compare(len(a.num), len(b.num))
 			}
 			return strings.Compare(a.num, b.num)
 		default:
 			return strings.Compare(a.str, b.str)
 		}
-	}
-	return 0
-}
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
 	}
 	return 0
 }

@@ -1,17 +1,16 @@
 package maven
 
 import (
-	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
 )
 
 // oracle is a Java program that compares version pairs (one "a\tb" per
@@ -73,7 +72,6 @@ func TestOracle(t *testing.T) {
 		}
 		return s.String()
 	}
-	var in bytes.Buffer
 	var pairs [][2]string
 	for _, list := range [][]string{versionsQualifier, versionsNumber} {
 		for _, a := range list {
@@ -85,23 +83,5 @@ func TestOracle(t *testing.T) {
 	for range 200000 {
 		pairs = append(pairs, [2]string{version(), version()})
 	}
-	for _, p := range pairs {
-		fmt.Fprintf(&in, "%s\t%s\n", p[0], p[1])
-	}
-	cmd := exec.Command("java", "-cp", filepath.Join(dir, "out"), "Oracle")
-	cmd.Stdin = &in
-	got, err := cmd.Output()
-	require.NoError(t, err)
-	signs := strings.Fields(string(got))
-	require.Len(t, signs, len(pairs))
-	bad := 0
-	for i, p := range pairs {
-		want, _ := strconv.Atoi(signs[i])
-		if c := Compare(p[0], p[1]); c != want {
-			if bad++; bad <= 20 {
-				t.Errorf("Compare(%q, %q) = %d, Maven says %d", p[0], p[1], c, want)
-			}
-		}
-	}
-	t.Logf("%d pairs, %d differ from Maven", len(pairs), bad)
+	ecosystemtest.Oracle(t, Ecosystem{}, "Maven", exec.Command("java", "-cp", filepath.Join(dir, "out"), "Oracle"), pairs)
 }

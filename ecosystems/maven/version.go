@@ -1,6 +1,7 @@
 package maven
 
 import (
+	"cmp"
 	"strings"
 	"unicode/utf8"
 )
@@ -68,7 +69,7 @@ func (i intItem) cmp(o item) int {
 		return 1
 	case intItem:
 		if len(i) != len(o) {
-			return sign(len(i) - len(o))
+			return cmp.Compare(len(i), len(o))
 		}
 		return strings.Compare(string(i), string(o))
 	case stringItem:
@@ -156,13 +157,13 @@ func javaCompare(a, b string) int {
 		if ra != rb {
 			ua, ub := utf16First(ra), utf16First(rb)
 			if ua != ub {
-				return sign(int(ua) - int(ub))
+				return cmp.Compare(ua, ub)
 			}
-			return sign(int(ra) - int(rb))
+			return cmp.Compare(ra, rb)
 		}
 		a, b = a[na:], b[nb:]
 	}
-	return sign(len(a) - len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 func utf16First(r rune) rune {
@@ -170,16 +171,6 @@ func utf16First(r rune) rune {
 		return 0xD800 + (r-0x10000)>>10
 	}
 	return r
-}
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
 }
 
 // builder holds the lists being filled while parsing.

@@ -1,14 +1,12 @@
 package pypi
 
 import (
-	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
+	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
 )
 
 // packagingOracle reads "a\tb" lines and prints, for each, the sign of
@@ -81,34 +79,9 @@ func TestOracle(t *testing.T) {
 		}
 		return b.String()
 	}
-	var in bytes.Buffer
 	var pairs [][2]string
 	for range 100000 {
-		p := [2]string{version(), version()}
-		pairs = append(pairs, p)
-		fmt.Fprintf(&in, "%s\t%s\n", p[0], p[1])
+		pairs = append(pairs, [2]string{version(), version()})
 	}
-	cmd := exec.Command(py, "-c", packagingOracle)
-	cmd.Stdin = &in
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	want := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	require.Len(t, want, len(pairs))
-	var e Ecosystem
-	bad, invalid := 0, 0
-	for i, p := range pairs {
-		got := "E"
-		if c, err := e.Compare(p[0], p[1]); err == nil {
-			got = fmt.Sprint(c)
-		}
-		if want[i] == "E" {
-			invalid++
-		}
-		if got != want[i] {
-			if bad++; bad <= 20 {
-				t.Errorf("%q vs %q: ours %s, packaging %s", p[0], p[1], got, want[i])
-			}
-		}
-	}
-	t.Logf("%d pairs (%d with an invalid version), %d differ from packaging", len(pairs), invalid, bad)
+	ecosystemtest.Oracle(t, Ecosystem{}, "packaging", exec.Command(py, "-c", packagingOracle), pairs)
 }
