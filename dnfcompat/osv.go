@@ -3,7 +3,6 @@ package dnfcompat
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/osv"
@@ -20,17 +19,15 @@ func defaultEcosystems() (*ecosystems.Set, error) {
 	return ecosystems.NewSet(pypi.Ecosystem{}, gem.Ecosystem{}, maven.Ecosystem{})
 }
 
-// feedCache loads each OSV feed once, however many modules name it.
+// feedCache loads each OSV feed once, however many modules name it
+// (modules are matched one after the other).
 type feedCache struct {
-	mu    sync.Mutex
 	feeds map[string][]*advisory.Advisory
 }
 
 // load returns the advisories of the feeds at paths, in order, each feed's
 // once.
 func (fc *feedCache) load(ctx context.Context, paths []string) ([]*advisory.Advisory, error) {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
 	if fc.feeds == nil {
 		fc.feeds = map[string][]*advisory.Advisory{}
 	}

@@ -35,16 +35,20 @@ func (m *ModuleFindings) needs() bool { return len(m.Findings) > 0 || len(m.Vuln
 // osvLine describes a package an OSV advisory affects: its purl, the
 // fixed version (or that there is none), and where it is in the image.
 func osvLine(p *inventory.Package, fixed string) string {
-	s := p.PURL.String()
-	if fixed != "" {
-		s += " fixed in " + fixed
-	} else {
-		s += " no fix"
-	}
+	s := p.PURL.String() + fixedIn(fixed)
 	if len(p.Locations) > 0 {
 		s += " at " + p.Locations[0].Path
 	}
 	return s
+}
+
+// fixedIn says which version fixes a package: " fixed in V", or " no fix"
+// when the advisory names none.
+func fixedIn(fixed string) string {
+	if fixed == "" {
+		return " no fix"
+	}
+	return " fixed in " + fixed
 }
 
 // refIDs are the IDs a row shows for an advisory: its own, or with
@@ -181,11 +185,7 @@ func nonRPM(b *strings.Builder, m *ModuleFindings) {
 			if v.Advisory.Has(advisory.HasSeverity) {
 				line += " " + v.Advisory.Severity
 			}
-			if v.Fixed != "" {
-				line += " fixed in " + v.Fixed
-			} else {
-				line += " no fix"
-			}
+			line += fixedIn(v.Fixed)
 			b.WriteString("        " + line + "\n")
 		}
 	}

@@ -87,7 +87,8 @@ func (x Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.
 		return nil, err
 	}
 	defer closeFile()
-	w := &walker{ctx: ctx, x: x.withDefaults(), layer: in.Layer, budget: x.withDefaults().MaxInflated}
+	x = x.withDefaults()
+	w := &walker{ctx: ctx, x: x, layer: in.Layer, budget: x.MaxInflated}
 	err = w.archive(ra, size, in.Path, path.Base(in.Path), 0)
 	return w.out, err
 }
