@@ -159,6 +159,30 @@ func TestImageErrors(t *testing.T) {
 	assertFails(t, "/nonexistent", "--image=oci:/nonexistent", "--setopt=reposdir=/nonexistent", "updateinfo")
 }
 
+// moduleHost makes, under dir, a host root with hostPkgs, a repository with
+// imageUpdateinfo and a module file web.toml holding toml: in the host's
+// etc/alicorn/modules.d when inHost, else in dir/mods, named by
+// --modules-dir. It returns the reporter's arguments for them, followed
+// by args.
+func moduleHost(t *testing.T, b *rpmtest.Builder, dir string, hostPkgs []rpmtest.Pkg, inHost bool,
+	toml string) func(args ...string) []string {
+	t.Helper()
+	host := filepath.Join(dir, "host")
+	require.NoError(t, b.Root(host, hostPkgs))
+	repoDir := filepath.Join(dir, "repo")
+	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
+	common := []string{"--installroot=" + host, "--setopt=reposdir=/nonexistent", "--releasever=40",
+		"--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + filepath.Join(dir, "cache"), "-q"}
+	mods := filepath.Join(host, "etc/alicorn/modules.d")
+	if !inHost {
+		mods = filepath.Join(dir, "mods")
+		common = append(common, "--modules-dir="+mods)
+	}
+	require.NoError(t, os.MkdirAll(mods, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"), []byte(toml), 0o644))
+	return func(args ...string) []string { return append(append([]string{}, common...), args...) }
+}
+
 // TestModules reports a host and a module whose image needs updates: the
 // host's rows stay dnf's, the module's follow.
 func TestModules(t *testing.T) {
@@ -168,19 +192,11 @@ func TestModules(t *testing.T) {
 	b := testBuilder(t)
 	dir := t.TempDir()
 	lay, _ := testImage(t, b, dir)
-	host := filepath.Join(dir, "host")
-	require.NoError(t, b.Root(host, []rpmtest.Pkg{{Name: "gamma", Version: "1.0", Release: "1", Arch: "x86_64"}}))
-	repoDir := filepath.Join(dir, "repo")
-	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
-	mods := filepath.Join(host, "etc/alicorn/modules.d")
-	require.NoError(t, os.MkdirAll(mods, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"),
-		[]byte("name = \"web\"\nimage = \"oci:"+lay+"\"\n\n[[containers]]\nname = \"web-1\"\nports = [\"127.0.0.1:8080:80\"]\n"), 0o644))
-	args := func(cmd ...string) []string {
-		return append([]string{"--installroot=" + host, "--setopt=reposdir=/nonexistent", "--releasever=40",
-			"--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + filepath.Join(dir, "cache"), "-q"}, cmd...)
-	}
 	image := "oci:" + lay
+	// The module file in the host's own modules.d: no --modules-dir.
+	args := moduleHost(t, b, dir, []rpmtest.Pkg{{Name: "gamma", Version: "1.0", Release: "1", Arch: "x86_64"}}, true,
+		"name = \"web\"\nimage = \""+image+"\"\n\n[[containers]]\nname = \"web-1\"\nports = [\"127.0.0.1:8080:80\"]\n")
+	mods := filepath.Join(dir, "host/etc/alicorn/modules.d")
 	code, stdout, stderr := runCLI(args("updateinfo", "list", "--all")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "  ADV-G bugfix gamma-2.0-1.x86_64\n"+
@@ -218,16 +234,8 @@ func TestModuleInfo(t *testing.T) {
 	b := testBuilder(t)
 	dir := t.TempDir()
 	lay, _ := testImage(t, b, dir)
-	host := filepath.Join(dir, "host")
-	require.NoError(t, b.Root(host, nil))
-	repoDir := filepath.Join(dir, "repo")
-	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
-	mods := filepath.Join(dir, "mods")
-	require.NoError(t, os.MkdirAll(mods, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"), []byte("name = \"web\"\nimage = \"oci:"+lay+"\"\n"), 0o644))
-	code, stdout, stderr := runCLI("--installroot="+host, "--setopt=reposdir=/nonexistent", "--releasever=40",
-		"--repofrompath=t,file://"+repoDir, "--setopt=cachedir="+filepath.Join(dir, "cache"), "-q",
-		"--modules-dir="+mods, "--with-links", "updateinfo", "info", "--security")
+	args := moduleHost(t, b, dir, nil, false, "name = \"web\"\nimage = \"oci:"+lay+"\"\n")
+	code, stdout, stderr := runCLI(args("--with-links", "updateinfo", "info", "--security")...)
 	require.Equal(t, 0, code, stderr)
 	sep := strings.Repeat("=", 79)
 	assert.Equal(t, "\n\n"+sep+"\n  a\n"+sep+"\n"+

@@ -105,23 +105,14 @@ func TestModuleOSV(t *testing.T) {
 	dir := t.TempDir()
 	lay := osvImage(t, b, dir)
 	image := "oci:" + lay
-	host := filepath.Join(dir, "host")
-	require.NoError(t, b.Root(host, nil))
-	repoDir := filepath.Join(dir, "repo")
-	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
 	feed := filepath.Join(dir, "osv")
 	require.NoError(t, os.MkdirAll(feed, 0o755))
 	for name, doc := range osvFeed {
 		require.NoError(t, os.WriteFile(filepath.Join(feed, name), []byte(doc), 0o644))
 	}
+	withModule := moduleHost(t, b, dir, nil, false, "name = \"web\"\nimage = \""+image+"\"\n")
 	mods := filepath.Join(dir, "mods")
-	require.NoError(t, os.MkdirAll(mods, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"), []byte("name = \"web\"\nimage = \""+image+"\"\n"), 0o644))
-	args := func(cmd ...string) []string {
-		return append([]string{"--installroot=" + host, "--setopt=reposdir=/nonexistent", "--releasever=40",
-			"--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + filepath.Join(dir, "cache"), "-q",
-			"--modules-dir=" + mods, "--osv=" + feed}, cmd...)
-	}
+	args := func(cmd ...string) []string { return withModule(append([]string{"--osv=" + feed}, cmd...)...) }
 	code, stdout, stderr := runCLI(args("updateinfo", "list")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, ""+
@@ -165,7 +156,7 @@ func TestModuleOSV(t *testing.T) {
 	// A module file may name its own feeds; a broken feed is an error naming it.
 	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"),
 		[]byte("name = \"web\"\nimage = \""+image+"\"\nosv = [\"../osv\"]\n"), 0o644))
-	code, stdout, stderr = runCLI(append(args()[:len(args())-1], "updateinfo", "list", "--security")...)
+	code, stdout, stderr = runCLI(withModule("updateinfo", "list", "--security")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "PYSEC-2020-43")
 	require.NoError(t, os.WriteFile(filepath.Join(feed, "bad.json"), []byte(`{"id": "X", "affected": [`), 0o644))
