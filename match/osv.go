@@ -2,10 +2,11 @@ package match
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/Masterminds/semver/v3"
+	"golang.org/x/mod/semver"
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/ecosystems"
@@ -208,14 +209,24 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 	return in, fixed, true
 }
 
+// compareSemver orders two versions by Semantic Versioning 2.0
+// precedence (golang.org/x/mod/semver, which needs no set-up at start-up,
+// unlike a package that compiles a pattern when linked: every run of the
+// reporter would pay for it).
 func compareSemver(a, b string) (int, error) {
-	va, err := semver.NewVersion(a)
-	if err != nil {
-		return 0, err
+	va, vb := withV(a), withV(b)
+	for _, v := range []string{va, vb} {
+		if !semver.IsValid(v) {
+			return 0, fmt.Errorf("version %q: not a semantic version", strings.TrimPrefix(v, "v"))
+		}
 	}
-	vb, err := semver.NewVersion(b)
-	if err != nil {
-		return 0, err
+	return semver.Compare(va, vb), nil
+}
+
+// withV adds the "v" x/mod/semver wants; OSV writes none.
+func withV(s string) string {
+	if strings.HasPrefix(s, "v") {
+		return s
 	}
-	return va.Compare(vb), nil
+	return "v" + s
 }
