@@ -385,8 +385,9 @@ func variants(r *rand.Rand, c *parityCase) [][]string {
 
 // debugLine matches what dnf -v prints on stdout before the report,
 // including the download progress line of the run that fetches metadata
-// first ("r0    462 kB/s | 1.6 kB     00:00").
-var debugLine = regexp.MustCompile(`^(\S+ +[0-9.]+ [kMG]?B/s \| +[0-9.]+ [kMG]?B +[0-9:]+\s*$|DNF version: |cachedir: |Added .* repo from |User-Agent: |repo: using cache for: |repo: downloading from remote: |.*: using metadata from |Last metadata expiration check: |Unknown configuration option: |No matches found for the following disable plugin patterns|Waiting for process with pid |Unable to load modular Fail-Safe data for module |Excludes in )`)
+// first ("r0    462 kB/s | 1.6 kB     00:00"; under 1 kB the unit is
+// padded: "775  B").
+var debugLine = regexp.MustCompile(`^(\S+ +[0-9.]+ +[kMG]?B/s \| +[0-9.]+ +[kMG]?B +[0-9:]+\s*$|DNF version: |cachedir: |Added .* repo from |User-Agent: |repo: using cache for: |repo: downloading from remote: |.*: using metadata from |Last metadata expiration check: |Unknown configuration option: |No matches found for the following disable plugin patterns|Waiting for process with pid |Unable to load modular Fail-Safe data for module |Excludes in )`)
 
 // stripDebug drops dnf -v's debug lines, which it prints on stdout.
 func stripDebug(s string) string {
