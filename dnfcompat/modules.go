@@ -7,9 +7,9 @@ import (
 	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/advisory/modulemd"
+	"github.com/alicorn-dev/alicorn/modularity"
 	"github.com/alicorn-dev/alicorn/inventory"
-	"github.com/alicorn-dev/alicorn/inventory/module"
+	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
 	"github.com/alicorn-dev/alicorn/report"
@@ -132,7 +132,7 @@ func loadUnits(ctx context.Context, c *command) ([]*unit, func(), error) {
 // matchUnit finds what a module's image needs, as dnf would for
 // --installroot=<the image's root> with the host's repositories.
 func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.Advisory, avail []available,
-	arch string, repoModules *modulemd.Metadata) (report.ModuleFindings, error) {
+	arch string, repoModules *modularity.Metadata) (report.ModuleFindings, error) {
 	rpms, _ := withoutExcluded(u.snap.rpms, c.excl, -1)
 	active, modular, err := activeModules(u.root, arch, repoModules)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/alicorn-dev/alicorn/advisory/repo"
+	"github.com/alicorn-dev/alicorn/repo"
 )
 
 // primaryPackages reads name, arch and EVR of every package in the

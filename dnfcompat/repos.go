@@ -12,8 +12,8 @@ import (
 	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/advisory/modulemd"
-	"github.com/alicorn-dev/alicorn/advisory/repo"
+	"github.com/alicorn-dev/alicorn/modularity"
+	"github.com/alicorn-dev/alicorn/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
@@ -151,14 +151,14 @@ type available struct {
 
 // loadRepos fetches every enabled repository at once and returns their
 // advisories in repository order and, for --updates, their packages.
-func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool, keepReady <-chan struct{}) ([]*advisory.Advisory, []available, *modulemd.Metadata, error) {
+func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool, keepReady <-chan struct{}) ([]*advisory.Advisory, []available, *modularity.Metadata, error) {
 	cfgs, err := configs(c, arch, releasever)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	f := &repo.Fetcher{Client: env.Client, CacheDir: c.cacheDirectory(), CacheOnly: c.cacheOnly}
 	type result struct {
-		mods  *modulemd.Metadata
+		mods  *modularity.Metadata
 		advs  []*advisory.Advisory
 		pkgs  []available
 		err   error
@@ -209,7 +209,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 	var advs []*advisory.Advisory
 	var pkgs []available
 	var errs []error
-	mods := &modulemd.Metadata{}
+	mods := &modularity.Metadata{}
 	for _, r := range results {
 		if r.err != nil {
 			if r.skip && !errors.Is(r.err, repo.ErrChecksum) {
@@ -233,7 +233,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 // upgrade, as libdnf's what_upgrades decides: the newest installed
 // package of the same name and a compatible arch (equal, or either
 // noarch), when every such installed package is older.
-func upgradable(installed []match.RPM, avail []available, excl []string, modular *modulemd.Filter) func(int) bool {
+func upgradable(installed []match.RPM, avail []available, excl []string, modular *modularity.Filter) func(int) bool {
 	byName := map[string][]int{}
 	for i, p := range installed {
 		byName[p.Name] = append(byName[p.Name], i)
@@ -270,16 +270,16 @@ func upgradable(installed []match.RPM, avail []available, excl []string, modular
 // activeModules returns the module streams dnf treats as active in the
 // root, from the repositories' modules.yaml, the root's module state and
 // defaults, and its platform (PLATFORM_ID).
-func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.ModuleStream]bool, *modulemd.Filter, error) {
+func activeModules(root, arch string, repos *modularity.Metadata) (map[match.ModuleStream]bool, *modularity.Filter, error) {
 	out := map[match.ModuleStream]bool{}
 	if repos == nil || len(repos.Streams) == 0 {
 		return out, nil, nil
 	}
-	states, err := modulemd.ReadStates(filepath.Join(root, "etc/dnf/modules.d"))
+	states, err := modularity.ReadStates(filepath.Join(root, "etc/dnf/modules.d"))
 	if err != nil {
 		return nil, nil, err
 	}
-	md := &modulemd.Metadata{}
+	md := &modularity.Metadata{}
 	// System defaults first: a repository's defaults override them.
 	files, _ := filepath.Glob(filepath.Join(root, "etc/dnf/modules.defaults.d", "*.yaml"))
 	for _, f := range files {
@@ -287,7 +287,7 @@ func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.Modul
 		if err != nil {
 			return nil, nil, err
 		}
-		d, err := modulemd.Parse(fh, f)
+		d, err := modularity.Parse(fh, f)
 		fh.Close()
 		if err != nil {
 			return nil, nil, err
@@ -295,13 +295,13 @@ func activeModules(root, arch string, repos *modulemd.Metadata) (map[match.Modul
 		md.Merge(d)
 	}
 	md.Merge(repos)
-	platform := modulemd.PlatformStream(inventory.ReadOSRelease(root).PlatformID)
+	platform := modularity.PlatformStream(inventory.ReadOSRelease(root).PlatformID)
 	base := repo.BaseArch(arch)
-	active := modulemd.Active(md, states, platform, base)
+	active := modularity.Active(md, states, platform, base)
 	for k := range active {
 		out[match.ModuleStream{Name: k.Name, Stream: k.Stream, Context: k.Context}] = true
 	}
-	return out, modulemd.NewFilter(repos, active, base), nil
+	return out, modularity.NewFilter(repos, active, base), nil
 }
 
 // evrString is "[epoch:]version-release" with the epoch as written.

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/advisory/modulemd"
-	"github.com/alicorn-dev/alicorn/advisory/repo"
+	"github.com/alicorn-dev/alicorn/modularity"
+	"github.com/alicorn-dev/alicorn/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
@@ -404,7 +404,7 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	if err != nil {
 		return nil, err
 	}
-	var modular *modulemd.Filter
+	var modular *modularity.Filter
 	if host.modules, modular, err = activeModules(c.installroot, host.arch, mods); err != nil {
 		return nil, err
 	}
@@ -503,7 +503,7 @@ func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisor
 // Only advisories that name an installed package and that the filter
 // may select (or security advisories, for the running-kernel notice)
 // are kept in memory.
-func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, *modulemd.Metadata, error) {
+func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, *modularity.Metadata, error) {
 	var h *host
 	var herr error
 	ready := make(chan struct{})

@@ -15,7 +15,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/dnfcompat"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
-	"github.com/alicorn-dev/alicorn/inventory/module"
+	"github.com/alicorn-dev/alicorn/module"
 )
 
 // TestWebModule builds the module from RPMs, runs it under podman on a

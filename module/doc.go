@@ -1,4 +1,4 @@
-// Package module reads alicorn's container-based modules: a TOML file per
+// Package module reads the deployment file of alicorn's container-based modules: a TOML file per
 // module names it, its image, the containers that run the image (ports,
 // volumes), a health check and an update policy. Modules are found in a
 // directory (LoadDir) or discovered from podman containers labelled

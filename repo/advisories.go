@@ -7,7 +7,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/index"
-	"github.com/alicorn-dev/alicorn/advisory/modulemd"
+	"github.com/alicorn-dev/alicorn/modularity"
 	"github.com/alicorn-dev/alicorn/advisory/updateinfo"
 )
 
@@ -156,13 +156,13 @@ func (m *Metadata) setRepo(as []*advisory.Advisory) {
 
 // Modules reads the repository's module metadata (modules.yaml); a
 // repository without one declares no modules.
-func (m *Metadata) Modules(ctx context.Context) (*modulemd.Metadata, error) {
+func (m *Metadata) Modules(ctx context.Context) (*modularity.Metadata, error) {
 	r, d, err := m.Open(ctx, "modules")
 	if err != nil || r == nil {
 		return nil, err
 	}
 	defer r.Close()
-	md, err := modulemd.Parse(r, m.Config.ID+": "+d.Location.Href)
+	md, err := modularity.Parse(r, m.Config.ID+": "+d.Location.Href)
 	if err == nil {
 		err = r.Verify()
 	}

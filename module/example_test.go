@@ -3,7 +3,7 @@ package module_test
 import (
 	"fmt"
 
-	"github.com/alicorn-dev/alicorn/inventory/module"
+	"github.com/alicorn-dev/alicorn/module"
 )
 
 func ExampleParse() {

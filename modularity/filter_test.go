@@ -1,4 +1,4 @@
-package modulemd
+package modularity
 
 import (
 	"strings"
