@@ -199,9 +199,10 @@ func TestModules(t *testing.T) {
 	mods := filepath.Join(dir, "host/etc/alicorn/modules.d")
 	code, stdout, stderr := runCLI(args("updateinfo", "list", "--all")...)
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "  ADV-G bugfix gamma-2.0-1.x86_64\n"+
-		"ADV-A Important/Sec. module web "+image+"\n"+
-		"ADV-G bugfix         module web "+image+"\n", stdout)
+	// Host and module rows line up, the installed mark's column included.
+	assert.Equal(t, "  ADV-G bugfix         gamma-2.0-1.x86_64\n"+
+		"  ADV-A Important/Sec. module web "+image+"\n"+
+		"  ADV-G bugfix         module web "+image+"\n", stdout)
 
 	code, stdout, stderr = runCLI(args("updateinfo", "list", "--module-packages", "--security")...)
 	require.Equal(t, 0, code, stderr)

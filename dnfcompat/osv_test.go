@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -136,7 +137,9 @@ func TestModuleOSV(t *testing.T) {
 
 	code, stdout, stderr = runCLI(args("updateinfo", "info", "PYSEC-2020-43")...)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "    Aliases: CVE-2020-25032\n      Links: https://github.com/advisories/GHSA-xc3p-ff3m-f46v\n")
+	// The CVE alias is on the CVEs line, once.
+	assert.Equal(t, 1, strings.Count(stdout, "CVE-2020-25032"), stdout)
+	assert.Contains(t, stdout, "       CVEs: CVE-2020-25032\n   Severity: Important\n      Links: https://github.com/advisories/GHSA-xc3p-ff3m-f46v\n")
 	assert.Contains(t, stdout, "   Packages: pkg:pypi/flask-cors@3.0.0 fixed in 3.0.9 at "+flaskMeta+"\n")
 	t.Logf("info:\n%s", stdout)
 

@@ -7,19 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/modularity"
-	"github.com/alicorn-dev/alicorn/repo"
-	"github.com/alicorn-dev/alicorn/ecosystems"
-	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
-	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
+	"github.com/alicorn-dev/alicorn"
 	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/repo"
 	"github.com/alicorn-dev/alicorn/report"
 )
 
@@ -55,9 +49,6 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.Prog == "" {
 		env.Prog = "dnf-security"
 	}
-	if env.Arch == "" {
-		env.Arch, _ = uname()
-	}
 	if p, err := parseArgs(args); err == nil && (p.flags["help"] || p.flags["version"]) {
 		if p.flags["help"] {
 			writeHelp(env.Stdout, env.Prog)
@@ -90,49 +81,20 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return status
 }
 
-// command is a parsed updateinfo invocation.
+// command is a parsed updateinfo invocation: what to ask the library and
+// how to render its answer.
 type command struct {
-	action  string // summary, list, info
-	mode    match.Mode
-	filter  match.Filter
-	verbose bool
-	links   bool
-	json    bool
-	failOn  string
+	opts  alicorn.Options
+	query alicorn.Query
 
-	installroot string
-	releasever  string
-	cacheDir    string
-	image       string // --image: the root is this image's, extracted
-	modulesDirs []string
-	modulePkgs  bool
-	podmanMods  bool
-	osv         []string        // --osv feeds, for every module
-	rpmOwned    bool            // --osv-rpm-owned: match RPM-owned packages against OSV too
-	ecosystems  *ecosystems.Set // the non-RPM ecosystems modules are scanned for
-	feeds       *feedCache
-	noHostCache bool     // the root is temporary: caching its rpmdb is no use
-	extraNames  []string // installed in modules: their advisories are kept too
-	cacheOnly   bool
-	reposdirs   []string
-	reposdirSet bool
-	repoOpts    map[string]map[string]string // setopt repo.option=value
-	mainOpts    map[string]string
-	repoFrom    []repo.Config
-	repoEdits   []repoEdit
-	repoOnly    []string
-	autoKernel  bool
-	// excludes are package name globs (or NEVRAs) left out of the
-	// installed and the available packages, as dnf's excludepkgs.
-	excludes        []string
-	disableExcludes bool
-	// excl is excludes with dnf.conf's, resolved once per run.
-	excl []string
-}
-
-type repoEdit struct {
-	glob   string
-	enable bool
+	action     string // summary, list, info
+	verbose    bool
+	links      bool
+	json       bool
+	failOn     string
+	modulePkgs bool
+	autoKernel bool
+	mainOpts   map[string]string
 }
 
 var commandAction = map[string]string{
@@ -172,42 +134,38 @@ func parseCommand(args []string) (*command, error) {
 		return nil, usagef("no such command: %s (this program runs updateinfo and its aliases)", name)
 	}
 	c := &command{
-		verbose:     p.flags["verbose"],
-		links:       p.flags["with-links"],
-		json:        p.flags["json"],
-		installroot: "/",
-		cacheOnly:   p.flags["cacheonly"],
-		repoOpts:    map[string]map[string]string{},
-		mainOpts:    map[string]string{},
-		autoKernel:  true,
+		verbose:    p.flags["verbose"],
+		links:      p.flags["with-links"],
+		json:       p.flags["json"],
+		mainOpts:   map[string]string{},
+		autoKernel: true,
 	}
+	o := &c.opts
+	o.Root, o.CacheOnly = "/", p.flags["cacheonly"]
+	o.Repos.Set = map[string]map[string]string{}
 	if v := p.values["installroot"]; len(v) > 0 {
-		c.installroot = v[len(v)-1]
-		if !filepath.IsAbs(c.installroot) {
-			return nil, usagef("--installroot must be an absolute path: %s", c.installroot)
+		o.Root = v[len(v)-1]
+		if !filepath.IsAbs(o.Root) {
+			return nil, usagef("--installroot must be an absolute path: %s", o.Root)
 		}
 	}
 	if v := p.values["image"]; len(v) > 0 {
 		if len(p.values["installroot"]) > 0 {
 			return nil, usagef("--image and --installroot cannot be combined")
 		}
-		c.image = v[len(v)-1]
+		o.Image, o.Root = v[len(v)-1], ""
 	}
-	c.modulesDirs = p.values["modules-dir"]
+	o.ModuleDirs = p.values["modules-dir"]
 	c.modulePkgs = p.flags["module-packages"]
-	c.podmanMods = p.flags["podman-modules"]
-	c.osv = p.values["osv"]
-	c.rpmOwned = p.flags["osv-rpm-owned"]
-	c.feeds = &feedCache{}
-	if c.ecosystems, err = defaultEcosystems(); err != nil {
-		return nil, err
-	}
+	o.PodmanModules = p.flags["podman-modules"]
+	o.OSV = p.values["osv"]
+	o.OSVRPMOwned = p.flags["osv-rpm-owned"]
 	if v := p.values["releasever"]; len(v) > 0 {
-		c.releasever = v[len(v)-1]
+		o.Releasever = v[len(v)-1]
 	}
 	if v := p.values["fail-on"]; len(v) > 0 {
 		c.failOn = v[len(v)-1]
-		if _, ok := severityRank[c.failOn]; !ok {
+		if alicorn.SeverityRank(c.failOn) == 0 {
 			return nil, usagef("argument --fail-on: invalid choice: '%s' (choose from 'Critical', 'Important', 'Moderate', 'Low')", c.failOn)
 		}
 	}
@@ -218,20 +176,19 @@ func parseCommand(args []string) (*command, error) {
 		}
 		if i := strings.LastIndexByte(k, '.'); i >= 0 {
 			r := k[:i]
-			if c.repoOpts[r] == nil {
-				c.repoOpts[r] = map[string]string{}
+			if o.Repos.Set[r] == nil {
+				o.Repos.Set[r] = map[string]string{}
 			}
-			c.repoOpts[r][k[i+1:]] = v
+			o.Repos.Set[r][k[i+1:]] = v
 			continue
 		}
 		c.mainOpts[k] = v
 	}
 	if v, ok := c.mainOpts["cachedir"]; ok {
-		c.cacheDir = v
+		o.CacheDir = v
 	}
 	if v, ok := c.mainOpts["reposdir"]; ok {
-		c.reposdirs = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
-		c.reposdirSet = true
+		o.Repos.Dirs = append([]string{}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
 	}
 	if v, ok := c.mainOpts["autocheck_running_kernel"]; ok {
 		c.autoKernel = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes") || strings.EqualFold(v, "on")
@@ -247,30 +204,30 @@ func parseCommand(args []string) (*command, error) {
 			return nil, usagef("%s", err)
 		}
 		if i, dup := seen[id]; dup {
-			c.repoFrom[i] = rc // a dict: the last one wins, in first place
+			o.Repos.FromPath[i] = rc // a dict: the last one wins, in first place
 			continue
 		}
-		seen[id] = len(c.repoFrom)
-		c.repoFrom = append(c.repoFrom, rc)
+		seen[id] = len(o.Repos.FromPath)
+		o.Repos.FromPath = append(o.Repos.FromPath, rc)
 	}
 	// --enablerepo and --disablerepo in order; --repo replaces the set.
 	for _, a := range rawRepoArgs(args) {
 		for _, g := range splitter.Split(a.value, -1) {
-			c.repoEdits = append(c.repoEdits, repoEdit{glob: g, enable: a.enable})
+			o.Repos.Edits = append(o.Repos.Edits, alicorn.RepoEdit{Glob: g, Enable: a.enable})
 		}
 	}
-	c.repoOnly = p.values["repo"]
+	o.Repos.Only = p.values["repo"]
 	for _, d := range p.values["disableexcludes"] {
 		if d == "all" || d == "main" || d == "*" {
-			c.disableExcludes = true
+			o.DisableExcludes = true
 		}
 	}
 	for _, k := range []string{"excludepkgs", "exclude"} {
 		if v, ok := c.mainOpts[k]; ok {
-			c.excludes = append(c.excludes, splitter.Split(v, -1)...)
+			o.Excludes = append(o.Excludes, splitter.Split(v, -1)...)
 		}
 	}
-	c.excludes = append(c.excludes, p.values["exclude"]...)
+	o.Excludes = append(o.Excludes, p.values["exclude"]...)
 
 	// updateinfo's positional words.
 	spec := p.positional[1:]
@@ -304,10 +261,10 @@ func parseCommand(args []string) (*command, error) {
 			mode, spec = spec[0], spec[1:]
 		}
 	}
-	c.mode = map[string]match.Mode{"": match.Available, "available": match.Available, "installed": match.Installed,
+	c.query.Mode = map[string]match.Mode{"": match.Available, "available": match.Available, "installed": match.Installed,
 		"updates": match.Updates, "all": match.All}[mode]
 
-	f := &c.filter
+	f := &c.query.Filter
 	for _, t := range []string{"bugfix", "enhancement", "newpackage", "security"} {
 		if p.flags[t] {
 			f.Types = append(f.Types, t)
@@ -330,6 +287,7 @@ func parseCommand(args []string) (*command, error) {
 	f.Severities = p.values["severity"]
 	f.Bugzillas = p.values["bz"]
 	f.CVEs = p.values["cve"]
+	c.query.Details = c.json || c.links || c.action == "info"
 	return c, nil
 }
 
@@ -366,108 +324,56 @@ func rawRepoArgs(args []string) []repoArg {
 	return out
 }
 
-var severityRank = map[string]int{"Low": 1, "Moderate": 2, "Important": 3, "Critical": 4}
-
-// run loads and matches everything and returns the function that
+// run reads everything through the library and returns the function that
 // writes the report and decides the exit status.
 func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, error), error) {
 	c, err := parseCommand(args)
 	if err != nil {
 		return nil, err
 	}
-	if c.image != "" {
-		root, _, cleanup, err := imageRoot(ctx, c.image, nil)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		c.installroot, c.noHostCache = root, true
-	}
-	c.excl = excludes(c)
-	units, cleanup, err := loadUnits(ctx, c)
+	c.opts.Client, c.opts.Arch, c.opts.KernelRelease = env.Client, env.Arch, env.KernelRelease
+	sys, err := alicorn.Open(ctx, c.opts)
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
-	for _, u := range units {
-		for _, r := range u.snap.rpms {
-			c.extraNames = append(c.extraNames, r.Name)
-		}
-		if u.warn != nil {
-			// Files that could not be read are named, and the rest reported.
-			for _, line := range strings.Split(u.warn.Error(), "\n") {
-				fmt.Fprintf(env.Stderr, "%s: warning: module %s: %s\n", env.Prog, u.mod.Name, line)
-			}
-		}
-	}
-	host, advs, avail, mods, err := load(ctx, c, env)
+	defer sys.Close()
+	rep, err := sys.Report(ctx, c.query)
 	if err != nil {
 		return nil, err
 	}
-	var modular *modularity.Filter
-	if host.modules, modular, err = activeModules(c.installroot, host.arch, mods); err != nil {
-		return nil, err
-	}
-	// Advisories the filter rejects whatever they fix need not be
-	// matched (the running-kernel notice looks at all of them).
-	candidates := advs
-	if len(c.filter.Specs) == 0 {
-		candidates = make([]*advisory.Advisory, 0, len(advs))
-		for _, a := range advs {
-			if c.filter.Advisory(a) {
-				candidates = append(candidates, a)
-			}
+	for _, w := range rep.Warnings {
+		// Files that could not be read are named, and the rest reported.
+		for _, line := range strings.Split(w.Error(), "\n") {
+			fmt.Fprintf(env.Stderr, "%s: warning: %s\n", env.Prog, line)
 		}
 	}
-	opts := match.DNFOptions{Mode: c.mode, RunningKernelSource: host.kernelSource, ActiveModules: host.modules}
-	if c.mode == match.Updates {
-		opts.Upgradable = upgradable(host.rpms, avail, c.excl, modular)
-	}
-	findings, err := match.DNF(ctx, host.rpms, candidates, opts)
-	if err != nil {
-		return nil, err
-	}
-	kept := findings[:0]
-	for i := range findings {
-		if c.filter.Keep(&findings[i]) {
-			kept = append(kept, findings[i])
-		}
-	}
-	ropts := report.Options{Mode: c.mode, Verbose: c.verbose, WithCVE: c.filter.WithCVE, WithBZ: c.filter.WithBZ,
-		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links}
-	var modFindings []report.ModuleFindings
-	for _, u := range units {
-		mf, err := matchUnit(ctx, c, u, candidates, avail, host.arch, mods)
-		if err != nil {
-			return nil, err
-		}
-		modFindings = append(modFindings, mf)
-	}
-	return func(out io.Writer) (int, error) {
-		return writeReport(out, c, host, advs, kept, ropts, modFindings)
-	}, nil
+	return func(out io.Writer) (int, error) { return writeReport(out, c, rep, env) }, nil
 }
 
 // writeReport writes the report of the chosen action and returns the exit
 // status.
-func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisory, kept []match.Finding, ropts report.Options,
-	mods []report.ModuleFindings) (int, error) {
+func writeReport(out io.Writer, c *command, rep *alicorn.Report, env *Env) (int, error) {
+	ropts := report.Options{Mode: c.query.Mode, Verbose: c.verbose, WithCVE: c.query.Filter.WithCVE,
+		WithBZ: c.query.Filter.WithBZ, Location: env.Location, Arches: alicorn.CompatibleArches(rep.Arch), Links: c.links}
+	h := &rep.Host
+	mods := rep.Modules
+	if h.Other != nil {
+		mods = append([]report.ModuleFindings{*h.Other}, mods...)
+	}
 	var err error
 	switch {
 	case c.json:
-		err = report.JSON(out, kept, host.installed(), ropts, mods...)
+		err = report.JSON(out, h.Findings, h.Installed, ropts, mods...)
 	case c.action == "list":
-		if err = report.List(out, kept, ropts); err == nil {
-			err = report.ModuleList(out, mods, ropts, c.modulePkgs)
-		}
+		err = report.ListAll(out, h.Findings, mods, ropts, c.modulePkgs)
 	case c.action == "info":
-		if err = report.Info(out, kept, ropts); err == nil {
+		if err = report.Info(out, h.Findings, ropts); err == nil {
 			err = report.ModuleInfo(out, mods, ropts)
 		}
 	default:
-		err = report.Summary(out, kept, ropts)
+		err = report.Summary(out, h.Findings, ropts)
 		if err == nil && c.autoKernel {
-			report.RunningKernelNotice(out, host.kernel, host.rpms, advs)
+			report.RunningKernelNotice(out, h.RunningKernel, h.Installed, h.Advisories)
 		}
 		if err == nil {
 			err = report.ModuleSummary(out, mods)
@@ -477,323 +383,21 @@ func writeReport(out io.Writer, c *command, host *host, advs []*advisory.Advisor
 		return ExitError, err
 	}
 	if c.failOn != "" {
-		var applied []*advisory.Advisory
-		for _, f := range kept {
-			applied = append(applied, f.Advisory)
-		}
-		for _, m := range mods {
-			for _, f := range m.Findings {
-				applied = append(applied, f.Advisory)
+		if found := rep.Security(c.failOn); len(found) > 0 {
+			counts := map[string]int{}
+			for _, a := range found {
+				counts[a.Severity]++
 			}
-			for _, v := range m.Vulnerable {
-				applied = append(applied, v.Advisory)
+			var parts []string
+			for _, sev := range []string{"Critical", "Important", "Moderate", "Low"} {
+				if n := counts[sev]; n > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", n, sev))
+				}
 			}
-		}
-		for _, a := range applied {
-			if a.Type == advisory.Security && a.Has(advisory.HasSeverity) && severityRank[a.Severity] >= severityRank[c.failOn] {
-				return ExitFound, nil
-			}
+			fmt.Fprintf(env.Stderr, "%s: --fail-on=%s: %s security advisory(ies) apply\n", env.Prog, c.failOn,
+				strings.Join(parts, ", "))
+			return ExitFound, nil
 		}
 	}
 	return ExitOK, nil
-}
-
-// load reads the installed packages and the repositories, at the same
-// time when $releasever is given (otherwise it comes from the rpmdb).
-// Only advisories that name an installed package and that the filter
-// may select (or security advisories, for the running-kernel notice)
-// are kept in memory.
-func load(ctx context.Context, c *command, env *Env) (*host, []*advisory.Advisory, []available, *modularity.Metadata, error) {
-	var h *host
-	var herr error
-	ready := make(chan struct{})
-	names := map[string]bool{}
-	keep := func(a *advisory.Advisory) bool {
-		<-ready
-		if a.Type != advisory.Security && !c.filter.Advisory(a) {
-			return false
-		}
-		for _, col := range a.Collections {
-			for _, p := range col.Packages {
-				if names[p.Name] {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	loadHostAsync := func() {
-		defer close(ready)
-		h, herr = loadHost(ctx, c, env)
-		if herr == nil {
-			for _, r := range h.rpms {
-				names[r.Name] = true
-			}
-			for _, n := range c.extraNames {
-				names[n] = true
-			}
-		}
-	}
-	if c.releasever == "" {
-		loadHostAsync()
-		if herr != nil {
-			return nil, nil, nil, nil, herr
-		}
-		advs, avail, mods, err := loadRepos(ctx, c, env, h.arch, h.releasever, keep, ready)
-		return h, advs, avail, mods, err
-	}
-	go loadHostAsync()
-	advs, avail, mods, err := loadRepos(ctx, c, env, env.Arch, c.releasever, keep, ready)
-	<-ready
-	if herr != nil {
-		return nil, nil, nil, nil, herr
-	}
-	return h, advs, avail, mods, err
-}
-
-// host is the installed side of the report.
-type host struct {
-	root         string
-	arch         string
-	rpms         []match.RPM
-	kernel       int // index of the running kernel's package, or -1
-	kernelSource string
-	releasever   string
-	modules      map[match.ModuleStream]bool
-}
-
-func (h *host) installed() []report.Installed {
-	out := make([]report.Installed, len(h.rpms))
-	for i, r := range h.rpms {
-		out[i] = report.Installed{Name: r.Name, EVR: r.EVR, Arch: r.Arch}
-	}
-	return out
-}
-
-// releaseProvides are the provides dnf reads $releasever from, in order.
-var releaseProvides = []string{"system-release(releasever)", "system-release", "distribution-release",
-	"redhat-release", "suse-release"}
-
-func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
-	h := &host{root: c.installroot, arch: env.Arch, kernel: -1}
-	// libdnf looks for the running kernel only on the live system, never
-	// under another installroot.
-	rel := ""
-	if filepath.Clean(c.installroot) == "/" {
-		rel = env.KernelRelease
-		if rel == "" {
-			_, rel = uname()
-		}
-	}
-	path, err := rpmdb.Find(c.installroot)
-	if err != nil {
-		return nil, err
-	}
-	cache := ""
-	if !c.noHostCache {
-		cache = hostCachePath(c.cacheDirectory(), path, rel)
-	}
-	var s *snapshot
-	if cache != "" {
-		s, _ = readSnapshot(cache) // a missing or damaged cache is rebuilt
-	}
-	if s == nil {
-		if s, err = readRPMDB(ctx, path, rel); err != nil {
-			return nil, err
-		}
-		if cache != "" {
-			writeSnapshot(cache, s)
-		}
-	}
-	var kernel int
-	h.rpms, kernel = withoutExcluded(s.rpms, c.excl, s.kernel)
-	h.releasever = c.releasever
-	if h.releasever == "" {
-		h.releasever = s.releasever
-	}
-	if kernel >= 0 {
-		h.kernel = kernel
-		h.kernelSource = h.rpms[kernel].SourceRPM
-	}
-	return h, nil
-}
-
-// withoutExcluded drops the packages the exclude globs match, and says
-// where the package at index keep went (-1 if dropped or absent).
-func withoutExcluded(rpms []match.RPM, excl []string, keep int) ([]match.RPM, int) {
-	if len(excl) == 0 {
-		return rpms, keep
-	}
-	kept := make([]match.RPM, 0, len(rpms))
-	at := -1
-	for i, r := range rpms {
-		if excluded(excl, r.Name, r.EVR, r.Arch) {
-			continue
-		}
-		if i == keep {
-			at = len(kept)
-		}
-		kept = append(kept, r)
-	}
-	return kept, at
-}
-
-// readRPMDB decodes the database at path: the packages as libsolv sees
-// them, $releasever from the release provides, and the package that owns
-// the running kernel (release rel; none when rel is empty).
-func readRPMDB(ctx context.Context, path, rel string) (*snapshot, error) {
-	db, err := rpmdb.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
-	s := &snapshot{kernel: -1}
-	kernelPaths := []string{"/boot/vmlinuz-" + rel, "/lib/modules/" + rel}
-	releaseHits := make([]string, len(releaseProvides))
-	kernelHit := [2]int{-1, -1}
-	err = db.Headers(ctx, func(key uint32, hd *rpmdb.Header) error {
-		p, err := rpmdb.Decode(key, hd, rpmdb.Options{Brief: true})
-		if err != nil {
-			return fmt.Errorf("record %d: %w", key, err)
-		}
-		for _, pr := range hd.Provides() {
-			for i, want := range releaseProvides {
-				if pr.Name != want || releaseHits[i] != "" {
-					continue
-				}
-				releaseHits[i] = p.Version
-				if pr.Flags&0x0f == 0x08 && pr.Version != "" && p.Name != want { // RPMSENSE_EQUAL
-					releaseHits[i] = pr.Version
-				}
-			}
-		}
-		if p.Name == "gpg-pubkey" {
-			return nil // libsolv leaves imported keys out
-		}
-		if rel != "" {
-			for i, kp := range kernelPaths {
-				if kernelHit[i] < 0 && hd.Owns(kp) {
-					kernelHit[i] = len(s.rpms)
-				}
-			}
-		}
-		arch := p.Arch
-		if arch == "" {
-			arch = "noarch"
-		}
-		s.rpms = append(s.rpms, match.RPM{Name: p.Name, EVR: rpm.EVR{Epoch: p.Epoch, Version: p.Version, Release: p.Release},
-			Arch: arch, SourceRPM: p.SourceRPM})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range releaseHits {
-		if s.releasever == "" && r != "" {
-			s.releasever = r
-		}
-	}
-	for _, k := range kernelHit {
-		if k >= 0 {
-			s.kernel = k
-			break
-		}
-	}
-	return s, nil
-}
-
-// uname returns the machine architecture and the kernel release.
-func uname() (machine, release string) {
-	var u syscall.Utsname
-	if err := syscall.Uname(&u); err != nil {
-		return "", ""
-	}
-	return utsString(u.Machine[:]), utsString(u.Release[:])
-}
-
-func utsString[T int8 | uint8](b []T) string {
-	var s []byte
-	for _, c := range b {
-		if c == 0 {
-			break
-		}
-		s = append(s, byte(c))
-	}
-	return string(s)
-}
-
-// compatibleArches are the package arches libsolv accepts on a machine,
-// which info -v lists file names for.
-func compatibleArches(arch string) []string {
-	switch repo.BaseArch(arch) {
-	case "x86_64":
-		return []string{"x86_64", "i686", "i586", "i486", "i386", "athlon", "noarch"}
-	case "i386":
-		return []string{"i686", "i586", "i486", "i386", "athlon", "noarch"}
-	case "aarch64":
-		return []string{"aarch64", "noarch"}
-	case "ppc64le":
-		return []string{"ppc64le", "noarch"}
-	}
-	return []string{arch, "noarch"}
-}
-
-// excludes returns the exclude globs in force: the command line's and
-// --setopt's, and excludepkgs from the root's dnf.conf [main] section
-// (found inside the installroot first, as dnf looks for it).
-func excludes(c *command) []string {
-	if c.disableExcludes {
-		return nil
-	}
-	out := append([]string{}, c.excludes...)
-	conf := filepath.Join(c.installroot, "etc/dnf/dnf.conf")
-	if _, err := os.Stat(conf); err != nil {
-		conf = "/etc/dnf/dnf.conf"
-	}
-	if b, err := os.ReadFile(conf); err == nil {
-		section := ""
-		for _, line := range strings.Split(string(b), "\n") {
-			line = strings.TrimSpace(line)
-			if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-				section = strings.TrimSpace(line[1 : len(line)-1])
-				continue
-			}
-			k, v, ok := strings.Cut(line, "=")
-			k = strings.TrimSpace(k)
-			if ok && section == "main" && (k == "excludepkgs" || k == "exclude") {
-				for _, x := range splitter.Split(strings.TrimSpace(v), -1) {
-					if x != "" {
-						out = append(out, x)
-					}
-				}
-			}
-		}
-	}
-	var clean []string
-	for _, x := range out {
-		if x != "" {
-			clean = append(clean, x)
-		}
-	}
-	return clean
-}
-
-// excluded reports whether a package matches an exclude glob in any of
-// the forms dnf matches: name, name.arch, name-version,
-// name-version-release and name-[epoch:]version-release.arch (with the
-// epoch and without).
-func excluded(globs []string, name string, evr rpm.EVR, arch string) bool {
-	vr := evr.Version + "-" + evr.Release
-	forms := []string{name, name + "." + arch, name + "-" + evr.Version, name + "-" + vr, name + "-" + vr + "." + arch}
-	if e := evr.Epoch; e != "" {
-		forms = append(forms, name+"-"+e+":"+vr, name+"-"+e+":"+vr+"."+arch)
-	}
-	for _, g := range globs {
-		for _, f := range forms {
-			if match.Glob(g, f) {
-				return true
-			}
-		}
-	}
-	return false
 }

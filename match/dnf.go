@@ -6,6 +6,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/inventory"
 )
 
 // Mode chooses which (advisory, installed package) pairs apply, as dnf's
@@ -41,12 +42,23 @@ func (m Mode) String() string {
 	return "available"
 }
 
-// RPM is an installed RPM as the matcher needs it.
-type RPM struct {
+// installedRPM is an installed package as the matcher reads it: its
+// purl's EVR and arch, parsed once.
+type installedRPM struct {
 	Name      string
 	EVR       rpm.EVR
 	Arch      string
 	SourceRPM string
+}
+
+func installedRPMs(pkgs []inventory.Package) []installedRPM {
+	out := make([]installedRPM, len(pkgs))
+	for i := range pkgs {
+		p := &pkgs[i]
+		evr, arch := rpm.Installed(p)
+		out[i] = installedRPM{Name: p.Name, EVR: evr, Arch: arch, SourceRPM: p.Source}
+	}
+	return out
 }
 
 // ModuleStream identifies an active module stream.
@@ -95,7 +107,11 @@ type nameArch struct{ name, arch string }
 // DNF returns the findings for installed packages in the order dnf 4
 // produces them: installed packages in database order, and for each the
 // advisory packages of its name and arch in advisory order.
-func DNF(ctx context.Context, installed []RPM, advisories []*advisory.Advisory, opts DNFOptions) ([]Finding, error) {
+//
+// The installed packages are rpm packages (their purls' versions and
+// qualifiers give EVR and arch; see rpm.Installed).
+func DNF(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.Advisory, opts DNFOptions) ([]Finding, error) {
+	installed := installedRPMs(pkgs)
 	// newest[name] is the installed package of that name (any arch) with
 	// the highest EVR: an advisory package is "installed" in dnf's sense
 	// when that one is at least as new.
@@ -210,7 +226,7 @@ func moduleActive(c *advisory.Collection, active map[ModuleStream]bool) bool {
 
 // consideredSet marks the installed packages each mode looks at; slotOf
 // numbers each package's name and arch (nslots in all).
-func consideredSet(installed []RPM, slotOf []int32, nslots int, opts DNFOptions) ([]bool, error) {
+func consideredSet(installed []installedRPM, slotOf []int32, nslots int, opts DNFOptions) ([]bool, error) {
 	out := make([]bool, len(installed))
 	switch opts.Mode {
 	case Installed, All:

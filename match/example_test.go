@@ -16,9 +16,9 @@ import (
 )
 
 func ExampleDNF() {
-	installed := []match.RPM{
-		{Name: "openssl-libs", EVR: rpm.ParseEVR("1:3.2.1-2.fc40"), Arch: "x86_64"},
-		{Name: "openssl-libs", EVR: rpm.ParseEVR("1:3.2.1-2.fc40"), Arch: "i686"},
+	installed := []inventory.Package{
+		rpm.NewPackage("openssl-libs", "1:3.2.1-2.fc40", "x86_64"),
+		rpm.NewPackage("openssl-libs", "1:3.2.1-2.fc40", "i686"),
 	}
 	adv := &advisory.Advisory{ID: "FEDORA-2024-d2f1b9ac14", Type: advisory.Security,
 		Collections: []advisory.Collection{{Packages: []advisory.Package{
@@ -30,9 +30,9 @@ func ExampleDNF() {
 		return
 	}
 	for _, f := range findings {
-		fmt.Println(f.Advisory.ID, installed[f.Installed].Arch, f.Fixed.EVR)
+		fmt.Println(f.Advisory.ID, rpm.NEVRA(&installed[f.Installed]), f.Fixed.EVR)
 	}
-	// Output: FEDORA-2024-d2f1b9ac14 x86_64 1:3.2.2-3.fc40
+	// Output: FEDORA-2024-d2f1b9ac14 openssl-libs-1:3.2.1-2.fc40.x86_64 1:3.2.2-3.fc40
 }
 
 func ExampleOSV() {

@@ -171,6 +171,11 @@ type listEntry struct {
 // once, in first-seen order, with the last advisory's label (dnf keeps
 // them in a dict).
 func List(w io.Writer, findings []match.Finding, opts Options) error {
+	return writeList(w, listRows(findings, &opts), &opts, 0, 0)
+}
+
+// listRows are dnf's list rows, sorted and merged.
+func listRows(findings []match.Finding, opts *Options) []listEntry {
 	entries := make([]listEntry, 0, len(findings))
 	for _, f := range findings {
 		a := f.Advisory
@@ -220,9 +225,22 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 		}
 		i = j
 	}
-	entries = out
+	return out
+}
 
-	idw, tlw, nw := 0, 0, 0
+// listWidths are the widths of the ID and label columns of rows.
+func listWidths(entries []listEntry) (idw, tlw int) {
+	for _, e := range entries {
+		idw = max(idw, utf8.RuneCountInString(e.id))
+		tlw = max(tlw, utf8.RuneCountInString(label(e.adv)))
+	}
+	return idw, tlw
+}
+
+// writeList writes list rows, the ID and label columns at least idw and
+// tlw wide.
+func writeList(w io.Writer, entries []listEntry, opts *Options, idw, tlw int) error {
+	nw := 0
 	size := 0
 	for _, e := range entries {
 		idw = max(idw, utf8.RuneCountInString(e.id))

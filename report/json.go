@@ -8,22 +8,13 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
 )
 
 // JSONSchema names the version of the JSON document JSON writes. A change
 // that removes or renames a field gets a new version.
 const JSONSchema = "https://alicorn.dev/schema/dnf-security/v1"
-
-// Installed is an installed package as the JSON report shows it.
-type Installed struct {
-	Name string
-	EVR  rpm.EVR
-	Arch string
-}
-
-// NEVRA formats the package as dnf does: name-[epoch:]version-release.arch.
-func (p Installed) NEVRA() string { return p.Name + "-" + p.EVR.String() + "." + p.Arch }
 
 // Document is the JSON report.
 type Document struct {
@@ -93,7 +84,7 @@ func ptrTime(t time.Time) *time.Time {
 
 // JSON writes the findings as a Document: one entry per advisory ID, in ID
 // order, each with every installed package it applies to.
-func JSON(w io.Writer, findings []match.Finding, installed []Installed, opts Options, modules ...ModuleFindings) error {
+func JSON(w io.Writer, findings []match.Finding, installed []inventory.Package, opts Options, modules ...ModuleFindings) error {
 	doc := Document{Schema: JSONSchema, Mode: opts.Mode.String(), Advisories: jsonAdvisories(findings, installed)}
 	for _, m := range modules {
 		if m.needs() {
@@ -144,7 +135,7 @@ func osvAdvisories(m *ModuleFindings) []JSONAdvisory {
 }
 
 // jsonAdvisories groups findings by advisory ID, in ID order.
-func jsonAdvisories(findings []match.Finding, installed []Installed) []JSONAdvisory {
+func jsonAdvisories(findings []match.Finding, installed []inventory.Package) []JSONAdvisory {
 	out := []JSONAdvisory{}
 	index := map[string]int{}
 	seenPkg := map[string]bool{}
@@ -157,8 +148,9 @@ func jsonAdvisories(findings []match.Finding, installed []Installed) []JSONAdvis
 			index[a.ID] = i
 			out = append(out, ja)
 		}
-		inst := installed[f.Installed]
-		p := JSONPackage{Name: inst.Name, Arch: inst.Arch, Installed: inst.NEVRA(),
+		inst := &installed[f.Installed]
+		_, arch := rpm.Installed(inst)
+		p := JSONPackage{Name: inst.Name, Arch: arch, Installed: rpm.NEVRA(inst),
 			Fixed: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch}
 		key := a.ID + "\x00" + p.Installed + "\x00" + p.Fixed
 		if !seenPkg[key] {
@@ -172,9 +164,19 @@ func jsonAdvisories(findings []match.Finding, installed []Installed) []JSONAdvis
 
 // RunningKernelNotice writes what dnf's summary adds when a newer kernel
 // with a security advisory is installed than the one running.
-func RunningKernelNotice(w io.Writer, kernel int, installed []match.RPM, advs []*advisory.Advisory) {
+func RunningKernelNotice(w io.Writer, kernel int, pkgs []inventory.Package, advs []*advisory.Advisory) {
 	if kernel < 0 {
 		return
+	}
+	type view struct {
+		Name string
+		EVR  rpm.EVR
+		Arch string
+	}
+	installed := make([]view, len(pkgs))
+	for i := range pkgs {
+		evr, arch := rpm.Installed(&pkgs[i])
+		installed[i] = view{pkgs[i].Name, evr, arch}
 	}
 	k := installed[kernel]
 	type nevra struct{ name, evr, arch string }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
 )
@@ -19,7 +20,7 @@ type ModuleFindings struct {
 	Name, Image string
 	Findings    []match.Finding
 	// Installed are the image's packages, indexed by Finding.Installed.
-	Installed []Installed
+	Installed []inventory.Package
 	// Packages are the image's non-RPM packages (gems, wheels, jars)
 	// checked against OSV advisories, Vulnerable the advisories that
 	// affect them (indexed into Packages).
@@ -27,6 +28,16 @@ type ModuleFindings struct {
 	Vulnerable []match.Vulnerable
 	// Owned are non-RPM packages an RPM owns: reported through the RPM.
 	Owned []inventory.Owned
+}
+
+// target names what the findings are about in a row: "module NAME
+// IMAGE", or "image REF" for the packages of the image reported on
+// (Name is empty).
+func (m *ModuleFindings) target() string {
+	if m.Name == "" {
+		return "image " + m.Image
+	}
+	return "module " + m.Name + " " + m.Image
 }
 
 // needs reports whether the module needs any update.
@@ -95,7 +106,7 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 		for _, f := range m.Findings {
 			pkg := f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch
 			if f.Installed >= 0 && f.Installed < len(m.Installed) {
-				pkg += " (installed " + m.Installed[f.Installed].NEVRA() + ")"
+				pkg += " (installed " + rpm.NEVRA(&m.Installed[f.Installed]) + ")"
 			}
 			add(f.Advisory, pkg)
 		}
@@ -116,18 +127,41 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 // followed by the affected packages inside the image, indented. Nothing
 // is written when no module needs an update.
 func ModuleList(w io.Writer, mods []ModuleFindings, opts Options, packages bool) error {
+	return writeModuleList(w, moduleRows(mods, &opts), mods, &opts, packages, 0, 0)
+}
+
+// ListAll writes dnf's list of findings followed by the module rows of
+// ModuleList, the ID and label columns of both as wide as the widest of
+// either, so that the rows line up.
+func ListAll(w io.Writer, findings []match.Finding, mods []ModuleFindings, opts Options, packages bool) error {
+	host := listRows(findings, &opts)
 	rows := moduleRows(mods, &opts)
-	idw, tlw := 0, 0
+	idw, tlw := listWidths(host)
+	for _, r := range rows {
+		idw = max(idw, utf8.RuneCountInString(r.id))
+		tlw = max(tlw, utf8.RuneCountInString(label(r.adv)))
+	}
+	if err := writeList(w, host, &opts, idw, tlw); err != nil {
+		return err
+	}
+	return writeModuleList(w, rows, mods, &opts, packages, idw, tlw)
+}
+
+func writeModuleList(w io.Writer, rows []moduleRow, mods []ModuleFindings, opts *Options, packages bool,
+	idw, tlw int) error {
 	for _, r := range rows {
 		idw = max(idw, utf8.RuneCountInString(r.id))
 		tlw = max(tlw, utf8.RuneCountInString(label(r.adv)))
 	}
 	var b strings.Builder
 	for _, r := range rows {
+		if opts.Mode == match.All {
+			b.WriteString("  ") // the installed mark's column
+		}
 		b.Write(appendPadded(nil, r.id, idw))
 		b.WriteByte(' ')
 		b.Write(appendPadded(nil, label(r.adv), tlw))
-		b.WriteString(" module " + r.mod.Name + " " + r.mod.Image)
+		b.WriteString(" " + r.mod.target())
 		if opts.Links {
 			u := NoticeURL(r.adv)
 			if u == "" {
@@ -158,7 +192,8 @@ func nonRPM(b *strings.Builder, m *ModuleFindings) {
 	if len(m.Packages) == 0 && len(m.Owned) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "Module %s %s: packages not installed by RPM\n", m.Name, m.Image)
+	t := m.target()
+	fmt.Fprintf(b, "%s: packages not installed by RPM\n", strings.ToUpper(t[:1])+t[1:])
 	byPkg := map[int][]match.Vulnerable{}
 	var order []int
 	for _, v := range m.Vulnerable {
@@ -204,13 +239,18 @@ var severities = []string{"Critical", "Important", "Moderate", "Low"}
 // by severity, as dnf's summary breaks them down. Nothing is written when
 // no module needs an update.
 func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
-	var b strings.Builder
+	var img, mb strings.Builder // the image's own lines, the modules'
 	n := 0
 	for _, m := range mods {
 		if !m.needs() {
 			continue
 		}
-		n++
+		b := &mb
+		if m.Name == "" {
+			b = &img
+		} else {
+			n++
+		}
 		seen := map[string]bool{}
 		counts := map[string]int{}
 		sevs := map[string]int{}
@@ -250,17 +290,22 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 		if other > 0 {
 			parts = append(parts, fmt.Sprintf("%d other notice(s)", other))
 		}
-		fmt.Fprintf(&b, "    %s (%s): %s\n", m.Name, m.Image, strings.Join(parts, ", "))
+		if m.Name == "" {
+			fmt.Fprintf(b, "Image %s, packages not installed by RPM: %s\n", m.Image, strings.Join(parts, ", "))
+		} else {
+			fmt.Fprintf(b, "    %s (%s): %s\n", m.Name, m.Image, strings.Join(parts, ", "))
+		}
 		for _, sev := range append(severities, "Unknown") {
 			if n := sevs[sev]; n > 0 {
-				fmt.Fprintf(&b, "        %d %s Security notice(s)\n", n, sev)
+				fmt.Fprintf(b, "        %d %s Security notice(s)\n", n, sev)
 			}
 		}
 	}
-	if n == 0 {
-		return nil
+	out := img.String()
+	if n > 0 {
+		out += fmt.Sprintf("Modules needing updates: %d\n", n) + mb.String()
 	}
-	_, err := fmt.Fprintf(w, "Modules needing updates: %d\n%s", n, b.String())
+	_, err := io.WriteString(w, out)
 	return err
 }
 
@@ -280,7 +325,16 @@ func ModuleInfo(w io.Writer, mods []ModuleFindings, opts Options) error {
 		b.WriteString(infoBlock(r.adv, false, &o))
 		b.WriteString("\n")
 		if len(r.adv.Affected) > 0 { // an OSV advisory: its aliases and links
-			keyLines(&b, "Aliases", r.adv.Aliases)
+			// Aliases that are CVE references are on the CVEs line.
+			var aliases []string
+			for _, al := range r.adv.Aliases {
+				if !slices.ContainsFunc(r.adv.References, func(ref advisory.Reference) bool {
+					return ref.Type == advisory.RefCVE && ref.ID == al
+				}) {
+					aliases = append(aliases, al)
+				}
+			}
+			keyLines(&b, "Aliases", aliases)
 			var links []string
 			for _, ref := range r.adv.References {
 				if ref.Type != advisory.RefCVE && ref.Type != advisory.RefSelf && ref.Href != "" {
@@ -289,7 +343,11 @@ func ModuleInfo(w io.Writer, mods []ModuleFindings, opts Options) error {
 			}
 			keyLines(&b, "Links", links)
 		}
-		keyLine(&b, "Module", r.mod.Name+" "+r.mod.Image)
+		if r.mod.Name == "" {
+			keyLine(&b, "Image", r.mod.Image)
+		} else {
+			keyLine(&b, "Module", r.mod.Name+" "+r.mod.Image)
+		}
 		keyLines(&b, "Packages", r.pkgs)
 	}
 	_, err := io.WriteString(w, b.String())

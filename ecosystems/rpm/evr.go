@@ -1,6 +1,11 @@
 package rpm
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/alicorn-dev/alicorn/inventory"
+	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
+)
 
 // EVR is an RPM epoch, version and release. An empty Epoch means no epoch,
 // which compares equal to epoch 0; an empty Release means no release.
@@ -71,4 +76,44 @@ func Compare(a, b EVR) int {
 		return 1
 	}
 	return Vercmp(a.Release, b.Release)
+}
+
+// Installed reads an rpm package's EVR and arch from its purl, which
+// follows the purl spec: the version is VERSION-RELEASE and the epoch is
+// only the epoch qualifier.
+func Installed(p *inventory.Package) (evr EVR, arch string) {
+	v := p.PURL.Version
+	if k := strings.LastIndexByte(v, '-'); k >= 0 {
+		evr.Version, evr.Release = v[:k], v[k+1:]
+	} else {
+		evr.Version = v
+	}
+	for _, q := range p.PURL.Qualifiers {
+		switch q.Key {
+		case "epoch":
+			evr.Epoch = q.Value
+		case "arch":
+			arch = q.Value
+		}
+	}
+	if arch == "" {
+		arch = "noarch"
+	}
+	return evr, arch
+}
+
+// NEVRA formats an installed rpm package as dnf does:
+// name-[epoch:]version-release.arch.
+func NEVRA(p *inventory.Package) string {
+	evr, arch := Installed(p)
+	return p.Name + "-" + evr.String() + "." + arch
+}
+
+// NewPackage returns an installed rpm package of name, EVR
+// ("[epoch:]version-release") and arch, as an rpm database of a root
+// without os-release would describe it.
+func NewPackage(name, evr, arch string) inventory.Package {
+	e := ParseEVR(evr)
+	p := rpmdb.Package{Name: name, Epoch: e.Epoch, Version: e.Version, Release: e.Release, Arch: arch}
+	return p.Inventory(inventory.OSRelease{}, "")
 }

@@ -26,5 +26,5 @@ func ExamplePackage_PURL() {
 	p := rpmdb.Package{Name: "openssl-libs", Epoch: "1", Version: "3.2.1", Release: "2.fc40", Arch: "x86_64"}
 	purl := p.PURL(inventory.OSRelease{ID: "fedora", VersionID: "40"})
 	fmt.Println(purl.ToString())
-	// Output: pkg:rpm/fedora/openssl-libs@1:3.2.1-2.fc40?arch=x86_64&distro=fedora-40&epoch=1
+	// Output: pkg:rpm/fedora/openssl-libs@3.2.1-2.fc40?arch=x86_64&distro=fedora-40&epoch=1
 }

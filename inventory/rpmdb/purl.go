@@ -7,8 +7,9 @@ import (
 )
 
 // PURL is the package's URL, as the package-url spec defines pkg:rpm:
-// pkg:rpm/<distribution ID>/<name>@[<epoch>:]<version>-<release>
-// ?arch=<arch>&epoch=<epoch>&distro=<ID>-<VERSION_ID>.
+// pkg:rpm/<distribution ID>/<name>@<version>-<release>
+// ?arch=<arch>&epoch=<epoch>&distro=<ID>-<VERSION_ID>. The epoch is only a
+// qualifier, left out when it is empty or 0.
 func (p *Package) PURL(osr inventory.OSRelease) packageurl.PackageURL {
 	version := p.Version + "-" + p.Release
 	var q packageurl.Qualifiers
@@ -16,7 +17,6 @@ func (p *Package) PURL(osr inventory.OSRelease) packageurl.PackageURL {
 		q = append(q, packageurl.Qualifier{Key: "arch", Value: p.Arch})
 	}
 	if p.Epoch != "" && p.Epoch != "0" {
-		version = p.Epoch + ":" + version
 		q = append(q, packageurl.Qualifier{Key: "epoch", Value: p.Epoch})
 	}
 	if osr.ID != "" {
@@ -33,6 +33,13 @@ func (p *Package) PURL(osr inventory.OSRelease) packageurl.PackageURL {
 // database at dbPath.
 func (p *Package) Inventory(osr inventory.OSRelease, dbPath string) inventory.Package {
 	purl := p.PURL(osr)
-	return inventory.Package{PURL: purl, Name: p.Name, Version: purl.Version, Source: p.SourceRPM,
-		Installed: p.InstallTime, Locations: []inventory.Location{{Path: dbPath}}}
+	version := purl.Version
+	if p.Epoch != "" && p.Epoch != "0" {
+		version = p.Epoch + ":" + version
+	}
+	pkg := inventory.Package{PURL: purl, Name: p.Name, Version: version, Source: p.SourceRPM, Installed: p.InstallTime}
+	if dbPath != "" {
+		pkg.Locations = []inventory.Location{{Path: dbPath}}
+	}
+	return pkg
 }

@@ -105,7 +105,7 @@ func Find(root string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: %w (looked in %v)", root, ErrNoDatabase, Dirs)
+	return "", fmt.Errorf("%s: %w (looked in %s)", root, ErrNoDatabase, strings.Join(Dirs, ", "))
 }
 
 // Open opens the database file at path, recognising its format by content.

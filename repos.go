@@ -1,4 +1,4 @@
-package dnfcompat
+package alicorn
 
 import (
 	"context"
@@ -41,26 +41,27 @@ func insideRoot(root string, dirs []string) []string {
 }
 
 // configs returns the enabled repositories in dnf's order.
-func configs(c *command, arch, releasever string) ([]repo.Config, error) {
+func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
+	ro := &s.opts.Repos
 	vars := repo.Vars{"basearch": repo.BaseArch(arch), "arch": arch}
 	if releasever != "" {
 		vars["releasever"] = releasever
 		major, minor, _ := strings.Cut(releasever, ".")
 		vars["releasever_major"], vars["releasever_minor"] = major, minor
 	}
-	varsdirs := insideRoot(c.installroot, defaultVarsdirs)
-	if c.reposdirSet {
+	varsdirs := insideRoot(s.root, defaultVarsdirs)
+	if ro.Dirs != nil {
 		varsdirs = make([]string, len(defaultVarsdirs))
 		for i, d := range defaultVarsdirs {
-			varsdirs[i] = filepath.Join(c.installroot, d)
+			varsdirs[i] = filepath.Join(s.root, d)
 		}
 	}
 	if err := repo.LoadVars(vars, varsdirs...); err != nil {
 		return nil, err
 	}
-	dirs := c.reposdirs
-	if !c.reposdirSet {
-		dirs = insideRoot(c.installroot, defaultReposdirs)
+	dirs := ro.Dirs
+	if dirs == nil {
+		dirs = insideRoot(s.root, defaultReposdirs)
 	}
 	var all []repo.Config
 	for _, d := range dirs {
@@ -70,7 +71,7 @@ func configs(c *command, arch, releasever string) ([]repo.Config, error) {
 		}
 		all = append(all, cs...)
 	}
-	for _, rc := range c.repoFrom {
+	for _, rc := range ro.FromPath {
 		replaced := false
 		for i := range all {
 			if all[i].ID == rc.ID {
@@ -82,7 +83,7 @@ func configs(c *command, arch, releasever string) ([]repo.Config, error) {
 		}
 	}
 	// Per-repository --setopt.
-	for glob, opts := range c.repoOpts {
+	for glob, opts := range ro.Set {
 		for i := range all {
 			if !match.Glob(glob, all[i].ID) {
 				continue
@@ -101,25 +102,25 @@ func configs(c *command, arch, releasever string) ([]repo.Config, error) {
 			}
 		}
 	}
-	edits := c.repoEdits
-	if len(c.repoOnly) > 0 {
-		edits = append([]repoEdit{{glob: "*", enable: false}}, edits...)
-		for _, r := range c.repoOnly {
-			edits = append(edits, repoEdit{glob: r, enable: true})
+	edits := ro.Edits
+	if len(ro.Only) > 0 {
+		edits = append([]RepoEdit{{Glob: "*", Enable: false}}, edits...)
+		for _, r := range ro.Only {
+			edits = append(edits, RepoEdit{Glob: r, Enable: true})
 		}
 	}
-	for _, rc := range c.repoFrom {
-		edits = append(edits, repoEdit{glob: rc.ID, enable: true})
+	for _, rc := range ro.FromPath {
+		edits = append(edits, RepoEdit{Glob: rc.ID, Enable: true})
 	}
 	for _, e := range edits {
 		hit := false
 		for i := range all {
-			if match.Glob(e.glob, all[i].ID) {
-				all[i].Enabled, hit = e.enable, true
+			if match.Glob(e.Glob, all[i].ID) {
+				all[i].Enabled, hit = e.Enable, true
 			}
 		}
-		if !hit && e.enable {
-			return nil, fmt.Errorf("unknown repo: '%s'", e.glob)
+		if !hit && e.Enable {
+			return nil, fmt.Errorf("unknown repo: '%s'", e.Glob)
 		}
 	}
 	var enabled []repo.Config
@@ -149,14 +150,25 @@ type available struct {
 	hotfix bool
 }
 
+// repoData is what the enabled repositories hold for a report.
+type repoData struct {
+	enabled int // how many repositories are enabled
+	advs    []*advisory.Advisory
+	avail   []available
+	streams *modularity.Metadata
+	// skipped are the repositories left out (skip_if_unavailable).
+	skipped []error
+}
+
 // loadRepos fetches every enabled repository at once and returns their
-// advisories in repository order and, for --updates, their packages.
-func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever string, keep func(*advisory.Advisory) bool, keepReady <-chan struct{}) ([]*advisory.Advisory, []available, *modularity.Metadata, error) {
-	cfgs, err := configs(c, arch, releasever)
+// advisories in repository order and, for the Updates mode, their packages.
+func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever string, keep func(*advisory.Advisory) bool,
+	keepReady <-chan struct{}) (*repoData, error) {
+	cfgs, err := s.configs(arch, releasever)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	f := &repo.Fetcher{Client: env.Client, CacheDir: c.cacheDirectory(), CacheOnly: c.cacheOnly}
+	f := &repo.Fetcher{Client: s.opts.Client, CacheDir: s.opts.CacheDir, CacheOnly: s.opts.CacheOnly}
 	type result struct {
 		mods  *modularity.Metadata
 		advs  []*advisory.Advisory
@@ -182,11 +194,11 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err = err
 				return
 			}
-			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep, KeepReady: keepReady}
+			opts := repo.AdvisoryOptions{Brief: !q.Details, Keep: keep, KeepReady: keepReady}
 			// Lists without --with-cve/--with-bz and summaries never
 			// look at references unless the filter does.
-			opts.NoReferences = opts.Brief && !c.filter.NeedsReferences()
-			if types, ok := c.filter.TypesOnly(); ok {
+			opts.NoReferences = opts.Brief && !q.Filter.NeedsReferences()
+			if types, ok := q.Filter.TypesOnly(); ok {
 				// Security advisories always pass: the running-kernel
 				// notice looks at them.
 				opts.Prefilter = func(typ string) bool {
@@ -197,7 +209,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err = err
 				return
 			}
-			if c.mode == match.Updates {
+			if q.Mode == match.Updates {
 				r.pkgs, r.err = primaryPackages(ctx, md)
 				for i := range r.pkgs {
 					r.pkgs[i].hotfix = cfg.ModuleHotfixes
@@ -206,37 +218,41 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 		}()
 	}
 	wg.Wait()
-	var advs []*advisory.Advisory
-	var pkgs []available
+	d := &repoData{enabled: len(cfgs), streams: &modularity.Metadata{}}
 	var errs []error
-	mods := &modularity.Metadata{}
 	for _, r := range results {
 		if r.err != nil {
 			if r.skip && !errors.Is(r.err, repo.ErrChecksum) {
-				fmt.Fprintf(env.Stderr, "%s: skipping repository %s: %s\n", env.Prog, r.cfgID, r.err)
+				d.skipped = append(d.skipped, fmt.Errorf("skipping repository %s: %w", r.cfgID, r.err))
 				continue
 			}
 			errs = append(errs, r.err)
 			continue
 		}
-		advs = append(advs, r.advs...)
-		pkgs = append(pkgs, r.pkgs...)
-		mods.Merge(r.mods)
+		d.advs = append(d.advs, r.advs...)
+		d.avail = append(d.avail, r.pkgs...)
+		d.streams.Merge(r.mods)
 	}
 	if len(errs) > 0 {
-		return nil, nil, nil, errors.Join(errs...)
+		return nil, errors.Join(errs...)
 	}
-	return advs, pkgs, mods, nil
+	return d, nil
 }
 
 // upgradable marks installed packages that an available package would
 // upgrade, as libdnf's what_upgrades decides: the newest installed
 // package of the same name and a compatible arch (equal, or either
 // noarch), when every such installed package is older.
-func upgradable(installed []match.RPM, avail []available, excl []string, modular *modularity.Filter) func(int) bool {
+func upgradable(pkgs []inventory.Package, avail []available, excl []string, modular *modularity.Filter) func(int) bool {
+	type view struct {
+		evr  rpm.EVR
+		arch string
+	}
+	installed := make([]view, len(pkgs))
 	byName := map[string][]int{}
-	for i, p := range installed {
-		byName[p.Name] = append(byName[p.Name], i)
+	for i := range pkgs {
+		installed[i].evr, installed[i].arch = rpm.Installed(&pkgs[i])
+		byName[pkgs[i].Name] = append(byName[pkgs[i].Name], i)
 	}
 	marked := make([]bool, len(installed))
 	for _, a := range avail {
@@ -249,14 +265,14 @@ func upgradable(installed []match.RPM, avail []available, excl []string, modular
 		best := -1
 		for _, i := range byName[a.name] {
 			p := &installed[i]
-			if p.Arch != a.arch && p.Arch != "noarch" && a.arch != "noarch" {
+			if p.arch != a.arch && p.arch != "noarch" && a.arch != "noarch" {
 				continue
 			}
-			if rpm.Compare(p.EVR, a.evr) >= 0 {
+			if rpm.Compare(p.evr, a.evr) >= 0 {
 				best = -1
 				break
 			}
-			if best < 0 || rpm.Compare(p.EVR, installed[best].EVR) > 0 {
+			if best < 0 || rpm.Compare(p.evr, installed[best].evr) > 0 {
 				best = i
 			}
 		}

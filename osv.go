@@ -1,33 +1,29 @@
-package dnfcompat
+package alicorn
 
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/osv"
-	"github.com/alicorn-dev/alicorn/ecosystems"
-	"github.com/alicorn-dev/alicorn/ecosystems/gem"
-	"github.com/alicorn-dev/alicorn/ecosystems/maven"
-	"github.com/alicorn-dev/alicorn/ecosystems/pypi"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
+	"github.com/alicorn-dev/alicorn/match"
 )
-
-// defaultEcosystems are the non-RPM ecosystems modules are scanned for.
-func defaultEcosystems() (*ecosystems.Set, error) {
-	return ecosystems.NewSet(pypi.Ecosystem{}, gem.Ecosystem{}, maven.Ecosystem{})
-}
 
 // feedCache loads each OSV feed once, however many modules name it
 // (modules are matched one after the other).
 type feedCache struct {
+	mu    sync.Mutex
 	feeds map[string][]*advisory.Advisory
 }
 
 // load returns the advisories of the feeds at paths, in order, each feed's
 // once.
 func (fc *feedCache) load(ctx context.Context, paths []string) ([]*advisory.Advisory, error) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
 	if fc.feeds == nil {
 		fc.feeds = map[string][]*advisory.Advisory{}
 	}
@@ -56,7 +52,7 @@ func (fc *feedCache) load(ctx context.Context, paths []string) ([]*advisory.Advi
 // advisories.
 func splitOwned(ctx context.Context, dbPath string, pkgs []inventory.Package, keepOwned bool) ([]inventory.Package,
 	[]inventory.Owned, error) {
-	if len(pkgs) == 0 || keepOwned {
+	if len(pkgs) == 0 || keepOwned || dbPath == "" {
 		return pkgs, nil, nil
 	}
 	db, err := rpmdb.Open(dbPath)
@@ -70,4 +66,29 @@ func splitOwned(ctx context.Context, dbPath string, pkgs []inventory.Package, ke
 	}
 	free, owned := inventory.SplitOwned(pkgs, func(p string) string { return owners[p] })
 	return free, owned, nil
+}
+
+// matchOSV returns what the OSV feeds (the options' and extra) say of
+// pkgs, kept as the query's filter keeps advisories. An advisory whose
+// ranges cannot be read is a warning naming it.
+func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Package, extra []string) ([]match.Vulnerable,
+	[]error, error) {
+	if len(pkgs) == 0 {
+		return nil, nil, nil
+	}
+	feeds, err := s.feeds.load(ctx, append(append([]string{}, s.opts.OSV...), extra...))
+	if err != nil {
+		return nil, nil, err
+	}
+	vulns, err := match.OSV(ctx, pkgs, feeds, s.ecos, match.OSVOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var kept []match.Vulnerable
+	for _, v := range vulns {
+		if q.Filter.KeepAdvisory(v.Advisory, pkgs[v.Package].Name) {
+			kept = append(kept, v)
+		}
+	}
+	return kept, nil, nil
 }

@@ -1,4 +1,4 @@
-package dnfcompat
+package alicorn
 
 import (
 	"encoding/binary"
@@ -12,42 +12,34 @@ import (
 
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
-	"github.com/alicorn-dev/alicorn/match"
 )
 
 func TestHostCache(t *testing.T) {
 	root, repoDir := fixture(t)
 	cache := t.TempDir()
-	args := []string{"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--releasever=40",
-		"--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + cache, "-q", "updateinfo", "list"}
-	want := "ADV-1 Important/Sec. alpha-2.0-1.x86_64\n"
+	opts := fixtureOptions(t, root, repoDir, cache)
+	want := []string{"ADV-1 alpha-1.0-1.x86_64"}
 	for range 2 {
-		code, stdout, stderr := runCLI(args...)
-		require.Equal(t, 0, code, stderr)
-		assert.Equal(t, want, stdout)
+		assert.Equal(t, want, findings(t, opts))
 	}
 	hosts, _ := filepath.Glob(filepath.Join(cache, "host-*"))
 	require.Len(t, hosts, 1, "one cached host")
 
 	// A damaged cache is rebuilt.
 	require.NoError(t, os.WriteFile(hosts[0], []byte("garbage"), 0o644))
-	code, stdout, stderr := runCLI(args...)
-	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, want, stdout)
+	assert.Equal(t, want, findings(t, opts))
 
 	// An rpm transaction makes the cache stale: the upgrade is seen.
 	b := testBuilder(t)
 	require.NoError(t, os.RemoveAll(root))
 	require.NoError(t, b.Root(root, []rpmtest.Pkg{{Name: "alpha", Version: "2.0", Release: "1", Arch: "x86_64"}}))
-	code, stdout, stderr = runCLI(args...)
-	require.Equal(t, 0, code, stderr)
-	assert.Empty(t, stdout, "alpha 2.0 is installed now")
+	assert.Empty(t, findings(t, opts), "alpha 2.0 is installed now")
 }
 
 func TestSnapshotEncoding(t *testing.T) {
-	s := &snapshot{rpms: []match.RPM{
-		{Name: "kernel", EVR: rpm.EVR{Version: "6.8", Release: "1"}, Arch: "x86_64", SourceRPM: "kernel-6.8-1.src.rpm"},
-		{Name: "bash", EVR: rpm.EVR{Epoch: "1", Version: "5.2", Release: "3.fc40"}, Arch: "x86_64"},
+	s := &snapshot{rpms: []snapRPM{
+		{name: "kernel", evr: rpm.EVR{Version: "6.8", Release: "1"}, arch: "x86_64", source: "kernel-6.8-1.src.rpm"},
+		{name: "bash", evr: rpm.EVR{Epoch: "1", Version: "5.2", Release: "3.fc40"}, arch: "x86_64"},
 	}, releasever: "40", kernel: 0}
 	b := s.encode()
 	got, err := decodeSnapshot(b)
@@ -64,7 +56,7 @@ func TestSnapshotEncoding(t *testing.T) {
 }
 
 func FuzzSnapshot(f *testing.F) {
-	f.Add((&snapshot{rpms: []match.RPM{{Name: "a", Arch: "noarch"}}, kernel: -1}).encode())
+	f.Add((&snapshot{rpms: []snapRPM{{name: "a", arch: "noarch"}}, kernel: -1}).encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Fix the checksum so that mutations reach the decoder.
 		if len(b) >= len(hostMagic)+4 {

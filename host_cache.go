@@ -1,4 +1,4 @@
-package dnfcompat
+package alicorn
 
 import (
 	"crypto/sha256"
@@ -13,7 +13,8 @@ import (
 	"unsafe"
 
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
-	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/inventory"
+	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 )
 
 // The installed packages of a root are cached beside the advisory
@@ -28,7 +29,7 @@ const hostMagic = "ALCHOST1"
 
 // snapshot is what a root's rpmdb yields for a report.
 type snapshot struct {
-	rpms []match.RPM
+	rpms []snapRPM
 	// releasever is $releasever as dnf derives it from the release
 	// provides, or "".
 	releasever string
@@ -36,15 +37,24 @@ type snapshot struct {
 	kernel int
 }
 
-// cacheDirectory is where repositories and hosts are cached.
-func (c *command) cacheDirectory() string {
-	if c.cacheDir != "" {
-		return c.cacheDir
+// snapRPM is an installed RPM as the snapshot keeps it.
+type snapRPM struct {
+	name   string
+	evr    rpm.EVR
+	arch   string
+	source string
+}
+
+// packages returns the snapshot's packages, their purls naming the
+// distribution osr, found in the database at dbPath.
+func (s *snapshot) packages(osr inventory.OSRelease, dbPath string) []inventory.Package {
+	out := make([]inventory.Package, len(s.rpms))
+	for i, r := range s.rpms {
+		p := rpmdb.Package{Name: r.name, Epoch: r.evr.Epoch, Version: r.evr.Version, Release: r.evr.Release,
+			Arch: r.arch, SourceRPM: r.source}
+		out[i] = p.Inventory(osr, dbPath)
 	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "alicorn")
-	}
-	return ""
+	return out
 }
 
 // hostCachePath names the cache file for the database at dbPath, or ""
@@ -85,12 +95,12 @@ func (s *snapshot) encode() []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.rpms)))
 	for _, r := range s.rpms {
-		str(r.Name)
-		str(r.EVR.Epoch)
-		str(r.EVR.Version)
-		str(r.EVR.Release)
-		str(r.Arch)
-		str(r.SourceRPM)
+		str(r.name)
+		str(r.evr.Epoch)
+		str(r.evr.Version)
+		str(r.evr.Release)
+		str(r.arch)
+		str(r.source)
 	}
 	str(s.releasever)
 	b = binary.AppendUvarint(b, uint64(s.kernel+1))
@@ -135,12 +145,12 @@ func decodeSnapshot(b []byte) (*snapshot, error) {
 	if n > uint64(len(d))/6 {
 		return nil, errHostCache
 	}
-	s := &snapshot{rpms: make([]match.RPM, n)}
+	s := &snapshot{rpms: make([]snapRPM, n)}
 	for i := range s.rpms {
 		r := &s.rpms[i]
-		r.Name = str()
-		r.EVR = rpm.EVR{Epoch: str(), Version: str(), Release: str()}
-		r.Arch, r.SourceRPM = str(), str()
+		r.name = str()
+		r.evr = rpm.EVR{Epoch: str(), Version: str(), Release: str()}
+		r.arch, r.source = str(), str()
 	}
 	s.releasever = str()
 	s.kernel = int(uv()) - 1

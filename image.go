@@ -1,4 +1,4 @@
-package dnfcompat
+package alicorn
 
 import (
 	"context"
