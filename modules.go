@@ -10,9 +10,9 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/inventory"
-	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/report"
 )
 

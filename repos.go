@@ -12,11 +12,11 @@ import (
 	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/modularity"
-	"github.com/alicorn-dev/alicorn/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/modularity"
+	"github.com/alicorn-dev/alicorn/repo"
 )
 
 var defaultReposdirs = []string{"/etc/yum.repos.d", "/etc/yum/repos.d", "/etc/distro.repos.d"}

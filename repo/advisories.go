@@ -7,8 +7,8 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/index"
-	"github.com/alicorn-dev/alicorn/modularity"
 	"github.com/alicorn-dev/alicorn/advisory/updateinfo"
+	"github.com/alicorn-dev/alicorn/modularity"
 )
 
 // AdvisoryOptions choose what Advisories returns.
