@@ -86,6 +86,17 @@ func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Packag
 	}
 	var kept []match.Vulnerable
 	for _, v := range vulns {
+		// The modes mean what they mean for RPMs: an affected package
+		// needs an update (available, all), one with a fixed version has
+		// one (updates); an affected package is never "installed".
+		switch q.Mode {
+		case match.Installed:
+			continue
+		case match.Updates:
+			if v.Fixed == "" {
+				continue
+			}
+		}
 		if q.Filter.KeepAdvisory(v.Advisory, pkgs[v.Package].Name) {
 			kept = append(kept, v)
 		}

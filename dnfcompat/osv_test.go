@@ -84,16 +84,32 @@ func osvImage(t *testing.T, b *rpmtest.Builder, dir string) string {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, data, 0o644))
 	}
+	return layoutOf(t, root, filepath.Join(dir, "layout"))
+}
+
+// layoutOf writes an OCI layout at lay holding a one-layer image of root.
+func layoutOf(t *testing.T, root, lay string) string {
+	t.Helper()
 	layer := tarLayer(t, root, func(string) bool { return true })
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(layer)), nil })
 	require.NoError(t, err)
 	img, err := mutate.AppendLayers(empty.Image, l)
 	require.NoError(t, err)
-	lay := filepath.Join(dir, "layout")
 	p, err := layout.Write(lay, empty.Index)
 	require.NoError(t, err)
 	require.NoError(t, p.AppendImage(img))
 	return lay
+}
+
+// writeFeed writes osvFeed into dir/osv and returns its path.
+func writeFeed(t *testing.T, dir string) string {
+	t.Helper()
+	feed := filepath.Join(dir, "osv")
+	require.NoError(t, os.MkdirAll(feed, 0o755))
+	for name, doc := range osvFeed {
+		require.NoError(t, os.WriteFile(filepath.Join(feed, name), []byte(doc), 0o644))
+	}
+	return feed
 }
 
 // TestModuleOSV reports a module holding gems, wheels and jars against an
@@ -106,11 +122,7 @@ func TestModuleOSV(t *testing.T) {
 	dir := t.TempDir()
 	lay := osvImage(t, b, dir)
 	image := "oci:" + lay
-	feed := filepath.Join(dir, "osv")
-	require.NoError(t, os.MkdirAll(feed, 0o755))
-	for name, doc := range osvFeed {
-		require.NoError(t, os.WriteFile(filepath.Join(feed, name), []byte(doc), 0o644))
-	}
+	feed := writeFeed(t, dir)
 	withModule := moduleHost(t, b, dir, nil, false, "name = \"web\"\nimage = \""+image+"\"\n")
 	mods := filepath.Join(dir, "mods")
 	args := func(cmd ...string) []string { return withModule(append([]string{"--osv=" + feed}, cmd...)...) }

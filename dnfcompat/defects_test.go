@@ -1,0 +1,133 @@
+package dnfcompat
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+)
+
+// needRPM skips a test that builds roots with rpm when rpm is missing.
+func needRPM(t *testing.T) {
+	t.Helper()
+	if m := rpmtest.Missing(); len(m) > 0 {
+		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
+	}
+}
+
+// TestImageOSV: --image with --osv checks the image's own gems, wheels and
+// jars; their rows follow dnf's and count for --fail-on.
+func TestImageOSV(t *testing.T) {
+	needRPM(t)
+	b := testBuilder(t)
+	dir := t.TempDir()
+	image := "oci:" + osvImage(t, b, dir)
+	feed := writeFeed(t, dir)
+	repoDir := filepath.Join(dir, "repo")
+	require.NoError(t, b.Repo(repoDir, nil, []byte(imageUpdateinfo), "gz"))
+	args := func(more ...string) []string {
+		return append([]string{"--image=" + image, "--osv=" + feed, "--setopt=reposdir=/nonexistent",
+			"--releasever=40", "--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + filepath.Join(dir, "cache"),
+			"-q"}, more...)
+	}
+	code, stdout, stderr := runCLI(args("updateinfo", "list")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, ""+
+		"ADV-A               Important/Sec. alpha-2.0-1.x86_64\n"+
+		"GHSA-jfh8-c2jp-5v3q Critical/Sec.  image "+image+"\n"+
+		"GHSA-rack-0001      Low/Sec.       image "+image+"\n"+
+		"PYSEC-2020-43       Important/Sec. image "+image+"\n", stdout)
+
+	code, stdout, stderr = runCLI(args("updateinfo", "summary")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "Image "+image+", packages not installed by RPM: 3 Security notice(s)\n"+
+		"        1 Critical Security notice(s)\n")
+
+	code, _, stderr = runCLI(args("updateinfo", "list", "--fail-on=Critical")...)
+	assert.Equal(t, ExitFound, code)
+	assert.Equal(t, "dnf-security: --fail-on=Critical: 1 Critical security advisory(ies) apply\n", stderr)
+}
+
+// TestImageWithoutRPMDB: an image with no rpm database (a jar on a JRE
+// image) is scanned for its other packages, with a warning.
+func TestImageWithoutRPMDB(t *testing.T) {
+	needRPM(t)
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	log4j := zipBytes(t, "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+		"groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n")
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "opt/app"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "opt/app/log4j-core-2.14.1.jar"), log4j, 0o644))
+	image := "oci:" + layoutOf(t, root, filepath.Join(dir, "layout"))
+	feed := writeFeed(t, dir)
+	code, stdout, stderr := runCLI("--image="+image, "--osv="+feed, "--setopt=reposdir=/nonexistent",
+		"--setopt=cachedir="+filepath.Join(dir, "cache"), "-q", "updateinfo", "list", "--fail-on=Critical")
+	assert.Equal(t, ExitFound, code, stderr)
+	assert.Equal(t, "GHSA-jfh8-c2jp-5v3q Critical/Sec. image "+image+"\n", stdout)
+	assert.Contains(t, stderr, "warning: image "+image+": no rpm database found")
+}
+
+// TestNamedPathsMustExist: every feed and directory named is read, or the
+// run fails.
+func TestNamedPathsMustExist(t *testing.T) {
+	needRPM(t)
+	root, repoDir := fixture(t)
+	base := baseArgs(t, root, repoDir)
+	assertFails(t, "OSV feed: stat /nonexistent/feed", append(base, "--osv=/nonexistent/feed", "updateinfo")...)
+	assertFails(t, "modules directory: stat /nonexistent/mods",
+		append(base, "--modules-dir=/nonexistent/mods", "updateinfo")...)
+}
+
+// TestNoRepository: installed packages and no enabled repository is an
+// error, not an empty report.
+func TestNoRepository(t *testing.T) {
+	needRPM(t)
+	root, _ := fixture(t)
+	for _, extra := range [][]string{nil, {"--fail-on=Low"}, {"--disablerepo=*", "list"}} {
+		args := append([]string{"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--releasever=40",
+			"--setopt=cachedir=" + t.TempDir(), "-q", "updateinfo"}, extra...)
+		assertFails(t, "no repository is enabled", args...)
+	}
+}
+
+// TestNoRPMDBMessage: the error names the directories looked in, not a Go
+// slice.
+func TestNoRPMDBMessage(t *testing.T) {
+	root := t.TempDir()
+	code, _, stderr := runCLI("--installroot="+root, "--setopt=reposdir=/nonexistent", "-q", "updateinfo")
+	assert.Equal(t, ExitError, code)
+	assert.Contains(t, stderr, "no rpm database found (looked in usr/lib/sysimage/rpm, var/lib/rpm, ")
+	assert.NotContains(t, stderr, "[")
+}
+
+// TestModuleOSVModes: OSV findings mean what RPM findings mean under
+// --installed and --updates.
+func TestModuleOSVModes(t *testing.T) {
+	needRPM(t)
+	b := testBuilder(t)
+	dir := t.TempDir()
+	image := "oci:" + osvImage(t, b, dir)
+	feed := writeFeed(t, dir)
+	withModule := moduleHost(t, b, dir, nil, false, "name = \"web\"\nimage = \""+image+"\"\n")
+	args := func(cmd ...string) []string { return withModule(append([]string{"--osv=" + feed}, cmd...)...) }
+
+	code, stdout, stderr := runCLI(args("updateinfo", "list", "--installed")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stdout, "nothing installed fixes an advisory")
+	code, stdout, stderr = runCLI(args("updateinfo", "summary", "--installed")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Empty(t, stdout)
+	code, _, stderr = runCLI(args("updateinfo", "list", "--installed", "--fail-on=Low")...)
+	assert.Equal(t, 0, code, stderr)
+
+	// --updates: only advisories with a fixed version (rack's lists
+	// versions and names no fix).
+	code, stdout, stderr = runCLI(args("updateinfo", "list", "--updates")...)
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stdout, "GHSA-rack-0001")
+	assert.Contains(t, stdout, "GHSA-jfh8-c2jp-5v3q")
+}
