@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/ecosystems/gem"
 	"github.com/alicorn-dev/alicorn/ecosystems/maven"
 	"github.com/alicorn-dev/alicorn/ecosystems/pypi"
 	"github.com/alicorn-dev/alicorn/inventory"
+	"github.com/alicorn-dev/alicorn/match"
 	"github.com/alicorn-dev/alicorn/repo"
 )
 
@@ -73,8 +75,14 @@ type Options struct {
 	// OSVRPMOwned checks packages whose files an RPM owns against OSV too
 	// (by default they are left to that RPM's advisories).
 	OSVRPMOwned bool
-	// Ecosystems are the non-RPM ecosystems scanned for when OSV feeds
-	// apply (nil means PyPI, RubyGems and Maven).
+	// Feeds are more advisory feeds (a vendor's CSAF or VEX, say) matched
+	// like the OSV feeds, by Matcher.
+	Feeds []advisory.Feed
+	// Matcher matches the non-RPM packages against the OSV feeds and
+	// Feeds (nil means match.AffectedMatcher over Ecosystems).
+	Matcher match.Matcher
+	// Ecosystems are the non-RPM ecosystems scanned for when feeds apply
+	// (nil means PyPI, RubyGems and Maven).
 	Ecosystems *ecosystems.Set
 }
 
@@ -115,6 +123,7 @@ type System struct {
 	excl      []string
 	units     []*unit
 	ecos      *ecosystems.Set
+	matcher   match.Matcher
 	feeds     feedCache
 
 	hostOnce sync.Once
@@ -158,9 +167,12 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 			return nil, fmt.Errorf("OSV feed: %w", err)
 		}
 	}
+	if s.matcher = opts.Matcher; s.matcher == nil {
+		s.matcher = match.AffectedMatcher{Set: s.ecos}
+	}
 	if opts.Image != "" {
 		var extractors []inventory.Extractor
-		if len(opts.OSV) > 0 {
+		if s.hasFeeds() {
 			extractors = s.ecos.Extractors()
 		}
 		root, found, cleanup, err := imageRoot(ctx, opts.Image, extractors)

@@ -94,7 +94,7 @@ func (s *System) loadUnits(ctx context.Context) ([]*unit, error) {
 		go func() {
 			defer wg.Done()
 			var extractors []inventory.Extractor
-			if len(s.opts.OSV) > 0 || len(m.OSV) > 0 {
+			if s.hasFeeds() || len(m.OSV) > 0 {
 				extractors = s.ecos.Extractors()
 			}
 			root, found, cleanup, err := imageRoot(ctx, m.Image, extractors)

@@ -2,6 +2,7 @@ package alicorn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -12,39 +13,60 @@ import (
 	"github.com/alicorn-dev/alicorn/match"
 )
 
-// feedCache loads each OSV feed once, however many modules name it
-// (modules are matched one after the other).
+// feedCache keeps each feed's advisories with their fingerprint: a feed
+// is read once however many modules name it, and read again by a later
+// report only when it changed.
 type feedCache struct {
 	mu    sync.Mutex
-	feeds map[string][]*advisory.Advisory
+	feeds map[string]loadedFeed
 }
 
-// load returns the advisories of the feeds at paths, in order, each feed's
-// once.
-func (fc *feedCache) load(ctx context.Context, paths []string) ([]*advisory.Advisory, error) {
+type loadedFeed struct {
+	fp   advisory.Fingerprint
+	advs []*advisory.Advisory
+}
+
+// load returns the advisories of feeds, in order, each feed's once.
+func (fc *feedCache) load(ctx context.Context, feeds []advisory.Feed) ([]*advisory.Advisory, error) {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	if fc.feeds == nil {
-		fc.feeds = map[string][]*advisory.Advisory{}
+		fc.feeds = map[string]loadedFeed{}
 	}
 	var out []*advisory.Advisory
 	seen := map[string]bool{}
-	for _, p := range paths {
-		if seen[p] {
+	for _, f := range feeds {
+		name := f.Name()
+		if seen[name] {
 			continue
 		}
-		seen[p] = true
-		as, ok := fc.feeds[p]
-		if !ok {
-			var err error
-			if as, err = osv.Load(ctx, p); err != nil {
-				return nil, fmt.Errorf("OSV feed: %w", err)
-			}
-			fc.feeds[p] = as
+		seen[name] = true
+		prev := fc.feeds[name]
+		advs, fp, err := f.Load(ctx, prev.fp)
+		switch {
+		case errors.Is(err, advisory.ErrUnchanged):
+			advs = prev.advs
+		case err != nil:
+			return nil, fmt.Errorf("feed %s: %w", name, err)
+		default:
+			fc.feeds[name] = loadedFeed{fp: fp, advs: advs}
 		}
-		out = append(out, as...)
+		out = append(out, advs...)
 	}
 	return out, nil
+}
+
+// hasFeeds reports whether any feed applies to every image.
+func (s *System) hasFeeds() bool { return len(s.opts.OSV) > 0 || len(s.opts.Feeds) > 0 }
+
+// feedsFor are the feeds that apply to an image: the options' and the
+// OSV paths a module file names.
+func (s *System) feedsFor(osvPaths []string) []advisory.Feed {
+	var out []advisory.Feed
+	for _, p := range append(append([]string{}, s.opts.OSV...), osvPaths...) {
+		out = append(out, osv.Feed{Path: p})
+	}
+	return append(out, s.opts.Feeds...)
 }
 
 // splitOwned leaves out of pkgs those whose files an RPM of the database
@@ -76,11 +98,11 @@ func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Packag
 	if len(pkgs) == 0 {
 		return nil, nil, nil
 	}
-	feeds, err := s.feeds.load(ctx, append(append([]string{}, s.opts.OSV...), extra...))
+	feeds, err := s.feeds.load(ctx, s.feedsFor(extra))
 	if err != nil {
 		return nil, nil, err
 	}
-	vulns, err := match.OSV(ctx, pkgs, feeds, s.ecos, match.OSVOptions{})
+	vulns, err := s.matcher.Match(ctx, pkgs, feeds)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -193,7 +193,7 @@ func (s *System) checkData(h *host, d *repoData) error {
 		return nil
 	}
 	rpms := len(h.pkgs) > 0
-	feeds := len(s.opts.OSV) > 0
+	feeds := s.hasFeeds()
 	for _, u := range s.units {
 		rpms = rpms || len(u.pkgs) > 0
 		feeds = feeds || len(u.mod.OSV) > 0
@@ -245,13 +245,13 @@ func SeverityRank(severity string) int {
 
 // Security returns the security advisories of the report (the root's, its
 // image's other packages' and every module's) whose severity is at least
-// min (see SeverityRank), each once, in the order first found.
+// min (see SeverityRank; "" means any), each once, in the order first
+// found.
 func (r *Report) Security(min string) []*advisory.Advisory {
 	var out []*advisory.Advisory
 	seen := map[*advisory.Advisory]bool{}
 	add := func(a *advisory.Advisory) {
-		if seen[a] || a.Type != advisory.Security || !a.Has(advisory.HasSeverity) ||
-			SeverityRank(a.Severity) < SeverityRank(min) {
+		if seen[a] || a.Type != advisory.Security || SeverityRank(a.Severity) < SeverityRank(min) {
 			return
 		}
 		seen[a] = true

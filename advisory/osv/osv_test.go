@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,4 +152,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("accepted an advisory without id")
 		}
 	})
+}
+
+func TestFeedFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	doc := `{"id": "GHSA-1", "modified": "2022-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "PyPI", "name": "a"}, "versions": ["1"]}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.json"), []byte(doc), 0o644))
+	f := Feed{Path: dir}
+	ctx := context.Background()
+	advs, fp, err := f.Load(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, advs, 1)
+	_, fp2, err := f.Load(ctx, fp)
+	assert.ErrorIs(t, err, advisory.ErrUnchanged)
+	assert.Equal(t, fp, fp2)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.json"), []byte(strings.Replace(doc, "GHSA-1", "GHSA-2", 1)), 0o644))
+	advs, _, err = f.Load(ctx, fp)
+	require.NoError(t, err)
+	assert.Len(t, advs, 2, "a new document changes the fingerprint")
+	_, _, err = Feed{Path: filepath.Join(dir, "missing")}.Load(ctx, "")
+	assert.ErrorContains(t, err, "missing")
 }
