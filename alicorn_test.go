@@ -2,7 +2,6 @@ package alicorn
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -20,17 +19,7 @@ const goodUpdateinfo = `<?xml version="1.0"?>
 `
 
 // testBuilder returns a builder whose RPM cache survives test runs.
-func testBuilder(t testing.TB) *rpmtest.Builder {
-	dir := os.Getenv("ALICORN_TEST_CACHE")
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		require.NoError(t, err)
-		dir = filepath.Join(base, "alicorn-test")
-	}
-	b, err := rpmtest.NewBuilder(dir)
-	require.NoError(t, err)
-	return b
-}
+func testBuilder(t testing.TB) *rpmtest.Builder { return rpmtest.Cached(t) }
 
 // fixture builds a root with one package and a repository with one
 // advisory for it.

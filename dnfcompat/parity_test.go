@@ -43,17 +43,7 @@ func needParityTools(t *testing.T) {
 }
 
 // testBuilder returns a builder whose RPM cache survives test runs.
-func testBuilder(t testing.TB) *rpmtest.Builder {
-	dir := os.Getenv("ALICORN_TEST_CACHE")
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		require.NoError(t, err)
-		dir = filepath.Join(base, "alicorn-test")
-	}
-	b, err := rpmtest.NewBuilder(dir)
-	require.NoError(t, err)
-	return b
-}
+func testBuilder(t testing.TB) *rpmtest.Builder { return rpmtest.Cached(t) }
 
 var (
 	names     = []string{"alpha", "beta", "openssl-libs", "glibc", "zlib", "python3-requests", "bash", "libX11"}
