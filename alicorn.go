@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,6 +73,11 @@ type Options struct {
 	// root's and every module's non-RPM packages are checked against;
 	// each must exist. A module file may name more.
 	OSV []string
+	// ScanRoot, when feeds apply, scans the root directory for packages
+	// not installed by RPM too (an image always is), leaving out /proc,
+	// /sys, /dev and /run; a root without an rpm database is then a
+	// warning, not an error.
+	ScanRoot bool
 	// OSVRPMOwned checks packages whose files an RPM owns against OSV too
 	// (by default they are left to that RPM's advisories).
 	OSVRPMOwned bool
@@ -117,14 +123,14 @@ type System struct {
 	// root is the directory read: Options.Root, or the image's extracted
 	// rpm database and configuration.
 	root string
-	// imageScan holds the non-RPM packages of Options.Image when OSV feeds
-	// apply.
-	imageScan *scanned
-	excl      []string
-	units     []*unit
-	ecos      *ecosystems.Set
-	matcher   match.Matcher
-	feeds     feedCache
+	// rootScan holds the non-RPM packages of Options.Image (or of the root
+	// with ScanRoot) when feeds apply.
+	rootScan *scanned
+	excl     []string
+	units    []*unit
+	ecos     *ecosystems.Set
+	matcher  match.Matcher
+	feeds    feedCache
 
 	hostOnce sync.Once
 	host     *host
@@ -180,7 +186,13 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 			return nil, err
 		}
 		s.cleanups = append(s.cleanups, cleanup)
-		s.root, s.imageScan = root, found
+		s.root, s.rootScan = root, found
+	} else if opts.ScanRoot && s.hasFeeds() {
+		pkgs, err := inventory.Scan(ctx, pseudoLess{os.DirFS(opts.Root)}, s.ecos.Extractors())
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.rootScan = &scanned{pkgs: pkgs, err: err}
 	}
 	s.excl = excludes(s.root, opts.Excludes, opts.DisableExcludes)
 	if s.units, err = s.loadUnits(ctx); err != nil {
@@ -217,4 +229,25 @@ func (s *System) Warnings() []error { return s.warnings }
 func (s *System) loadHost(ctx context.Context) (*host, error) {
 	s.hostOnce.Do(func() { s.host, s.hostErr = s.readHost(ctx) })
 	return s.host, s.hostErr
+}
+
+// pseudoLess is a root directory without its kernel file systems, which
+// hold no packages.
+type pseudoLess struct{ fs.FS }
+
+// ReadDir lists a directory, less proc, sys, dev and run at the top.
+func (p pseudoLess) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(p.FS, name)
+	if name != "." {
+		return entries, err
+	}
+	kept := entries[:0]
+	for _, e := range entries {
+		switch e.Name() {
+		case "proc", "sys", "dev", "run":
+			continue
+		}
+		kept = append(kept, e)
+	}
+	return kept, err
 }

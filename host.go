@@ -22,7 +22,7 @@ type host struct {
 	kernel       int // index of the running kernel's package, or -1
 	kernelSource string
 	releasever   string
-	// noRPMDB is set for an image without an rpm database.
+	// noRPMDB is set for a scanned image or root without an rpm database.
 	noRPMDB bool
 }
 
@@ -45,7 +45,7 @@ func (s *System) readHost(ctx context.Context) (*host, error) {
 	}
 	path, err := rpmdb.Find(s.root)
 	if err != nil {
-		if s.opts.Image != "" && errors.Is(err, rpmdb.ErrNoDatabase) {
+		if s.rootScan != nil && errors.Is(err, rpmdb.ErrNoDatabase) {
 			h.noRPMDB, h.releasever = true, s.opts.Releasever
 			return h, nil
 		}

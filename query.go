@@ -165,9 +165,9 @@ func (s *System) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	rep.Host.Findings = q.keep(findings)
 	if h.noRPMDB {
-		rep.Warnings = append(rep.Warnings, fmt.Errorf("image %s: %w", s.opts.Image, ErrNoRPMDB))
+		rep.Warnings = append(rep.Warnings, fmt.Errorf("%s: %w", s.target(), ErrNoRPMDB))
 	}
-	if s.imageScan != nil {
+	if s.rootScan != nil {
 		other, warns, err := s.imageOther(ctx, &q)
 		if err != nil {
 			return nil, err
@@ -208,23 +208,34 @@ func (s *System) checkData(h *host, d *repoData) error {
 // against the OSV feeds.
 func (s *System) imageOther(ctx context.Context, q *Query) (*report.ModuleFindings, []error, error) {
 	var warns []error
-	if s.imageScan.err != nil {
-		warns = append(warns, fmt.Errorf("image %s: %w", s.opts.Image, s.imageScan.err))
+	if s.rootScan.err != nil {
+		warns = append(warns, fmt.Errorf("%s: %w", s.target(), s.rootScan.err))
 	}
 	dbPath, err := rpmdb.Find(s.root)
 	if err != nil && !errors.Is(err, rpmdb.ErrNoDatabase) {
 		return nil, nil, err
 	}
-	other, owned, err := splitOwned(ctx, dbPath, s.imageScan.pkgs, s.opts.OSVRPMOwned)
+	other, owned, err := splitOwned(ctx, dbPath, s.rootScan.pkgs, s.opts.OSVRPMOwned)
 	if err != nil {
-		return nil, nil, fmt.Errorf("image %s: %w", s.opts.Image, err)
+		return nil, nil, fmt.Errorf("%s: %w", s.target(), err)
 	}
 	mf := &report.ModuleFindings{Image: s.opts.Image, Packages: other, Owned: owned}
+	if mf.Image == "" {
+		mf.Image = s.root
+	}
 	var w []error
 	if mf.Vulnerable, w, err = s.matchOSV(ctx, q, other, nil); err != nil {
-		return nil, nil, fmt.Errorf("image %s: %w", s.opts.Image, err)
+		return nil, nil, fmt.Errorf("%s: %w", s.target(), err)
 	}
 	return mf, append(warns, w...), nil
+}
+
+// target names the root in messages: "image REF" or "root DIR".
+func (s *System) target() string {
+	if s.opts.Image != "" {
+		return "image " + s.opts.Image
+	}
+	return "root " + s.root
 }
 
 // SeverityRank orders dnf's security severities: Low 1, Moderate 2,

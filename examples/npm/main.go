@@ -15,20 +15,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
-	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/advisory/osv"
+	"github.com/alicorn-dev/alicorn"
 	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/ecosystems/gem"
 	"github.com/alicorn-dev/alicorn/ecosystems/maven"
 	"github.com/alicorn-dev/alicorn/ecosystems/pypi"
 	"github.com/alicorn-dev/alicorn/examples/npm/npm"
-	"github.com/alicorn-dev/alicorn/inventory"
-	"github.com/alicorn-dev/alicorn/inventory/oci"
-	"github.com/alicorn-dev/alicorn/match"
 )
 
 type feeds []string
@@ -55,26 +51,28 @@ func run(ctx context.Context, target string, feeds []string) error {
 	if err != nil {
 		return err
 	}
-	var advs []*advisory.Advisory
-	for _, f := range feeds {
-		as, err := osv.Load(ctx, f)
+	// A directory is scanned as a root, anything else opened as an image;
+	// no repositories: only the OSV feeds are asked.
+	opts := alicorn.Options{Image: target, OSV: feeds, Ecosystems: set, Repos: alicorn.Repos{Dirs: []string{}}}
+	if st, err := os.Stat(target); err == nil && st.IsDir() {
+		abs, err := filepath.Abs(target)
 		if err != nil {
 			return err
 		}
-		advs = append(advs, as...)
+		opts.Image, opts.Root, opts.ScanRoot = "", abs, true
 	}
-	tree, closeTree, err := open(ctx, target, set.Extractors())
+	sys, err := alicorn.Open(ctx, opts)
 	if err != nil {
 		return err
 	}
-	defer closeTree()
-	pkgs, scanErr := inventory.Scan(ctx, tree, set.Extractors())
-	vulns, err := match.OSV(ctx, pkgs, advs, set, match.OSVOptions{})
+	defer sys.Close()
+	rep, err := sys.Report(ctx, alicorn.Query{})
 	if err != nil {
 		return err
 	}
-	for _, v := range vulns {
-		p := pkgs[v.Package]
+	found := rep.Host.Other
+	for _, v := range found.Vulnerable {
+		p := found.Packages[v.Package]
 		fixed := v.Fixed
 		if fixed == "" {
 			fixed = "-"
@@ -82,25 +80,9 @@ func run(ctx context.Context, target string, feeds []string) error {
 		fmt.Printf("%s\t%s\t%s\t%s\tfixed %s\t%s\n", p.PURL, v.Advisory.ID, strings.Join(v.Advisory.Aliases, ","),
 			v.Advisory.Severity, fixed, p.Locations[0].Path)
 	}
-	fmt.Fprintf(os.Stderr, "%d packages, %d advisories, %d findings\n", len(pkgs), len(advs), len(vulns))
-	return scanErr // files that could not be read, named; the rest is reported
-}
-
-// open returns the file tree of a directory, or of an image when target
-// names a transport; only the files the extractors ask for are read from
-// an image, large ones kept in a temporary file that close removes.
-func open(ctx context.Context, target string, xs []inventory.Extractor) (fs.FS, func() error, error) {
-	if st, err := os.Stat(target); err == nil && st.IsDir() {
-		return os.DirFS(target), func() error { return nil }, nil
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(os.Stderr, "npm: warning:", w) // files that could not be read, named; the rest is reported
 	}
-	img, err := oci.Open(ctx, target)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer img.Close()
-	tree, err := oci.Flatten(ctx, img, oci.Options{Want: inventory.Required(xs), SpillDir: os.TempDir()})
-	if err != nil {
-		return nil, nil, err
-	}
-	return tree, tree.Close, nil
+	fmt.Fprintf(os.Stderr, "%d packages, %d findings\n", len(found.Packages)+len(found.Owned), len(found.Vulnerable))
+	return nil
 }
