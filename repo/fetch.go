@@ -200,7 +200,8 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 		return fmt.Errorf("repository %s (%s): no baseurl, metalink or mirrorlist", c.ID, c.Origin)
 	}
 	var raw []byte
-	i, err := f.tryURLs(ctx, c, "repodata/repomd.xml", urls, func(ctx context.Context, base string) error {
+	var rm *Repomd
+	i, err := f.tryURLs(ctx, c, "repomd.xml", urls, func(ctx context.Context, base string) error {
 		u := join(base, "repodata/repomd.xml")
 		var buf bytes.Buffer
 		if err := f.get(ctx, c, u, &limitedWriter{w: &buf, n: 64 << 20}, t); err != nil {
@@ -210,7 +211,9 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 			t.rewind(Progress{})
 			return permanent{fmt.Errorf("%s: %w", u, err)}
 		}
-		if _, err := ParseRepomd(bytes.NewReader(buf.Bytes())); err != nil {
+		var err error
+		if rm, err = ParseRepomd(bytes.NewReader(buf.Bytes())); err != nil {
+			t.rewind(Progress{})
 			return permanent{fmt.Errorf("%s: %w", u, err)}
 		}
 		raw = buf.Bytes()
@@ -221,9 +224,8 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 	}
 	md.BaseURL = urls[i]
 	md.urls = append([]string{urls[i]}, append(append([]string{}, urls[:i]...), urls[i+1:]...)...)
-	if err := md.setRepomd(raw); err != nil {
-		return err
-	}
+	sum := sha256.Sum256(raw)
+	md.Repomd, md.RepomdChecksum = rm, hex.EncodeToString(sum[:])
 	if md.cache == "" {
 		t.show()
 		return nil
@@ -231,13 +233,18 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 	if err := os.MkdirAll(md.cache, 0o755); err != nil {
 		return fmt.Errorf("repository %s: %w", c.ID, err)
 	}
-	for name, data := range map[string][]byte{"repomd.xml": raw, "baseurl": []byte(md.BaseURL)} {
-		p := filepath.Join(md.cache, name)
-		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
+	for _, file := range []struct {
+		name string
+		data []byte
+	}{{"repomd.xml", raw}, {"baseurl", []byte(md.BaseURL)}} {
+		p := filepath.Join(md.cache, file.name)
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, file.data) {
 			continue // unchanged: no write on every run
 		}
-		t.show()
-		if err := writeFile(p, data); err != nil {
+		if file.name == "repomd.xml" {
+			t.show() // new metadata: no cache hit
+		}
+		if err := writeFile(p, file.data); err != nil {
 			return fmt.Errorf("repository %s: %w", c.ID, err)
 		}
 	}

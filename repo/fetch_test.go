@@ -247,6 +247,7 @@ func TestAllMirrorsFail(t *testing.T) {
 	b, _ := mirror(t, "/", notFound)
 	_, err := advisories(t, quick(a.Client(), t.TempDir()), Config{ID: "gone", BaseURLs: []string{a.URL + "/", b.URL + "/"}})
 	require.Error(t, err)
+	t.Log(err)
 	for _, want := range []string{"repository gone", a.URL + "/repodata/repomd.xml: 404", b.URL + "/repodata/repomd.xml: 404"} {
 		assert.Contains(t, err.Error(), want)
 	}
@@ -268,6 +269,7 @@ func TestStall(t *testing.T) {
 		f.Retries = 1
 		_, err := f.Fetch(context.Background(), Config{ID: "slow", BaseURLs: []string{srv.URL}})
 		require.ErrorIs(t, err, ErrStalled)
+		t.Log(err)
 		assert.Contains(t, err.Error(), "repository slow")
 		assert.Contains(t, err.Error(), srv.URL+"/repodata/repomd.xml: stalled")
 		assert.Equal(t, int64(2), hits.Load(), "a stall is retried, Retries times")

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +168,17 @@ func TestMetadataCheckLine(t *testing.T) {
 	assert.Equal(t, "Last metadata expiration check: 1 day, 1:01:01 ago on Wed Nov  5 05:26:17 2025.\n",
 		MetadataCheckLine(90061*time.Second, time.Date(2025, 11, 5, 5, 26, 17, 0, time.UTC)))
 	assert.Contains(t, MetadataCheckLine(2*24*time.Hour+5*time.Second, at), " 2 days, 0:00:05 ago ")
+}
+
+// A Fetcher reports each repository's download to a ProgressWriter,
+// which prints dnf's line when it is done.
+func ExampleProgressWriter() {
+	pw := NewProgressWriter(os.Stdout, 0, false) // on a terminal: its width, true
+	f := &repo.Fetcher{Prefetch: []string{"updateinfo", "modules"}, Progress: pw.Update}
+	_ = f // f.Fetch(ctx, config) reports as below
+	pw.Update(repo.Progress{ID: "updates", Name: "Fedora 40 - x86_64 - Updates", Downloaded: 3 << 20})
+	pw.Update(repo.Progress{ID: "updates", Name: "Fedora 40 - x86_64 - Updates", Downloaded: 6 << 20,
+		Elapsed: 1500 * time.Millisecond, Done: true})
+	// Output:
+	// Fedora 40 - x86_64 - Updates                    4.0 MB/s | 6.0 MB     00:01
 }
