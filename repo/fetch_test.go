@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -267,7 +271,12 @@ func TestStall(t *testing.T) {
 		srv, hits := mirror(t, "repomd.xml", stall(t, "repomd.xml", headers))
 		f := quick(srv.Client(), t.TempDir())
 		f.Retries = 1
-		_, err := f.Fetch(context.Background(), Config{ID: "slow", BaseURLs: []string{srv.URL}})
+		c := Config{ID: "slow", BaseURLs: []string{srv.URL}}
+		if headers {
+			// The repository's timeout (dnf's repo option) wins.
+			f.LowSpeedTimeout, c.Timeout = time.Hour, 200*time.Millisecond
+		}
+		_, err := f.Fetch(context.Background(), c)
 		require.ErrorIs(t, err, ErrStalled)
 		t.Log(err)
 		assert.Contains(t, err.Error(), "repository slow")
@@ -299,6 +308,13 @@ func TestRetryTransient(t *testing.T) {
 	require.ErrorContains(t, err, "503")
 	left := fails.Load()
 	assert.Equal(t, int64(97), left, "one attempt and two retries")
+
+	// Nor is a refused connection.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	_, err = advisories(t, quick(srv.Client(), ""), Config{ID: "closed", BaseURLs: []string{closed.URL}})
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.Contains(t, err.Error(), "repository closed: cannot download repomd.xml: "+closed.URL)
 
 	gone, hits := mirror(t, "/", notFound)
 	_, err = advisories(t, quick(gone.Client(), ""), Config{ID: "gone", BaseURLs: []string{gone.URL}})
@@ -400,4 +416,30 @@ func TestProgress(t *testing.T) {
 	assert.True(t, calls[len(calls)-1].Done)
 	assert.ErrorContains(t, calls[len(calls)-1].Err, "404")
 	assert.Equal(t, "gone", calls[len(calls)-1].Name, "a repository without a name shows its ID")
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&statusError{code: 500}, true},
+		{&statusError{code: 503}, true},
+		{&statusError{code: 429}, true},
+		{&statusError{code: 408}, true},
+		{&statusError{code: 501}, false},
+		{&statusError{code: 404}, false},
+		{&statusError{code: 403}, false},
+		{fmt.Errorf("u: %w", io.ErrUnexpectedEOF), true},
+		{fmt.Errorf("u: %w", syscall.ECONNRESET), true},
+		{fmt.Errorf("u: %w less than", ErrStalled), true},
+		{fmt.Errorf("u: %w", syscall.ECONNREFUSED), false},
+		{fmt.Errorf("u: %w", ErrChecksum), false},
+		{&net.DNSError{Err: "no such host", IsNotFound: true}, false},
+		{&net.DNSError{Err: "timeout", IsTimeout: true}, true},
+		{permanent{errors.New("bad XML")}, false},
+		{fmt.Errorf("open: %w", os.ErrNotExist), false},
+	} {
+		assert.Equal(t, tc.want, retryable(tc.err), "%v", tc.err)
+	}
 }

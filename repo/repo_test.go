@@ -99,3 +99,20 @@ func FuzzParseRepomd(f *testing.F) {
 		ParseRepomd(strings.NewReader(s))
 	})
 }
+
+func FuzzParseMetalink(f *testing.F) {
+	f.Add(`<metalink><files><file name="repomd.xml"><verification><hash type="sha256">ab</hash></verification>
+<alternates><alternate><verification><hash type="sha512">cd</hash></verification></alternate></alternates>
+<resources><url>http://x/repodata/repomd.xml</url></resources></file></files></metalink>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ml, err := parseMetalink([]byte(s))
+		if err == nil {
+			_ = ml.sums.verify([]byte(s))
+			for _, u := range ml.urls {
+				if !strings.HasSuffix(u, "/") {
+					t.Fatalf("base URL %q", u)
+				}
+			}
+		}
+	})
+}
