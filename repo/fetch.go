@@ -56,8 +56,8 @@ const (
 // fails (an HTTP error, a refused connection, a truncated or stalled
 // transfer, a checksum mismatch) hands the download to the next one.
 // When every URL has failed and some failures were transient (a 5xx,
-// 408 or 429 status, a reset, timed-out, truncated or stalled
-// transfer), those URLs are tried again after a wait that doubles each
+// 408 or 429 status, a reset, timed-out or truncated transfer), those
+// URLs are tried again after a wait that doubles each
 // time, until Retries retries have been made; a download that still
 // fails returns an error naming the repository and each URL with its
 // error.
@@ -363,9 +363,10 @@ type statusError struct {
 func (e *statusError) Error() string { return e.url + ": " + e.status }
 
 // retryable tells whether a failure may go away if the same URL is
-// tried again: a server error, a reset, a timeout, a truncated or
-// stalled transfer. Refused connections, unknown hosts, missing files
-// and checksum mismatches stay as they are.
+// tried again: a server error, a reset, a timeout, a truncated transfer.
+// Refused connections, unknown hosts, missing files and checksum
+// mismatches stay as they are, and a server that stalled for the whole
+// low-speed timeout is not waited for again (nor does librepo).
 func retryable(err error) bool {
 	var p permanent
 	var se *statusError
@@ -377,7 +378,8 @@ func retryable(err error) bool {
 		c := se.code
 		return c == http.StatusRequestTimeout || c == http.StatusTooManyRequests ||
 			c >= 500 && c != http.StatusNotImplemented && c != http.StatusHTTPVersionNotSupported
-	case errors.Is(err, ErrChecksum), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, ErrChecksum), errors.Is(err, ErrStalled), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, os.ErrNotExist):
 		return false
 	case errors.As(err, &dns):
 		return dns.IsTimeout || dns.IsTemporary
