@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is one repository's configuration.
@@ -30,6 +31,11 @@ type Config struct {
 	ModuleHotfixes bool
 	Priority       int
 	Cost           int
+	// Timeout and MinRate are the repository's low-speed limit (dnf's
+	// timeout and minrate): a transfer slower than MinRate bytes a second
+	// for Timeout is abandoned. Zero leaves the Fetcher's.
+	Timeout time.Duration
+	MinRate int64
 	// Origin is the file (and line) the repository was defined in.
 	Origin string
 }
@@ -180,6 +186,10 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 			cur.Priority, err = strconv.Atoi(v)
 		case "cost":
 			cur.Cost, err = strconv.Atoi(v)
+		case "timeout":
+			cur.Timeout, err = parseSeconds(v)
+		case "minrate":
+			cur.MinRate, err = parseSize(v)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: option %s: %w", name, n, key, err)
@@ -203,6 +213,52 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean", s)
+}
+
+// parseSeconds reads a duration as dnf does: a number of seconds, or
+// with a unit s, m, h or d.
+func parseSeconds(s string) (time.Duration, error) {
+	unit := time.Second
+	num := s
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 's', 'S':
+			num = s[:n-1]
+		case 'm', 'M':
+			unit, num = time.Minute, s[:n-1]
+		case 'h', 'H':
+			unit, num = time.Hour, s[:n-1]
+		case 'd', 'D':
+			unit, num = 24*time.Hour, s[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || f < 0 || f > 1e9 {
+		return 0, fmt.Errorf("%q is not a number of seconds", s)
+	}
+	return time.Duration(f * float64(unit)), nil
+}
+
+// parseSize reads a byte count as dnf does: a number, or with a unit
+// k, M or G (powers of 1024).
+func parseSize(s string) (int64, error) {
+	mult := 1.0
+	num := s
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mult, num = 1<<10, s[:n-1]
+		case 'm', 'M':
+			mult, num = 1<<20, s[:n-1]
+		case 'g', 'G':
+			mult, num = 1<<30, s[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || f < 0 || f*mult > 1<<62 {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	return int64(f * mult), nil
 }
 
 // LoadDir reads every *.repo file in dir, in name order, as dnf does. A

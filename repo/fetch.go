@@ -7,26 +7,60 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // ErrNotCached is returned in cache-only mode when metadata is missing.
 var ErrNotCached = errors.New("not in the cache")
 
-// ErrChecksum is returned when a file does not match repomd's checksum.
+// ErrChecksum is returned when a file does not match repomd's checksum
+// (or repomd.xml the metalink's).
 var ErrChecksum = errors.New("checksum mismatch")
 
+// ErrStalled is returned when a server sends less than the Fetcher's
+// MinRate for its LowSpeedTimeout, before the response headers or
+// during the body.
+var ErrStalled = errors.New("stalled")
+
+// Defaults of the Fetcher's download settings, dnf's where dnf has one.
+const (
+	// DefaultRetries is dnf's retries option.
+	DefaultRetries = 10
+	// DefaultLowSpeedTimeout is dnf's timeout option.
+	DefaultLowSpeedTimeout = 30 * time.Second
+	// DefaultMinRate is dnf's minrate option, in bytes per second.
+	DefaultMinRate = 1000
+	// DefaultRetryWait is the wait before the first retry; it doubles
+	// with each further one, up to maxRetryWait.
+	DefaultRetryWait = 250 * time.Millisecond
+
+	maxRetryWait = 4 * time.Second
+)
+
 // Fetcher downloads repository metadata and keeps it in CacheDir.
+//
+// Every download tries the repository's URLs in order, as librepo does:
+// the base URLs, then those of the metalink or mirrorlist. A URL that
+// fails (an HTTP error, a refused connection, a truncated or stalled
+// transfer, a checksum mismatch) hands the download to the next one.
+// When every URL has failed and some failures were transient (a 5xx,
+// 408 or 429 status, a reset, timed-out or truncated transfer), those
+// URLs are tried again after a wait that doubles each
+// time, until Retries retries have been made; a download that still
+// fails returns an error naming the repository and each URL with its
+// error.
 type Fetcher struct {
 	// Client fetches http and https URLs; nil means http.DefaultClient.
 	Client *http.Client
@@ -35,6 +69,58 @@ type Fetcher struct {
 	CacheDir string
 	// CacheOnly reads only what the cache holds (dnf -C).
 	CacheOnly bool
+	// Retries bounds the attempts one download makes beyond one per URL:
+	// 0 means DefaultRetries, a negative number none.
+	Retries int
+	// RetryWait is the wait before the first retry round; 0 means
+	// DefaultRetryWait.
+	RetryWait time.Duration
+	// LowSpeedTimeout and MinRate end a transfer as stalled when it
+	// receives less than MinRate bytes a second (on average) for
+	// LowSpeedTimeout, as dnf's timeout and minrate options do; waiting
+	// for the response headers counts. Zero means DefaultLowSpeedTimeout
+	// and DefaultMinRate; a repository's own timeout and minrate
+	// (Config) take precedence.
+	LowSpeedTimeout time.Duration
+	MinRate         int64
+	// Prefetch names metadata types (such as "updateinfo" or "modules")
+	// that Fetch downloads into the cache along with repomd.xml, as dnf
+	// loads a repository in one go, so that Progress reports the whole
+	// download. Without a cache directory it has no effect: files are
+	// then downloaded when opened.
+	Prefetch []string
+	// Progress, when set, is called during and at the end of each
+	// repository's metadata download by Fetch: not when repomd.xml is
+	// the cached one and every Prefetch file is cached already, nor in
+	// cache-only mode, nor for files Open downloads later. Calls for one
+	// repository come from one goroutine; Fetch calls for different
+	// repositories may run at once, and so may these. It is called for
+	// every block read, so it must be quick.
+	Progress func(Progress)
+}
+
+// Progress is the state of one repository's metadata download, as
+// Fetcher.Progress receives it.
+type Progress struct {
+	// ID is the repository's ID.
+	ID string
+	// Name is the repository's name, or its ID when it has none: what
+	// dnf shows.
+	Name string
+	// Downloaded counts the bytes received of the current step:
+	// repomd.xml first, then the Prefetch files together, as librepo
+	// reports them to dnf (so the last call counts the metadata files,
+	// as dnf's line does). For a local (file://) repository nothing is
+	// copied, and the step counts the sizes of the files read in place.
+	Downloaded int64
+	// Total is the size of the current step when known, else 0.
+	Total int64
+	// Elapsed is the time since the download began.
+	Elapsed time.Duration
+	// Done marks the last call for this download.
+	Done bool
+	// Err is why the download failed, in the last call.
+	Err error
 }
 
 // Metadata is a repository whose repomd.xml has been read.
@@ -48,7 +134,8 @@ type Metadata struct {
 	RepomdChecksum string
 
 	f     *Fetcher
-	cache string // this repository's cache directory, or ""
+	cache string   // this repository's cache directory, or ""
+	urls  []string // BaseURL first, then the other mirrors
 }
 
 func (f *Fetcher) client() *http.Client {
@@ -68,11 +155,11 @@ func (f *Fetcher) cacheDir(c Config) string {
 	return filepath.Join(f.CacheDir, c.ID+"-"+hex.EncodeToString(h[:8]))
 }
 
-// Fetch reads the repository's repomd.xml from the first base URL that
-// answers (or, in cache-only mode, from the cache).
+// Fetch reads the repository's repomd.xml from the first URL that
+// serves it (or, in cache-only mode, from the cache), then downloads
+// the Prefetch files the cache lacks.
 func (f *Fetcher) Fetch(ctx context.Context, c Config) (*Metadata, error) {
 	md := &Metadata{Config: c, f: f, cache: f.cacheDir(c)}
-	var raw []byte
 	if f.CacheOnly {
 		if md.cache == "" {
 			return nil, fmt.Errorf("repository %s: cache-only mode needs a cache directory", c.ID)
@@ -82,87 +169,174 @@ func (f *Fetcher) Fetch(ctx context.Context, c Config) (*Metadata, error) {
 			return nil, fmt.Errorf("repository %s: %w: run once without -C to fill the cache", c.ID, ErrNotCached)
 		}
 		base, _ := os.ReadFile(filepath.Join(md.cache, "baseurl"))
-		raw, md.BaseURL = b, string(base)
-	} else {
-		urls, err := f.baseURLs(ctx, c)
-		if err != nil {
+		md.BaseURL = string(base)
+		md.urls = []string{md.BaseURL}
+		if err := md.setRepomd(b); err != nil {
 			return nil, err
 		}
-		if len(urls) == 0 {
-			return nil, fmt.Errorf("repository %s (%s): no baseurl, metalink or mirrorlist", c.ID, c.Origin)
-		}
-		var errs []error
-		for _, u := range urls {
-			b, err := f.get(ctx, join(u, "repodata/repomd.xml"))
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			raw, md.BaseURL = b, u
-			break
-		}
-		if raw == nil {
-			return nil, fmt.Errorf("repository %s: cannot download repomd.xml: %w", c.ID, errors.Join(errs...))
+		return md, nil
+	}
+	t := f.newTracker(c)
+	if t != nil && md.cache != "" {
+		if _, err := os.Stat(filepath.Join(md.cache, "repomd.xml")); err == nil {
+			t.hidden = true // perhaps a cache hit: shown once known not to be
 		}
 	}
-	rm, err := ParseRepomd(bytes.NewReader(raw))
+	err := f.fetch(ctx, md, t)
+	t.finish(err)
 	if err != nil {
-		return nil, fmt.Errorf("repository %s (%s): %w", c.ID, md.BaseURL, err)
-	}
-	sum := sha256.Sum256(raw)
-	md.Repomd, md.RepomdChecksum = rm, hex.EncodeToString(sum[:])
-	if md.cache != "" && !f.CacheOnly {
-		if err := os.MkdirAll(md.cache, 0o755); err != nil {
-			return nil, err
-		}
-		for name, data := range map[string][]byte{"repomd.xml": raw, "baseurl": []byte(md.BaseURL)} {
-			p := filepath.Join(md.cache, name)
-			if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, data) {
-				continue // unchanged: no write on every run
-			}
-			if err := writeFile(p, data); err != nil {
-				return nil, err
-			}
-		}
+		return nil, err
 	}
 	return md, nil
 }
 
-// baseURLs returns the configured base URLs followed by those of the
-// metalink or mirrorlist.
-func (f *Fetcher) baseURLs(ctx context.Context, c Config) ([]string, error) {
-	urls := append([]string{}, c.BaseURLs...)
-	if c.Metalink != "" {
-		b, err := f.get(ctx, c.Metalink)
-		if err != nil {
-			return nil, fmt.Errorf("repository %s: metalink: %w", c.ID, err)
+func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
+	c := md.Config
+	urls, sums, err := f.mirrors(ctx, c)
+	if err != nil {
+		return err
+	}
+	if len(urls) == 0 {
+		return fmt.Errorf("repository %s (%s): no baseurl, metalink or mirrorlist", c.ID, c.Origin)
+	}
+	var raw []byte
+	var rm *Repomd
+	i, err := f.tryURLs(ctx, c, "repomd.xml", urls, func(ctx context.Context, base string) error {
+		u := join(base, "repodata/repomd.xml")
+		var buf bytes.Buffer
+		if err := f.get(ctx, c, u, &limitedWriter{w: &buf, n: 64 << 20}, t); err != nil {
+			return err
 		}
-		var ml struct {
-			URLs []string `xml:"files>file>resources>url"`
+		if err := sums.verify(buf.Bytes()); err != nil {
+			t.rewind(Progress{})
+			return permanent{fmt.Errorf("%s: %w", u, err)}
 		}
-		if err := xml.Unmarshal(b, &ml); err != nil {
-			return nil, fmt.Errorf("repository %s: metalink %s: %w", c.ID, c.Metalink, err)
+		var err error
+		if rm, err = ParseRepomd(bytes.NewReader(buf.Bytes())); err != nil {
+			t.rewind(Progress{})
+			return permanent{fmt.Errorf("%s: %w", u, err)}
 		}
-		for _, u := range ml.URLs {
-			u = strings.TrimSpace(u)
-			if strings.HasSuffix(u, "/repodata/repomd.xml") {
-				urls = append(urls, strings.TrimSuffix(u, "repodata/repomd.xml"))
-			}
+		raw = buf.Bytes()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	md.BaseURL = urls[i]
+	md.urls = append([]string{urls[i]}, append(append([]string{}, urls[:i]...), urls[i+1:]...)...)
+	sum := sha256.Sum256(raw)
+	md.Repomd, md.RepomdChecksum = rm, hex.EncodeToString(sum[:])
+	if md.cache == "" {
+		t.show()
+		return nil
+	}
+	if err := os.MkdirAll(md.cache, 0o755); err != nil {
+		return fmt.Errorf("repository %s: %w", c.ID, err)
+	}
+	for _, file := range []struct {
+		name string
+		data []byte
+	}{{"repomd.xml", raw}, {"baseurl", []byte(md.BaseURL)}} {
+		p := filepath.Join(md.cache, file.name)
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, file.data) {
+			continue // unchanged: no write on every run
+		}
+		if file.name == "repomd.xml" {
+			t.show() // new metadata: no cache hit
+		}
+		if err := writeFile(p, file.data); err != nil {
+			return fmt.Errorf("repository %s: %w", c.ID, err)
 		}
 	}
-	if c.Mirrorlist != "" {
-		b, err := f.get(ctx, c.Mirrorlist)
-		if err != nil {
-			return nil, fmt.Errorf("repository %s: mirrorlist: %w", c.ID, err)
+	return md.prefetch(ctx, t)
+}
+
+// setRepomd parses repomd.xml's content and records its checksum.
+func (m *Metadata) setRepomd(raw []byte) error {
+	rm, err := ParseRepomd(bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("repository %s (%s): %w", m.Config.ID, m.BaseURL, err)
+	}
+	sum := sha256.Sum256(raw)
+	m.Repomd, m.RepomdChecksum = rm, hex.EncodeToString(sum[:])
+	return nil
+}
+
+// prefetch downloads the Fetcher's Prefetch files the cache lacks, as
+// one step of the progress.
+func (m *Metadata) prefetch(ctx context.Context, t *tracker) error {
+	if m.local() && (t == nil || t.hidden) {
+		return nil // read in place: nothing to do, nothing new to report
+	}
+	var want []*Data
+	var total int64
+	for _, typ := range m.f.Prefetch {
+		d := m.Repomd.Find(typ)
+		if d == nil {
+			continue
 		}
-		for _, line := range strings.Split(string(b), "\n") {
+		if _, err := os.Stat(m.cachedName(d)); err == nil && !m.local() {
+			continue
+		}
+		want = append(want, d)
+		total += d.Size
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	t.show()
+	t.step(total)
+	for _, d := range want {
+		if m.local() {
+			// Read in place when opened: counted, not copied.
+			if st, err := os.Stat(strings.TrimPrefix(join(m.BaseURL, d.Location.Href), "file://")); err == nil {
+				t.add(st.Size())
+			}
+			continue
+		}
+		if err := m.download(ctx, d, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mirrors returns the configured base URLs followed by those of the
+// metalink or mirrorlist, and the metalink's checksums of repomd.xml.
+func (f *Fetcher) mirrors(ctx context.Context, c Config) ([]string, checksums, error) {
+	urls := append([]string{}, c.BaseURLs...)
+	var sums checksums
+	if c.Metalink != "" {
+		var b bytes.Buffer
+		if _, err := f.tryURLs(ctx, c, "metalink", []string{c.Metalink}, func(ctx context.Context, u string) error {
+			b.Reset()
+			return f.get(ctx, c, u, &limitedWriter{w: &b, n: 64 << 20}, nil)
+		}); err != nil {
+			return nil, nil, err
+		}
+		ml, err := parseMetalink(b.Bytes())
+		if err != nil {
+			return nil, nil, fmt.Errorf("repository %s: metalink %s: %w", c.ID, c.Metalink, err)
+		}
+		urls = append(urls, ml.urls...)
+		sums = ml.sums
+	}
+	if c.Mirrorlist != "" {
+		var b bytes.Buffer
+		if _, err := f.tryURLs(ctx, c, "mirrorlist", []string{c.Mirrorlist}, func(ctx context.Context, u string) error {
+			b.Reset()
+			return f.get(ctx, c, u, &limitedWriter{w: &b, n: 64 << 20}, nil)
+		}); err != nil {
+			return nil, nil, err
+		}
+		for line := range strings.SplitSeq(b.String(), "\n") {
 			line = strings.TrimSpace(line)
 			if line != "" && !strings.HasPrefix(line, "#") {
 				urls = append(urls, line)
 			}
 		}
 	}
-	return urls, nil
+	return urls, sums, nil
 }
 
 func join(base, rel string) string {
@@ -172,41 +346,389 @@ func join(base, rel string) string {
 	return base + rel
 }
 
-// open returns a reader of the resource at u: a local file for file://
-// URLs, otherwise an HTTP response body.
-func (f *Fetcher) open(ctx context.Context, u string) (io.ReadCloser, error) {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return nil, err
-	}
-	switch pu.Scheme {
-	case "file":
-		return os.Open(pu.Path)
-	case "http", "https":
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := f.client().Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			resp.Body.Close()
-			return nil, fmt.Errorf("%s: %s", u, resp.Status)
-		}
-		return resp.Body, nil
-	}
-	return nil, fmt.Errorf("%s: unsupported URL scheme %q", u, pu.Scheme)
+// permanent marks an error after which a URL is not tried again for the
+// same download.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// statusError is an HTTP response other than 200.
+type statusError struct {
+	url    string
+	code   int
+	status string
 }
 
-func (f *Fetcher) get(ctx context.Context, u string) ([]byte, error) {
-	r, err := f.open(ctx, u)
-	if err != nil {
-		return nil, err
+func (e *statusError) Error() string { return e.url + ": " + e.status }
+
+// retryable tells whether a failure may go away if the same URL is
+// tried again: a server error, a reset, a timeout, a truncated transfer.
+// Refused connections, unknown hosts, missing files and checksum
+// mismatches stay as they are, and a server that stalled for the whole
+// low-speed timeout is not waited for again (nor does librepo).
+func retryable(err error) bool {
+	var p permanent
+	var se *statusError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &p):
+		return false
+	case errors.As(err, &se):
+		c := se.code
+		return c == http.StatusRequestTimeout || c == http.StatusTooManyRequests ||
+			c >= 500 && c != http.StatusNotImplemented && c != http.StatusHTTPVersionNotSupported
+	case errors.Is(err, ErrChecksum), errors.Is(err, ErrStalled), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, os.ErrNotExist):
+		return false
+	case errors.As(err, &dns):
+		return dns.IsTimeout || dns.IsTemporary
 	}
-	defer r.Close()
-	return io.ReadAll(io.LimitReader(r, 256<<20))
+	return true
+}
+
+// urlError is the last failure of each URL of a download.
+type urlError struct {
+	repo, what string
+	urls       []string
+	errs       []error
+}
+
+func (e *urlError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "repository %s: cannot download %s: ", e.repo, e.what)
+	if len(e.urls) > 1 {
+		fmt.Fprintf(&b, "all %d URLs failed: ", len(e.urls))
+	}
+	for i, err := range e.errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+func (e *urlError) Unwrap() []error { return e.errs }
+
+// tryURLs calls try with each URL in turn until one succeeds, retrying
+// those that failed transiently, and returns the index of the one that
+// succeeded. what names the file for errors.
+func (f *Fetcher) tryURLs(ctx context.Context, c Config, what string, urls []string, try func(context.Context, string) error) (int, error) {
+	retries := f.Retries
+	if retries == 0 {
+		retries = DefaultRetries
+	}
+	wait := f.RetryWait
+	if wait <= 0 {
+		wait = DefaultRetryWait
+	}
+	last := make([]error, len(urls))
+	again := make([]bool, len(urls))
+	for i := range again {
+		again[i] = true
+	}
+	for round := 0; ; round++ {
+		left := false
+		for i, u := range urls {
+			if !again[i] {
+				continue
+			}
+			if round > 0 {
+				if retries <= 0 {
+					break
+				}
+				retries--
+			}
+			err := try(ctx, u)
+			if err == nil {
+				return i, nil
+			}
+			if ctx.Err() != nil {
+				return -1, fmt.Errorf("repository %s: %s: %w", c.ID, what, context.Cause(ctx))
+			}
+			last[i], again[i] = err, retryable(err)
+			left = left || again[i]
+		}
+		if !left || retries <= 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return -1, fmt.Errorf("repository %s: %s: %w", c.ID, what, context.Cause(ctx))
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxRetryWait)
+	}
+	e := &urlError{repo: c.ID, what: what}
+	for i, u := range urls {
+		if last[i] != nil {
+			e.urls, e.errs = append(e.urls, u), append(e.errs, last[i])
+		}
+	}
+	return -1, e
+}
+
+// lowSpeed returns the stall limits for a repository.
+func (f *Fetcher) lowSpeed(c Config) (time.Duration, int64) {
+	timeout, rate := f.LowSpeedTimeout, f.MinRate
+	if c.Timeout > 0 {
+		timeout = c.Timeout
+	}
+	if c.MinRate > 0 {
+		rate = c.MinRate
+	}
+	if timeout <= 0 {
+		timeout = DefaultLowSpeedTimeout
+	}
+	if rate <= 0 {
+		rate = DefaultMinRate
+	}
+	return timeout, rate
+}
+
+// watchdog cancels a transfer that receives less than need bytes in a
+// window, as curl's low-speed limit does.
+type watchdog struct {
+	timer  *time.Timer
+	window time.Duration
+	need   int64
+	got    chan int64 // bytes received, from the reader
+	seen   int64      // bytes in this window, owned by the timer
+	cancel context.CancelCauseFunc
+	url    string
+	rate   int64
+	header bool // headers received
+	hdr    chan struct{}
+}
+
+func newWatchdog(cancel context.CancelCauseFunc, u string, window time.Duration, rate int64) *watchdog {
+	need := int64(float64(rate) * window.Seconds())
+	w := &watchdog{window: window, need: max(need, 1), got: make(chan int64, 1), cancel: cancel, url: u, rate: rate,
+		hdr: make(chan struct{}, 1)}
+	w.timer = time.AfterFunc(window, w.check)
+	return w
+}
+
+// add records n bytes received.
+func (w *watchdog) add(n int) {
+	for {
+		select {
+		case w.got <- int64(n):
+			return
+		case old := <-w.got:
+			n += int(old)
+		}
+	}
+}
+
+// headers records that the response headers arrived.
+func (w *watchdog) headers() {
+	select {
+	case w.hdr <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watchdog) check() {
+	select {
+	case n := <-w.got:
+		w.seen += n
+	default:
+	}
+	select {
+	case <-w.hdr:
+		w.header = true
+	default:
+	}
+	if w.seen < w.need {
+		when := "before the response headers"
+		if w.header {
+			when = "during the transfer"
+		}
+		w.cancel(fmt.Errorf("%s: %w %s: less than %d bytes/s for %s", w.url, ErrStalled, when, w.rate, w.window))
+		return
+	}
+	w.seen = 0
+	w.timer.Reset(w.window)
+}
+
+func (w *watchdog) stop() { w.timer.Stop() }
+
+// get copies the resource at u into dst: a local file for file:// URLs,
+// otherwise an HTTP response body, ended as stalled when it comes too
+// slowly. t, when set, counts the bytes.
+func (f *Fetcher) get(ctx context.Context, c Config, u string, dst io.Writer, t *tracker) (err error) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return permanent{err}
+	}
+	mark := t.mark()
+	defer func() {
+		if err != nil {
+			t.rewind(mark)
+		}
+	}()
+	switch pu.Scheme {
+	case "file":
+		r, err := os.Open(pu.Path)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		_, err = io.Copy(dst, &countingReader{r: r, t: t})
+		if err != nil {
+			return fmt.Errorf("%s: %w", u, err)
+		}
+		return nil
+	case "http", "https":
+	default:
+		return permanent{fmt.Errorf("%s: unsupported URL scheme %q", u, pu.Scheme)}
+	}
+	window, rate := f.lowSpeed(c)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	wd := newWatchdog(cancel, u, window, rate)
+	defer wd.stop()
+	stalled := func(err error) error {
+		if cause := context.Cause(ctx); cause != nil && errors.Is(cause, ErrStalled) {
+			return cause
+		}
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return permanent{err}
+	}
+	resp, err := f.client().Do(req)
+	if err != nil {
+		return stalled(err)
+	}
+	defer resp.Body.Close()
+	wd.headers()
+	if resp.StatusCode != http.StatusOK {
+		return &statusError{url: u, code: resp.StatusCode, status: resp.Status}
+	}
+	t.sized(resp.ContentLength)
+	if _, err := io.Copy(dst, &countingReader{r: resp.Body, t: t, wd: wd}); err != nil {
+		return stalled(err)
+	}
+	return nil
+}
+
+// countingReader reports what it reads to a tracker and a watchdog.
+type countingReader struct {
+	r  io.Reader
+	t  *tracker
+	wd *watchdog
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		if c.wd != nil {
+			c.wd.add(n)
+		}
+		c.t.add(int64(n))
+	}
+	return n, err
+}
+
+// limitedWriter fails once more than n bytes are written.
+type limitedWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.n {
+		return 0, permanent{errors.New("file too large")}
+	}
+	l.n -= int64(len(p))
+	return l.w.Write(p)
+}
+
+// tracker reports a repository's download to Fetcher.Progress.
+type tracker struct {
+	f      func(Progress)
+	p      Progress
+	start  time.Time
+	hidden bool // not reported (yet): perhaps a cache hit
+	shown  bool // something was reported
+}
+
+func (f *Fetcher) newTracker(c Config) *tracker {
+	if f.Progress == nil {
+		return nil
+	}
+	name := c.Name
+	if name == "" {
+		name = c.ID
+	}
+	return &tracker{f: f.Progress, p: Progress{ID: c.ID, Name: name}, start: time.Now()}
+}
+
+func (t *tracker) report() {
+	if t == nil || t.hidden {
+		return
+	}
+	t.p.Elapsed = time.Since(t.start)
+	t.shown = true
+	t.f(t.p)
+}
+
+// show reports from now on: the download is no cache hit.
+func (t *tracker) show() {
+	if t != nil && t.hidden {
+		t.hidden = false
+		t.report()
+	}
+}
+
+// step starts counting the next step, of total bytes (0 if unknown).
+func (t *tracker) step(total int64) {
+	if t != nil {
+		t.p.Downloaded, t.p.Total = 0, total
+	}
+}
+
+// sized sets an unknown total from a Content-Length.
+func (t *tracker) sized(n int64) {
+	if t != nil && t.p.Total == 0 && n > 0 {
+		t.p.Total = t.p.Downloaded + n
+	}
+}
+
+func (t *tracker) add(n int64) {
+	if t != nil {
+		t.p.Downloaded += n
+		t.report()
+	}
+}
+
+func (t *tracker) mark() Progress {
+	if t == nil {
+		return Progress{}
+	}
+	return t.p
+}
+
+// rewind forgets the bytes of a failed attempt.
+func (t *tracker) rewind(p Progress) {
+	if t != nil {
+		t.p.Downloaded, t.p.Total = p.Downloaded, p.Total
+	}
+}
+
+// finish makes the last report, shown when anything was or when the
+// download failed.
+func (t *tracker) finish(err error) {
+	if t == nil || t.hidden && err == nil {
+		return
+	}
+	t.hidden = false
+	t.p.Done, t.p.Err = true, err
+	t.report()
 }
 
 func writeFile(name string, b []byte) error {
@@ -333,64 +855,106 @@ func (r *File) Close() error {
 	return errors.Join(errs...)
 }
 
+// local tells whether the repository's metadata is read in place.
+func (m *Metadata) local() bool { return strings.HasPrefix(m.BaseURL, "file://") }
+
+// cachedName is where the cache keeps a metadata file.
+func (m *Metadata) cachedName(d *Data) string {
+	return filepath.Join(m.cache, strings.TrimSpace(d.Checksum.Value)+"-"+path.Base(d.Location.Href))
+}
+
 // openRaw opens the compressed file: from the repository itself when it
-// is local, else from the cache, downloading it there first if needed.
+// is local, else from the cache, downloading it there first if needed
+// (without a cache, into a temporary file that is gone once closed).
 func (m *Metadata) openRaw(ctx context.Context, d *Data) (io.ReadCloser, error) {
 	u := join(m.BaseURL, d.Location.Href)
-	if strings.HasPrefix(u, "file://") && !m.f.CacheOnly {
-		r, err := m.f.open(ctx, u)
+	if m.local() && (!m.f.CacheOnly || m.cache == "") {
+		r, err := os.Open(strings.TrimPrefix(u, "file://"))
 		if err != nil {
 			return nil, fmt.Errorf("repository %s: %w", m.Config.ID, err)
 		}
 		return r, nil
 	}
 	if m.cache == "" {
-		r, err := m.f.open(ctx, u)
+		tmp, err := m.fetchVerified(ctx, d, "", nil)
 		if err != nil {
-			return nil, fmt.Errorf("repository %s: %w", m.Config.ID, err)
+			return nil, err
 		}
-		return r, nil
+		os.Remove(tmp.Name()) // the open file stays readable
+		return tmp, nil
 	}
-	cached := filepath.Join(m.cache, strings.TrimSpace(d.Checksum.Value)+"-"+path.Base(d.Location.Href))
-	if r, err := os.Open(cached); err == nil {
+	if r, err := os.Open(m.cachedName(d)); err == nil {
 		return r, nil
 	}
 	if m.f.CacheOnly {
-		if strings.HasPrefix(u, "file://") {
-			return m.f.open(ctx, u)
+		if m.local() {
+			return os.Open(strings.TrimPrefix(u, "file://"))
 		}
 		return nil, fmt.Errorf("repository %s: %s: %w", m.Config.ID, d.Location.Href, ErrNotCached)
 	}
-	r, err := m.f.open(ctx, u)
+	if err := m.download(ctx, d, nil); err != nil {
+		return nil, err
+	}
+	return os.Open(m.cachedName(d))
+}
+
+// download puts a verified copy of a metadata file in the cache.
+func (m *Metadata) download(ctx context.Context, d *Data, t *tracker) error {
+	tmp, err := m.fetchVerified(ctx, d, m.cache, t)
+	if err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("repository %s: %w", m.Config.ID, err)
+	}
+	if err := os.Rename(tmp.Name(), m.cachedName(d)); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("repository %s: %w", m.Config.ID, err)
+	}
+	return nil
+}
+
+// fetchVerified downloads a metadata file into a new file in dir (the
+// system's temporary directory when empty) from the first mirror that
+// serves it whole and matching repomd's checksum, and returns it open at
+// its start.
+func (m *Metadata) fetchVerified(ctx context.Context, d *Data, dir string, t *tracker) (*os.File, error) {
+	if _, err := newHash(d.Checksum.Type); err != nil {
+		return nil, fmt.Errorf("repository %s: %s: %w", m.Config.ID, d.Location.Href, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".download-*")
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", m.Config.ID, err)
 	}
-	defer r.Close()
-	tmp, err := os.CreateTemp(m.cache, ".download-*")
-	if err != nil {
-		return nil, err
+	_, err = m.f.tryURLs(ctx, m.Config, d.Location.Href, m.urls, func(ctx context.Context, base string) error {
+		u := join(base, d.Location.Href)
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return permanent{err}
+		}
+		if err := tmp.Truncate(0); err != nil {
+			return permanent{err}
+		}
+		h, _ := newHash(d.Checksum.Type)
+		mark := t.mark()
+		if err := m.f.get(ctx, m.Config, u, io.MultiWriter(tmp, h), t); err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, strings.TrimSpace(d.Checksum.Value)) {
+			t.rewind(mark)
+			return fmt.Errorf("%s: %w: repomd.xml says %s, the file is %s", u, ErrChecksum, strings.TrimSpace(d.Checksum.Value), got)
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = tmp.Seek(0, io.SeekStart)
 	}
-	h, err := newHash(d.Checksum.Type)
 	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return nil, err
 	}
-	_, err = io.Copy(tmp, io.TeeReader(r, h))
-	if err == nil && !strings.EqualFold(hex.EncodeToString(h.Sum(nil)), strings.TrimSpace(d.Checksum.Value)) {
-		err = fmt.Errorf("%s: %w: repomd.xml says %s", u, ErrChecksum, d.Checksum.Value)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("repository %s: %w", m.Config.ID, err)
-	}
-	if err := os.Rename(tmp.Name(), cached); err != nil {
-		return nil, err
-	}
-	return os.Open(cached)
+	return tmp, nil
 }
 
 // CacheFile returns a path in the repository's cache directory for a

@@ -1,14 +1,23 @@
 package repo
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,4 +125,321 @@ func TestHTTPFailures(t *testing.T) {
 	require.ErrorIs(t, err, ErrChecksum)
 	left, _ := filepath.Glob(filepath.Join(cache, "*", "*updateinfo*"))
 	assert.Empty(t, left, "nothing unverified is cached")
+}
+
+// mirror serves the example repository, or hands the requests whose path
+// contains bad to misbehave. It counts the requests it got.
+func mirror(t *testing.T, bad string, misbehave http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	files := http.FileServer(http.Dir(exampleRepo))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		if misbehave != nil && strings.Contains(r.URL.Path, bad) {
+			misbehave(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+// exampleFile returns the content of the example repository's file whose
+// name contains part.
+func exampleFile(t *testing.T, part string) []byte {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(exampleRepo, "repodata", "*"+part+"*"))
+	require.NoError(t, err)
+	require.Len(t, m, 1)
+	b, err := os.ReadFile(m[0])
+	require.NoError(t, err)
+	return b
+}
+
+// Misbehaving servers.
+var (
+	status500 = func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "overloaded", http.StatusInternalServerError)
+	}
+	notFound = http.NotFound
+)
+
+// halfThenClose sends half of the file, announcing all of it, and drops
+// the connection.
+func halfThenClose(t *testing.T, part string) http.HandlerFunc {
+	b := exampleFile(t, part)
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Write(b[:len(b)/2])
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// stall sends the headers and half of the file (or, with headers false,
+// nothing at all), then waits for the client to give up.
+func stall(t *testing.T, part string, headers bool) http.HandlerFunc {
+	b := exampleFile(t, part)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if headers {
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.Write(b[:len(b)/2])
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(20 * time.Second):
+		}
+	}
+}
+
+// corrupt serves the file with a byte changed.
+func corrupt(t *testing.T, part string) http.HandlerFunc {
+	b := bytes.Clone(exampleFile(t, part))
+	b[len(b)/2] ^= 0xff
+	return func(w http.ResponseWriter, r *http.Request) { w.Write(b) }
+}
+
+// quick makes a Fetcher that gives up on a stall and retries fast.
+func quick(client *http.Client, cache string) *Fetcher {
+	return &Fetcher{Client: client, CacheDir: cache, LowSpeedTimeout: 200 * time.Millisecond, RetryWait: time.Millisecond}
+}
+
+func TestMirrorFailover(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bad  string // the path the first mirror misbehaves on
+		do   func(t *testing.T) http.HandlerFunc
+		// noCache fetches without a cache directory.
+		noCache bool
+	}{
+		{name: "500 on repomd.xml", bad: "repomd.xml", do: func(*testing.T) http.HandlerFunc { return status500 }},
+		{name: "500 on updateinfo", bad: "updateinfo", do: func(*testing.T) http.HandlerFunc { return status500 }},
+		{name: "500 on updateinfo, no cache", bad: "updateinfo", noCache: true, do: func(*testing.T) http.HandlerFunc { return status500 }},
+		{name: "closed mid-body", bad: "updateinfo", do: func(t *testing.T) http.HandlerFunc { return halfThenClose(t, "updateinfo") }},
+		{name: "repomd.xml stalls before headers", bad: "repomd.xml", do: func(t *testing.T) http.HandlerFunc { return stall(t, "repomd.xml", false) }},
+		{name: "updateinfo stalls mid-body", bad: "updateinfo", do: func(t *testing.T) http.HandlerFunc { return stall(t, "updateinfo", true) }},
+		{name: "wrong checksum", bad: "updateinfo", do: func(t *testing.T) http.HandlerFunc { return corrupt(t, "updateinfo") }},
+		{name: "wrong checksum, no cache", bad: "updateinfo", noCache: true, do: func(t *testing.T) http.HandlerFunc { return corrupt(t, "updateinfo") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, hits := mirror(t, tc.bad, tc.do(t))
+			second, _ := mirror(t, "", nil)
+			cache := t.TempDir()
+			if tc.noCache {
+				cache = ""
+			}
+			c := Config{ID: "updates", BaseURLs: []string{first.URL + "/", second.URL + "/"}}
+			n, err := advisories(t, quick(first.Client(), cache), c)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			assert.Positive(t, hits.Load(), "the first mirror was tried")
+			if cache != "" {
+				got, err := filepath.Glob(filepath.Join(cache, "*", "*updateinfo.xml.gz"))
+				require.NoError(t, err)
+				require.Len(t, got, 1)
+				b, err := os.ReadFile(got[0])
+				require.NoError(t, err)
+				assert.Equal(t, exampleFile(t, "updateinfo"), b, "only the verified file is cached")
+			}
+		})
+	}
+}
+
+func TestAllMirrorsFail(t *testing.T) {
+	a, _ := mirror(t, "/", notFound)
+	b, _ := mirror(t, "/", notFound)
+	_, err := advisories(t, quick(a.Client(), t.TempDir()), Config{ID: "gone", BaseURLs: []string{a.URL + "/", b.URL + "/"}})
+	require.Error(t, err)
+	t.Log(err)
+	for _, want := range []string{"repository gone", a.URL + "/repodata/repomd.xml: 404", b.URL + "/repodata/repomd.xml: 404"} {
+		assert.Contains(t, err.Error(), want)
+	}
+
+	// Checksum mismatches on every mirror: each is named, and the error
+	// is still a checksum mismatch.
+	a, _ = mirror(t, "updateinfo", corrupt(t, "updateinfo"))
+	b, _ = mirror(t, "updateinfo", corrupt(t, "updateinfo"))
+	_, err = advisories(t, quick(a.Client(), t.TempDir()), Config{ID: "bad", BaseURLs: []string{a.URL, b.URL}})
+	require.ErrorIs(t, err, ErrChecksum)
+	assert.Contains(t, err.Error(), a.URL+"/repodata/")
+	assert.Contains(t, err.Error(), b.URL+"/repodata/")
+}
+
+func TestStall(t *testing.T) {
+	for _, headers := range []bool{false, true} {
+		srv, hits := mirror(t, "repomd.xml", stall(t, "repomd.xml", headers))
+		f := quick(srv.Client(), t.TempDir())
+		f.Retries = 1
+		c := Config{ID: "slow", BaseURLs: []string{srv.URL}}
+		if headers {
+			// The repository's timeout (dnf's repo option) wins.
+			f.LowSpeedTimeout, c.Timeout = time.Hour, 200*time.Millisecond
+		}
+		_, err := f.Fetch(context.Background(), c)
+		require.ErrorIs(t, err, ErrStalled)
+		t.Log(err)
+		assert.Contains(t, err.Error(), "repository slow")
+		assert.Contains(t, err.Error(), srv.URL+"/repodata/repomd.xml: stalled")
+		assert.Equal(t, int64(1), hits.Load(), "a server that stalled is not waited for again")
+	}
+}
+
+func TestRetryTransient(t *testing.T) {
+	var fails atomic.Int64
+	fails.Store(3)
+	srv, hits := mirror(t, "updateinfo", func(w http.ResponseWriter, r *http.Request) {
+		if fails.Add(-1) >= 0 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		http.FileServer(http.Dir(exampleRepo)).ServeHTTP(w, r)
+	})
+	n, err := advisories(t, quick(srv.Client(), t.TempDir()), Config{ID: "busy", BaseURLs: []string{srv.URL}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Equal(t, int64(5), hits.Load(), "repomd.xml, three 503s, then updateinfo")
+
+	// Retries bounds the attempts; a permanent error is not retried.
+	fails.Store(100)
+	f := quick(srv.Client(), t.TempDir())
+	f.Retries = 2
+	_, err = advisories(t, f, Config{ID: "busy", BaseURLs: []string{srv.URL}})
+	require.ErrorContains(t, err, "503")
+	left := fails.Load()
+	assert.Equal(t, int64(97), left, "one attempt and two retries")
+
+	// Nor is a refused connection.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	_, err = advisories(t, quick(srv.Client(), ""), Config{ID: "closed", BaseURLs: []string{closed.URL}})
+	require.ErrorIs(t, err, syscall.ECONNREFUSED)
+	assert.Contains(t, err.Error(), "repository closed: cannot download repomd.xml: "+closed.URL)
+
+	gone, hits := mirror(t, "/", notFound)
+	_, err = advisories(t, quick(gone.Client(), ""), Config{ID: "gone", BaseURLs: []string{gone.URL}})
+	require.ErrorContains(t, err, "404")
+	assert.Equal(t, int64(1), hits.Load(), "a 404 is not retried")
+}
+
+func TestRetryCanceled(t *testing.T) {
+	// The first attempt fails and cancels: the wait before the next is
+	// an hour, which the cancellation ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, _ := mirror(t, "/", func(w http.ResponseWriter, r *http.Request) {
+		status500(w, r)
+		w.(http.Flusher).Flush()
+		cancel()
+	})
+	f := &Fetcher{Client: srv.Client(), RetryWait: time.Hour}
+	_, err := f.Fetch(ctx, Config{ID: "down", BaseURLs: []string{srv.URL}})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "repository down")
+}
+
+func TestMetalinkChecksum(t *testing.T) {
+	good, _ := mirror(t, "", nil)
+	stale, _ := mirror(t, "repomd.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Replace(exampleFile(t, "repomd.xml"), []byte("<revision>"), []byte("<revision>1"), 1))
+	})
+	sum := sha256.Sum256(exampleFile(t, "repomd.xml"))
+	ml := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<?xml version="1.0"?><metalink version="3.0" xmlns="http://www.metalinker.org/" xmlns:mm0="http://fedorahosted.org/mirrormanager">
+<files><file name="repomd.xml"><verification><hash type="md5">ignored</hash><hash type="sha256">%x</hash></verification>
+<mm0:alternates><mm0:alternate><verification><hash type="sha256">0000</hash></verification></mm0:alternate></mm0:alternates>
+<resources><url protocol="http" type="http">%s/repodata/repomd.xml</url><url protocol="http" type="http">%s/repodata/repomd.xml</url></resources></file></files></metalink>`,
+			sum, stale.URL, good.URL)
+	}))
+	defer ml.Close()
+	md, err := quick(ml.Client(), t.TempDir()).Fetch(context.Background(), Config{ID: "ml", Metalink: ml.URL})
+	require.NoError(t, err)
+	assert.Equal(t, good.URL+"/", md.BaseURL, "the mirror whose repomd.xml the metalink does not list is passed over")
+}
+
+func TestProgress(t *testing.T) {
+	srv, counts := server(t)
+	updateinfo := int64(len(exampleFile(t, "updateinfo")))
+	local, err := FromPath("local," + exampleRepo)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		c    Config
+		// want is the last call's Downloaded.
+		want int64
+	}{
+		{name: "http", c: Config{ID: "updates", Name: "Fedora 40 - Updates", BaseURLs: []string{srv.URL + "/repo/"}}, want: updateinfo},
+		{name: "file", c: local, want: updateinfo},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls []Progress
+			f := &Fetcher{Client: srv.Client(), CacheDir: t.TempDir(), Prefetch: []string{"updateinfo", "modules"},
+				Progress: func(p Progress) { calls = append(calls, p) }}
+			_, err := f.Fetch(context.Background(), tc.c)
+			require.NoError(t, err)
+			require.NotEmpty(t, calls)
+			last := calls[len(calls)-1]
+			assert.True(t, last.Done)
+			assert.NoError(t, last.Err)
+			assert.Equal(t, tc.c.ID, last.ID)
+			assert.Equal(t, tc.c.Name, last.Name)
+			assert.Equal(t, tc.want, last.Downloaded, "the metadata files' bytes, as dnf counts them")
+			assert.Equal(t, tc.want, last.Total)
+			for i, p := range calls[:len(calls)-1] {
+				assert.False(t, p.Done, i)
+				assert.LessOrEqual(t, p.Elapsed, last.Elapsed, i)
+			}
+
+			// A warm run downloads nothing new and reports nothing.
+			calls = nil
+			md, err := f.Fetch(context.Background(), tc.c)
+			require.NoError(t, err)
+			assert.Empty(t, calls, "a cache hit is not reported")
+			_, err = md.Advisories(context.Background(), AdvisoryOptions{})
+			require.NoError(t, err)
+		})
+	}
+	var got int64
+	for p, k := range counts {
+		if strings.Contains(p, "updateinfo") {
+			got += k.Load()
+		}
+	}
+	assert.Equal(t, int64(1), got, "prefetched once, then read from the cache")
+
+	// A failed download is reported, with its error.
+	var calls []Progress
+	f := &Fetcher{Client: srv.Client(), CacheDir: t.TempDir(), Progress: func(p Progress) { calls = append(calls, p) }}
+	_, err = f.Fetch(context.Background(), Config{ID: "gone", BaseURLs: []string{srv.URL + "/missing/"}})
+	require.Error(t, err)
+	require.NotEmpty(t, calls)
+	assert.True(t, calls[len(calls)-1].Done)
+	assert.ErrorContains(t, calls[len(calls)-1].Err, "404")
+	assert.Equal(t, "gone", calls[len(calls)-1].Name, "a repository without a name shows its ID")
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&statusError{code: 500}, true},
+		{&statusError{code: 503}, true},
+		{&statusError{code: 429}, true},
+		{&statusError{code: 408}, true},
+		{&statusError{code: 501}, false},
+		{&statusError{code: 404}, false},
+		{&statusError{code: 403}, false},
+		{fmt.Errorf("u: %w", io.ErrUnexpectedEOF), true},
+		{fmt.Errorf("u: %w", syscall.ECONNRESET), true},
+		{fmt.Errorf("u: %w less than", ErrStalled), false},
+		{fmt.Errorf("u: %w", syscall.ECONNREFUSED), false},
+		{fmt.Errorf("u: %w", ErrChecksum), false},
+		{&net.DNSError{Err: "no such host", IsNotFound: true}, false},
+		{&net.DNSError{Err: "timeout", IsTimeout: true}, true},
+		{permanent{errors.New("bad XML")}, false},
+		{fmt.Errorf("open: %w", os.ErrNotExist), false},
+	} {
+		assert.Equal(t, tc.want, retryable(tc.err), "%v", tc.err)
+	}
 }

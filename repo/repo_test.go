@@ -3,6 +3,7 @@ package repo
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,6 +22,8 @@ metalink=https://mirrors.example.org/metalink?repo=updates-released-f$releasever
 enabled=1
 skip_if_unavailable=False
 priority=10
+timeout=2m
+minrate=1.5k
 
 [updates-testing]
 name=testing
@@ -36,11 +39,18 @@ enabled=0
 	assert.Equal(t, "https://mirrors.example.org/metalink?repo=updates-released-f40&arch=x86_64", cs[0].Metalink)
 	assert.True(t, cs[0].Enabled)
 	assert.Equal(t, 10, cs[0].Priority)
+	assert.Equal(t, 2*time.Minute, cs[0].Timeout)
+	assert.Equal(t, int64(1536), cs[0].MinRate)
+	assert.Zero(t, cs[1].Timeout, "the Fetcher's")
 	assert.False(t, cs[1].Enabled)
 	assert.Equal(t, []string{"file:///srv/testing/40"}, cs[1].BaseURLs)
 
 	_, err = ParseConfig(strings.NewReader("[x]\nenabled=maybe\n"), "bad.repo", nil)
 	assert.ErrorContains(t, err, "bad.repo:2")
+	_, err = ParseConfig(strings.NewReader("[x]\ntimeout=soon\n"), "bad.repo", nil)
+	assert.ErrorContains(t, err, "bad.repo:2: option timeout")
+	_, err = ParseConfig(strings.NewReader("[x]\nminrate=-1\n"), "bad.repo", nil)
+	assert.ErrorContains(t, err, "bad.repo:2: option minrate")
 	_, err = ParseConfig(strings.NewReader("[x\n"), "bad.repo", nil)
 	assert.ErrorContains(t, err, "bad.repo:1")
 }
@@ -87,5 +97,22 @@ func FuzzParseRepomd(f *testing.F) {
 	f.Add(`<repomd><data type="updateinfo"><checksum type="sha256">d</checksum><location href="u.xml"/></data></repomd>`)
 	f.Fuzz(func(t *testing.T, s string) {
 		ParseRepomd(strings.NewReader(s))
+	})
+}
+
+func FuzzParseMetalink(f *testing.F) {
+	f.Add(`<metalink><files><file name="repomd.xml"><verification><hash type="sha256">ab</hash></verification>
+<alternates><alternate><verification><hash type="sha512">cd</hash></verification></alternate></alternates>
+<resources><url>http://x/repodata/repomd.xml</url></resources></file></files></metalink>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		ml, err := parseMetalink([]byte(s))
+		if err == nil {
+			_ = ml.sums.verify([]byte(s))
+			for _, u := range ml.urls {
+				if !strings.HasSuffix(u, "/") {
+					t.Fatalf("base URL %q", u)
+				}
+			}
+		}
 	})
 }

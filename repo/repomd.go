@@ -1,9 +1,11 @@
 package repo
 
 import (
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Repomd is a repository's index, repodata/repomd.xml.
@@ -54,4 +56,100 @@ func (m *Repomd) Find(typ string) *Data {
 		}
 	}
 	return nil
+}
+
+// metalink is what a metalink says of repomd.xml: where it is and its
+// checksums.
+type metalink struct {
+	urls []string // base URLs, in the metalink's order
+	sums checksums
+}
+
+// parseMetalink reads a metalink (version 3, as Fedora's MirrorManager
+// writes): the URLs of repomd.xml and its hashes, those of the current
+// file and of the alternates (older versions mirrors may still serve).
+func parseMetalink(b []byte) (*metalink, error) {
+	type hash struct {
+		Type  string `xml:"type,attr"`
+		Value string `xml:",chardata"`
+	}
+	var doc struct {
+		Files []struct {
+			Name       string `xml:"name,attr"`
+			Hashes     []hash `xml:"verification>hash"`
+			Alternates []struct {
+				Hashes []hash `xml:"verification>hash"`
+			} `xml:"alternates>alternate"`
+			URLs []string `xml:"resources>url"`
+		} `xml:"files>file"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	ml := &metalink{}
+	for _, f := range doc.Files {
+		if f.Name != "repomd.xml" && f.Name != "" {
+			continue
+		}
+		set := map[string]string{}
+		for _, h := range f.Hashes {
+			set[strings.ToLower(h.Type)] = strings.ToLower(strings.TrimSpace(h.Value))
+		}
+		if len(set) > 0 {
+			ml.sums = append(ml.sums, set)
+		}
+		for _, a := range f.Alternates {
+			set := map[string]string{}
+			for _, h := range a.Hashes {
+				set[strings.ToLower(h.Type)] = strings.ToLower(strings.TrimSpace(h.Value))
+			}
+			if len(set) > 0 {
+				ml.sums = append(ml.sums, set)
+			}
+		}
+		for _, u := range f.URLs {
+			u = strings.TrimSpace(u)
+			if strings.HasSuffix(u, "/repodata/repomd.xml") {
+				ml.urls = append(ml.urls, strings.TrimSuffix(u, "repodata/repomd.xml"))
+			}
+		}
+	}
+	return ml, nil
+}
+
+// checksums are the versions of a file a metalink accepts, each a set of
+// its digests by type.
+type checksums []map[string]string
+
+// verify accepts b when it matches every digest of a known type of one
+// version; with no version of known digests, anything passes.
+func (cs checksums) verify(b []byte) error {
+	usable := false
+	var got []string // the first version's mismatches
+	for i, set := range cs {
+		match, known := true, false
+		for typ, want := range set {
+			h, err := newHash(typ)
+			if err != nil {
+				continue
+			}
+			known = true
+			h.Write(b)
+			sum := hex.EncodeToString(h.Sum(nil))
+			if sum != want {
+				match = false
+				if i == 0 {
+					got = append(got, typ+" "+sum)
+				}
+			}
+		}
+		if known && match {
+			return nil
+		}
+		usable = usable || known
+	}
+	if !usable {
+		return nil
+	}
+	return fmt.Errorf("%w: the metalink lists no such repomd.xml (%s)", ErrChecksum, strings.Join(got, ", "))
 }
