@@ -56,6 +56,9 @@ type Options struct {
 	CacheOnly bool
 	// Client fetches http(s) metadata (nil means http.DefaultClient).
 	Client *http.Client
+	// Progress, when set, is told how each repository's metadata download
+	// goes, as dnf shows it (not called for cache hits).
+	Progress func(repo.Progress)
 	// Repos chooses the repositories, as dnf's repository options do.
 	Repos Repos
 	// Excludes are package globs (name, name.arch or NEVRA forms) left out

@@ -168,7 +168,16 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 	if err != nil {
 		return nil, err
 	}
-	f := &repo.Fetcher{Client: s.opts.Client, CacheDir: s.opts.CacheDir, CacheOnly: s.opts.CacheOnly}
+	f := &repo.Fetcher{Client: s.opts.Client, CacheDir: s.opts.CacheDir, CacheOnly: s.opts.CacheOnly,
+		Progress: s.opts.Progress}
+	if f.Progress != nil {
+		// What the report reads is downloaded with repomd.xml, so that the
+		// progress counts it, as dnf's does.
+		f.Prefetch = []string{"updateinfo", "modules"}
+		if q.Mode == match.Updates {
+			f.Prefetch = append(f.Prefetch, "primary")
+		}
+	}
 	type result struct {
 		mods  *modularity.Metadata
 		advs  []*advisory.Advisory

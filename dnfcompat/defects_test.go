@@ -131,3 +131,20 @@ func TestModuleOSVModes(t *testing.T) {
 	assert.NotContains(t, stdout, "GHSA-rack-0001")
 	assert.Contains(t, stdout, "GHSA-jfh8-c2jp-5v3q")
 }
+
+// TestProgressLines: without -q a cold fetch writes dnf's line per
+// repository to stderr (stdout stays the report); a warm run writes none.
+func TestProgressLines(t *testing.T) {
+	needRPM(t)
+	root, repoDir := fixture(t)
+	args := []string{"--installroot=" + root, "--setopt=reposdir=/nonexistent", "--releasever=40",
+		"--repofrompath=t,file://" + repoDir, "--setopt=cachedir=" + t.TempDir(), "updateinfo", "list"}
+	code, stdout, stderr := runCLI(args...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "ADV-1 Important/Sec. alpha-2.0-1.x86_64\n", stdout)
+	assert.Regexp(t, `^t {40,} +[0-9.]+ [kMG]?B/s \| +[0-9.]+ +[kMG]?B +00:00    \n$`, stderr)
+	code, stdout, stderr = runCLI(args...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "ADV-1 Important/Sec. alpha-2.0-1.x86_64\n", stdout)
+	assert.Empty(t, stderr, "nothing downloaded")
+}

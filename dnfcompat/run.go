@@ -29,6 +29,10 @@ type Env struct {
 	KernelRelease string
 	// Arch is the machine architecture; empty means ask the system.
 	Arch string
+	// StderrWidth is the width of the terminal stderr writes to, 0 when
+	// it is not a terminal (download progress is then one line per
+	// repository, 80 columns wide).
+	StderrWidth int
 	// Prog names the program in error messages.
 	Prog string
 }
@@ -93,6 +97,7 @@ type command struct {
 	json       bool
 	failOn     string
 	modulePkgs bool
+	quiet      bool
 	autoKernel bool
 	mainOpts   map[string]string
 }
@@ -135,6 +140,7 @@ func parseCommand(args []string) (*command, error) {
 	}
 	c := &command{
 		verbose:    p.flags["verbose"],
+		quiet:      p.flags["quiet"],
 		links:      p.flags["with-links"],
 		json:       p.flags["json"],
 		mainOpts:   map[string]string{},
@@ -332,6 +338,10 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 		return nil, err
 	}
 	c.opts.Client, c.opts.Arch, c.opts.KernelRelease = env.Client, env.Arch, env.KernelRelease
+	if !c.quiet {
+		// dnf's download lines, on stderr: stdout stays the report.
+		c.opts.Progress = report.NewProgressWriter(env.Stderr, env.StderrWidth, env.StderrWidth > 0).Update
+	}
 	sys, err := alicorn.Open(ctx, c.opts)
 	if err != nil {
 		return nil, err

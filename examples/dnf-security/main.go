@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/alicorn-dev/alicorn/dnfcompat"
 )
 
@@ -19,7 +21,11 @@ func main() {
 	// about 10% lower at no measurable cost in time.
 	debug.SetGCPercent(50)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := dnfcompat.Run(ctx, os.Args[1:], dnfcompat.Env{Stdout: os.Stdout, Stderr: os.Stderr})
+	env := dnfcompat.Env{Stdout: os.Stdout, Stderr: os.Stderr}
+	if ws, err := unix.IoctlGetWinsize(int(os.Stderr.Fd()), unix.TIOCGWINSZ); err == nil {
+		env.StderrWidth = int(ws.Col) // a terminal: progress bars
+	}
+	code := dnfcompat.Run(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)
 }
