@@ -2,16 +2,17 @@ package dnfcompat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/modularity"
 	"github.com/alicorn-dev/alicorn/inventory"
-	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/modularity"
+	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/report"
 )
 
@@ -130,7 +131,8 @@ func loadUnits(ctx context.Context, c *command) ([]*unit, func(), error) {
 }
 
 // matchUnit finds what a module's image needs, as dnf would for
-// --installroot=<the image's root> with the host's repositories.
+// --installroot=<the image's root> with the host's repositories. An error
+// wrapping match.ErrRange comes with the findings: warnings.
 func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.Advisory, avail []available,
 	arch string, repoModules *modularity.Metadata) (report.ModuleFindings, error) {
 	rpms, _ := withoutExcluded(u.snap.rpms, c.excl, -1)
@@ -163,8 +165,10 @@ func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.
 		if err != nil {
 			return report.ModuleFindings{}, fmt.Errorf("module %s: %w", u.mod.Name, err)
 		}
+		// Ranges that could not be evaluated come back beside the pairs
+		// found (match.ErrRange): the caller warns of them.
 		vulns, err := match.OSV(ctx, u.other, feeds, c.ecosystems, match.OSVOptions{})
-		if err != nil {
+		if err != nil && !errors.Is(err, match.ErrRange) {
 			return report.ModuleFindings{}, err
 		}
 		for _, v := range vulns {
@@ -172,6 +176,7 @@ func matchUnit(ctx context.Context, c *command, u *unit, candidates []*advisory.
 				mf.Vulnerable = append(mf.Vulnerable, v)
 			}
 		}
+		return mf, err
 	}
 	return mf, nil
 }

@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/alicorn-dev/alicorn/advisory"
-	"github.com/alicorn-dev/alicorn/modularity"
-	"github.com/alicorn-dev/alicorn/repo"
 	"github.com/alicorn-dev/alicorn/ecosystems"
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/modularity"
+	"github.com/alicorn-dev/alicorn/repo"
 	"github.com/alicorn-dev/alicorn/report"
 )
 
@@ -438,8 +438,14 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	var modFindings []report.ModuleFindings
 	for _, u := range units {
 		mf, err := matchUnit(ctx, c, u, candidates, avail, host.arch, mods)
-		if err != nil {
+		if err != nil && !errors.Is(err, match.ErrRange) {
 			return nil, err
+		}
+		if err != nil {
+			// OSV ranges that could not be evaluated are named, and the rest reported.
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(env.Stderr, "%s: warning: module %s: %s\n", env.Prog, u.mod.Name, line)
+			}
 		}
 		modFindings = append(modFindings, mf)
 	}
