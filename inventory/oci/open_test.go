@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -232,6 +233,7 @@ func TestContainersStorage(t *testing.T) {
 	im, err := Open(context.Background(), "containers-storage:localhost/alicorn/oci-test:1")
 	require.NoError(t, err)
 	defer im.Close()
+	assert.NoError(t, validate.Image(im))
 	f, err := Flatten(context.Background(), im, Options{Want: all})
 	require.NoError(t, err)
 	b, err := fs.ReadFile(f, "etc/os-release")
