@@ -102,9 +102,15 @@ func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Packag
 	if err != nil {
 		return nil, nil, err
 	}
+	// Ranges that could not be evaluated come back beside the pairs found
+	// (match.ErrRange): warnings, each naming its advisory.
 	vulns, err := s.matcher.Match(ctx, pkgs, feeds)
+	var warns []error
 	if err != nil {
-		return nil, nil, err
+		if !errors.Is(err, match.ErrRange) {
+			return nil, nil, err
+		}
+		warns = unjoin(err)
 	}
 	var kept []match.Vulnerable
 	for _, v := range vulns {
@@ -123,5 +129,13 @@ func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Packag
 			kept = append(kept, v)
 		}
 	}
-	return kept, nil, nil
+	return kept, warns, nil
+}
+
+// unjoin splits an errors.Join into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -174,6 +174,21 @@ func TestModuleOSV(t *testing.T) {
 	code, stdout, stderr = runCLI(withModule("updateinfo", "list", "--security")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "PYSEC-2020-43")
+
+	// A "*" limit is infinity; a range that cannot be evaluated is a
+	// warning naming the advisory, and the rest is reported.
+	require.NoError(t, os.WriteFile(filepath.Join(feed, "GHSA-star.json"), []byte(`{"id": "GHSA-star", "modified": "2022-01-01T00:00:00Z",
+	  "affected": [{"package": {"ecosystem": "RubyGems", "name": "rack"},
+	    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.2.4"}, {"limit": "*"}]}]}]}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(feed, "GHSA-odd.json"), []byte(`{"id": "GHSA-odd", "modified": "2022-01-01T00:00:00Z",
+	  "affected": [{"package": {"ecosystem": "RubyGems", "name": "rack"},
+	    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.2.x y"}]}]}]}`), 0o644))
+	code, stdout, stderr = runCLI(withModule("updateinfo", "list", "--security")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "GHSA-star ")
+	assert.NotContains(t, stdout, "GHSA-odd")
+	assert.Contains(t, stderr, `warning: module web: advisory GHSA-odd: pkg:gem/rack@2.2.3: ECOSYSTEM range 1: `+
+		`range cannot be evaluated: fixed "2.2.x y"`)
 	require.NoError(t, os.WriteFile(filepath.Join(feed, "bad.json"), []byte(`{"id": "X", "affected": [`), 0o644))
 	assertFails(t, "bad.json", args("updateinfo", "list")...)
 }

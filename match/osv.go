@@ -2,6 +2,7 @@ package match
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,15 +39,53 @@ type osvEntry struct {
 	aff *advisory.Affected
 }
 
+// ErrRange is wrapped by the errors of OSV ranges that cannot be
+// evaluated: a version in the range, or the package's own version, that
+// the range's order cannot read.
+var ErrRange = errors.New("range cannot be evaluated")
+
+// RangeError says that an OSV advisory could not be evaluated for a
+// package: a range of an affected entry naming the package holds a
+// version that the range's order cannot read, or the package's version
+// is not one of that order. Whether the package is affected is unknown;
+// OSV reports it as data so that a caller can warn.
+type RangeError struct {
+	// Advisory is the advisory's ID.
+	Advisory string
+	// Package is the index of the package in the list given; PURL is
+	// the package's URL, for the message.
+	Package int
+	PURL    string
+	// Err joins the errors of the ranges that could not be evaluated;
+	// each wraps ErrRange and names the range and the version.
+	Err error
+}
+
+// Error names the advisory, the package and each range that failed.
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("advisory %s: %s: %s", e.Advisory, e.PURL, strings.ReplaceAll(e.Err.Error(), "\n", "; "))
+}
+
+// Unwrap returns the ranges' errors.
+func (e *RangeError) Unwrap() error { return e.Err }
+
 // OSV returns the advisories that affect each package, for packages whose
 // purl type has an ecosystem in set: package order, then advisory order,
 // one pair per package and advisory. An affected entry names its package
 // by OSV ecosystem and name (an ecosystem suffix such as ":3.18" is not
 // part of the match); a version is affected when an affected entry lists
 // it in versions, or when an ECOSYSTEM range (compared in the ecosystem's
-// order) or a SEMVER range (Semantic Versioning 2.0 precedence) holds it.
-// GIT ranges name commits, which installed packages do not have, and are
-// passed over; so are versions the ecosystem cannot read.
+// order) or a SEMVER range (Semantic Versioning 2.0 precedence) holds it,
+// as the OSV schema's evaluation says (see Affects). GIT ranges name
+// commits, which installed packages do not have, and are passed over.
+//
+// A range that cannot be evaluated for a package (a version that does not
+// parse, in the range or installed) is never dropped silently: unless the
+// advisory is found to affect the package all the same, OSV returns,
+// beside every pair it found, an error joining one *RangeError per such
+// package and advisory (errors.Is(err, ErrRange) holds), which callers
+// show as warnings. A cancelled context returns no pairs and the
+// context's error alone.
 func OSV(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.Advisory, set *ecosystems.Set,
 	opts OSVOptions) ([]Vulnerable, error) {
 	index := map[osvKey][]osvEntry{}
@@ -66,6 +105,7 @@ func OSV(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.A
 		}
 	}
 	var out []Vulnerable
+	var warnings []error
 	for i := range pkgs {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -79,8 +119,19 @@ func OSV(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.A
 		}
 		eco, _ := set.ByType(p.PURL.Type)
 		start := len(out)
+		// unread holds, per advisory, the errors of ranges that could
+		// not be evaluated for this package, in advisory order.
+		var unread []*RangeError
 		for _, e := range entries {
-			affected, fixed := Affects(eco, e.aff, p.Version)
+			affected, fixed, err := Affects(eco, e.aff, p.Version)
+			if err != nil {
+				j := slices.IndexFunc(unread, func(r *RangeError) bool { return r.Advisory == e.adv.ID })
+				if j < 0 {
+					unread = append(unread, &RangeError{Advisory: e.adv.ID, Package: i, PURL: p.PURL.String()})
+					j = len(unread) - 1
+				}
+				unread[j].Err = errors.Join(unread[j].Err, err)
+			}
 			if !affected {
 				continue
 			}
@@ -92,8 +143,13 @@ func OSV(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.A
 			}
 			out = append(out, Vulnerable{Package: i, Advisory: e.adv, Fixed: fixed})
 		}
+		for _, r := range unread {
+			if !slices.ContainsFunc(out[start:], func(v Vulnerable) bool { return v.Advisory.ID == r.Advisory }) {
+				warnings = append(warnings, r)
+			}
+		}
 	}
-	return out, nil
+	return out, errors.Join(warnings...)
 }
 
 // osvEcosystem drops an OSV ecosystem's ":suffix" (a release, as in
@@ -104,9 +160,15 @@ func osvEcosystem(s string) string {
 }
 
 // Affects reports whether version is affected per af, and the fix the
-// affecting range names (the lowest fixed version above version).
-func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (affected bool, fixed string) {
-	for _, r := range af.Ranges {
+// affecting range names (the lowest fixed version above version), by the
+// OSV schema's evaluation: listed in versions, or inside any one ECOSYSTEM
+// or SEMVER range. GIT ranges and types the schema does not define are
+// passed over. err joins the errors (wrapping ErrRange) of the ranges
+// that could not be evaluated; the others are evaluated all the same, so
+// affected may be true beside an error.
+func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (affected bool, fixed string, err error) {
+	var errs []error
+	for i, r := range af.Ranges {
 		var cmp func(a, b string) (int, error)
 		switch r.Type {
 		case "ECOSYSTEM":
@@ -116,97 +178,135 @@ func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (a
 		default:
 			continue
 		}
-		if in, fix, ok := inRange(r.Events, version, cmp); ok && in {
-			return true, fix
+		in, fix, err := inRange(r.Events, version, cmp)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s range %d: %w: %w", r.Type, i+1, ErrRange, err))
+			continue
+		}
+		if in && !affected {
+			affected, fixed = true, fix
 		}
 	}
-	if slices.Contains(af.Versions, version) {
-		return true, ""
+	if !affected && slices.Contains(af.Versions, version) {
+		affected = true
 	}
-	return false, ""
+	return affected, fixed, errors.Join(errs...)
 }
 
-// inRange evaluates one range as the OSV schema defines: every event at
-// or below the version, in version order, switches it on (introduced) or
-// off (fixed; last_affected when strictly below); a limit at or below
-// the version puts it out of the range. ok is false when a version does
-// not compare.
-func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, error)) (in bool, fixed string, ok bool) {
-	type ev struct {
-		ver  string
-		kind int // 0 introduced, 1 fixed, 2 last_affected, 3 limit
+// inRange evaluates one range by the OSV schema's pseudo-code: a version
+// at or above no limit is out of the range (with no limit, or a limit
+// holding "*", the schema's infinity, nothing is); then the events other
+// than limits, in version order, switch it on at an introduced at or
+// below the version ("0" is below every version), off at a fixed at or
+// below it and at a last_affected strictly below it. fixed is the lowest
+// fixed event above the version when it is in the range. err names the
+// version that does not compare.
+func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, error)) (in bool, fixed string, err error) {
+	// BeforeLimits: below any one limit.
+	var limited, below bool
+	var limitErr error
+	for _, e := range events {
+		if e.Limit == "" || below {
+			continue
+		}
+		limited = true
+		if strings.Contains(e.Limit, "*") {
+			below = true
+			continue
+		}
+		c, err := cmp(v, e.Limit)
+		switch {
+		case err != nil:
+			limitErr = fmt.Errorf("limit %q: %w", e.Limit, err)
+			if _, vErr := cmp(v, v); vErr != nil {
+				limitErr = fmt.Errorf("the package's version: %w", vErr)
+			}
+		case c < 0:
+			below = true
+		}
 	}
-	// An introduced "0" is below every version, whatever the order says
-	// of the string "0"; it is kept apart as zero.
-	zero := ev{kind: 0}
-	var evs []ev
+	if limited && !below {
+		// Out of the range, unless a limit that does not compare might
+		// have held the version.
+		return false, "", limitErr
+	}
+
+	type ev struct {
+		kind, ver string // kind as the schema names the event
+		zero      bool   // introduced "0"
+	}
+	evs := make([]ev, 0, len(events))
 	for _, e := range events {
 		switch {
-		case e.Introduced == "0":
-			evs = append(evs, zero)
 		case e.Introduced != "":
-			evs = append(evs, ev{e.Introduced, 0})
+			evs = append(evs, ev{"introduced", e.Introduced, e.Introduced == "0"})
 		case e.Fixed != "":
-			evs = append(evs, ev{e.Fixed, 1})
+			evs = append(evs, ev{"fixed", e.Fixed, false})
 		case e.LastAffected != "":
-			evs = append(evs, ev{e.LastAffected, 2})
-		case e.Limit != "":
-			evs = append(evs, ev{e.Limit, 3})
+			evs = append(evs, ev{"last_affected", e.LastAffected, false})
 		}
 	}
-	// vs compares an event's version with a version.
-	vs := func(e ev, v string) (int, error) {
-		if e == zero {
-			return -1, nil
+	// Every version must compare with the installed one, which also
+	// tells that the sort below can compare them.
+	rel := make([]int, len(evs)) // the event's version against v
+	for i, e := range evs {
+		if e.zero {
+			rel[i] = -1
+			continue
 		}
-		return cmp(e.ver, v)
+		if rel[i], err = cmp(e.ver, v); err != nil {
+			if _, vErr := cmp(v, v); vErr != nil {
+				return false, "", fmt.Errorf("the package's version: %w", vErr)
+			}
+			return false, "", fmt.Errorf("%s %q: %w", e.kind, e.ver, err)
+		}
 	}
-	var bad bool
-	slices.SortStableFunc(evs, func(a, b ev) int {
+	order := make([]int, len(evs))
+	for i := range order {
+		order[i] = i
+	}
+	var sortErr error
+	slices.SortStableFunc(order, func(i, j int) int {
+		a, b := evs[i], evs[j]
 		switch {
-		case a == zero && b == zero:
+		case a.zero && b.zero:
 			return 0
-		case a == zero:
+		case a.zero:
 			return -1
-		case b == zero:
+		case b.zero:
 			return 1
 		}
 		c, err := cmp(a.ver, b.ver)
-		if err != nil {
-			bad = true
+		if err != nil && sortErr == nil {
+			sortErr = fmt.Errorf("%q against %q: %w", a.ver, b.ver, err)
 		}
 		return c
 	})
-	if bad {
-		return false, "", false
+	if sortErr != nil {
+		return false, "", sortErr
 	}
-	for _, e := range evs {
-		c, err := vs(e, v)
-		if err != nil {
-			return false, "", false
+	for _, i := range order {
+		e, c := evs[i], rel[i]
+		switch {
+		case e.kind == "introduced" && c <= 0:
+			in = true
+		case e.kind == "fixed" && c <= 0:
+			in = false
+		case e.kind == "last_affected" && c < 0:
+			in = false
 		}
-		switch e.kind {
-		case 0:
-			if c <= 0 {
-				in = true
-			}
-		case 1:
-			if c <= 0 {
-				in = false
-			} else if fixed == "" && in {
-				fixed = e.ver
-			}
-		case 2:
-			if c < 0 {
-				in = false
-			}
-		case 3:
-			if c <= 0 && e.ver != "*" {
-				return false, "", true
+	}
+	if in {
+		// Events above the version leave it as it is: the first fixed
+		// above it in order is the fix.
+		for _, i := range order {
+			if evs[i].kind == "fixed" && rel[i] > 0 {
+				fixed = evs[i].ver
+				break
 			}
 		}
 	}
-	return in, fixed, true
+	return in, fixed, nil
 }
 
 // compareSemver orders two versions by Semantic Versioning 2.0

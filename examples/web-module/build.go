@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +27,9 @@ type Module struct {
 	RPMs       []string // package files
 	Archive    string   // the image, as an oci-archive
 	ModuleFile string
+	// Loaded are the IDs of the images StartContainer loaded into
+	// podman, which Remove removes.
+	Loaded []string
 }
 
 // Build builds the RPMs and the image under dir.
@@ -42,9 +47,11 @@ func Build(ctx context.Context, dir string) (*Module, error) {
 	if err := copyFile(busybox, filepath.Join(dir, "src/busybox"), 0o755); err != nil {
 		return nil, err
 	}
-	page, _ := files.ReadFile("content/index.html")
-	if err := os.WriteFile(filepath.Join(dir, "src/index.html"), page, 0o644); err != nil {
-		return nil, err
+	for src, dst := range map[string]string{"content/index.html": "src/index.html", "rpm/web-init": "src/web-init"} {
+		b, _ := files.ReadFile(src)
+		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	for _, name := range []string{"web-filesystem", "busybox-httpd", "web-content"} {
 		spec, _ := files.ReadFile("rpm/" + name + ".spec")
@@ -60,9 +67,12 @@ func Build(ctx context.Context, dir string) (*Module, error) {
 		return nil, err
 	}
 	img, err := rebuild.Compose(ctx, work, m.RPMs, rebuild.Config{
-		Entrypoint:   []string{"/usr/sbin/httpd", "-f", "-p", "80", "-h", "/var/www/html"},
+		// httpd runs under web-init, which stops it on SIGTERM: as PID 1
+		// httpd would ignore the signal.
+		Entrypoint:   []string{"/usr/sbin/web-init", "-p", "80", "-h", "/var/www/html"},
 		ExposedPorts: []string{"80/tcp"},
 		Labels:       map[string]string{"io.alicorn.module": "web"},
+		StopSignal:   "SIGTERM",
 	})
 	if err != nil {
 		return nil, err
@@ -72,7 +82,9 @@ func Build(ctx context.Context, dir string) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "1"})); err != nil {
+	// The full name, so that podman load tags the image instead of
+	// leaving it nameless (or naming it localhost/1).
+	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": Image})); err != nil {
 		return nil, err
 	}
 	if err := tarDir(lay, m.Archive); err != nil {
@@ -181,17 +193,26 @@ func Start(ctx context.Context, m *Module, port int) (string, error) {
 // StartContainer (re)starts a container of the module named name on
 // 127.0.0.1:port, serving the host directory content (read-only) instead
 // of the image's pages when content is set, and returns the URL once the
-// page answers with expect.
+// page answers with expect. The image is loaded as Image; the image that
+// held that name before is removed once no container uses it, so that
+// rebuilding leaves no untagged image behind.
 func StartContainer(ctx context.Context, m *Module, name string, port int, content, expect string) (string, error) {
-	out, err := podman(ctx, m.Dir, "load", "-q", "-i", m.Archive)
+	old, _ := imageID(ctx, m.Dir, Image)
+	if _, err := podman(ctx, m.Dir, "load", "-q", "-i", m.Archive); err != nil {
+		return "", err
+	}
+	id, err := imageID(ctx, m.Dir, Image)
 	if err != nil {
 		return "", err
 	}
-	id := out[strings.LastIndex(out, " ")+1:]
-	if _, err := podman(ctx, m.Dir, "tag", id, Image); err != nil {
-		return "", err
+	if !slices.Contains(m.Loaded, id) {
+		m.Loaded = append(m.Loaded, id)
 	}
 	podman(ctx, m.Dir, "rm", "-f", name)
+	if old != "" && old != id {
+		// Fails, and leaves it, while another container runs it.
+		podman(ctx, m.Dir, "rmi", old)
+	}
 	args := []string{"run", "-d", "--name", name, "--label", "io.alicorn.module=web",
 		"-p", fmt.Sprintf("127.0.0.1:%d:80", port)}
 	if content != "" {
@@ -212,6 +233,29 @@ func StartContainer(ctx context.Context, m *Module, name string, port int, conte
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// Remove stops and removes the module's containers named, then the
+// images StartContainer loaded, unless another container still runs one.
+func Remove(ctx context.Context, m *Module, containers ...string) error {
+	var errs []error
+	if len(containers) > 0 {
+		if _, err := podman(ctx, m.Dir, append([]string{"rm", "-f", "--ignore"}, containers...)...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, id := range m.Loaded {
+		if _, err := podman(ctx, m.Dir, "rmi", "--ignore", id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.Loaded = nil
+	return errors.Join(errs...)
+}
+
+// imageID returns the ID of the image podman names ref.
+func imageID(ctx context.Context, dir, ref string) (string, error) {
+	return podman(ctx, dir, "image", "inspect", "--format", "{{.Id}}", ref)
 }
 
 func get(ctx context.Context, url string) (string, error) {

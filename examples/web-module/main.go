@@ -19,10 +19,11 @@ import (
 	"strings"
 )
 
-//go:embed rpm/*.spec content/index.html
+//go:embed rpm/*.spec rpm/web-init content/index.html
 var files embed.FS
 
-// Image is the name the module's image gets in podman's storage.
+// Image is the name the module's image gets in podman's storage: the
+// oci-archive names it so, and podman load tags it so.
 const Image = "localhost/alicorn/web:1"
 
 func main() {

@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,12 +65,17 @@ func TestWebModule(t *testing.T) {
 	require.NoError(t, err)
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	t.Cleanup(func() { podman(context.Background(), dir, "rm", "-f", "web-1") })
+	t.Cleanup(func() { Remove(context.Background(), m, "web-1", "web-2") })
 	url, err := Start(ctx, m, port)
 	require.NoError(t, err)
 	body, err := get(ctx, url)
 	require.NoError(t, err)
 	assert.Contains(t, body, "It works")
+	// The image loaded has its name: loading leaves no untagged image.
+	require.Len(t, m.Loaded, 1)
+	tags, err := podman(ctx, dir, "image", "inspect", "--format", "{{.RepoTags}}", m.Loaded[0])
+	require.NoError(t, err)
+	assert.Contains(t, tags, Image)
 
 	// The content may come from a volume instead.
 	content := filepath.Join(dir, "www")
@@ -78,7 +85,6 @@ func TestWebModule(t *testing.T) {
 	require.NoError(t, err)
 	port2 := l2.Addr().(*net.TCPAddr).Port
 	l2.Close()
-	t.Cleanup(func() { podman(context.Background(), dir, "rm", "-f", "web-2") })
 	_, err = StartContainer(ctx, m, "web-2", port2, content, "from a volume")
 	require.NoError(t, err)
 
@@ -129,4 +135,30 @@ func TestWebModule(t *testing.T) {
 		"--podman-modules", "updateinfo", "list"}, dnfcompat.Env{Stdout: &stdout, Stderr: &stderr})
 	require.Equal(t, 0, code, stderr.String())
 	assert.Contains(t, stdout.String(), "FEDORA-2026-web1 Important/Sec. module web containers-storage:")
+
+	// A stop is prompt and clean: the container ends on SIGTERM (exit
+	// 143), well before podman's 10 s timeout would send SIGKILL (137).
+	for _, name := range []string{"web-1", "web-2"} {
+		start := time.Now()
+		_, err := podman(ctx, dir, "stop", "-t", "10", name)
+		require.NoError(t, err)
+		took := time.Since(start)
+		code, err := podman(ctx, dir, "inspect", "--format", "{{.State.ExitCode}}", name)
+		require.NoError(t, err)
+		assert.Equal(t, "143", code, "%s: exit status after podman stop", name)
+		assert.Less(t, took, 5*time.Second, "%s: podman stop -t 10", name)
+	}
+
+	// Removing the module leaves none of its images behind.
+	loaded := slices.Clone(m.Loaded)
+	require.NoError(t, Remove(ctx, m, "web-1", "web-2"))
+	for _, id := range loaded {
+		_, err := podman(ctx, dir, "image", "exists", id)
+		assert.Error(t, err, "image %s is left", id)
+	}
+	dangling, err := podman(ctx, dir, "images", "--quiet", "--no-trunc", "--filter", "dangling=true")
+	require.NoError(t, err)
+	for _, id := range loaded {
+		assert.NotContains(t, dangling, id)
+	}
 }

@@ -2,13 +2,12 @@ package oci
 
 import (
 	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
@@ -66,8 +65,15 @@ func (x *tarIndex) open(name string) (*io.SectionReader, error) {
 	return io.NewSectionReader(x.f, s.off, s.size), nil
 }
 
-func (x *tarIndex) read(name string, limit int64) ([]byte, error) {
-	r, err := x.open(name)
+// layoutFiles opens the files of an OCI image layout: a tar of one read
+// in place (tarIndex), or a directory (layoutDir).
+type layoutFiles interface {
+	open(name string) (*io.SectionReader, error)
+}
+
+// readFile reads a (small) file of a layout or archive.
+func readFile(src layoutFiles, name string, limit int64) ([]byte, error) {
+	r, err := src.open(name)
 	if err != nil {
 		return nil, err
 	}
@@ -77,17 +83,76 @@ func (x *tarIndex) read(name string, limit int64) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
-// blob reads a blob of an OCI layout in the archive and checks its digest.
-func (x *tarIndex) blob(h v1.Hash, limit int64) ([]byte, error) {
-	b, err := x.read("blobs/"+h.Algorithm+"/"+h.Hex, limit)
+// readBlob reads a blob of a layout and checks it against its digest,
+// whatever its algorithm; what names it in errors.
+func readBlob(src layoutFiles, what string, h v1.Hash, limit int64) ([]byte, error) {
+	b, err := readFile(src, "blobs/"+h.Algorithm+"/"+h.Hex, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, h, err)
+	}
+	if err := checkDigest(what, h, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// layoutDir is an OCI image layout's directory; files are opened inside
+// it only (os.Root) and kept open until close.
+type layoutDir struct {
+	root  *os.Root
+	mu    sync.Mutex
+	files []*os.File
+}
+
+func openLayoutDir(dir string) (*layoutDir, error) {
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b)
-	if h.Algorithm == "sha256" && hex.EncodeToString(sum[:]) != h.Hex {
-		return nil, fmt.Errorf("blob %s: %w", h, ErrDigest)
+	return &layoutDir{root: root}, nil
+}
+
+func (d *layoutDir) open(name string) (*io.SectionReader, error) {
+	f, err := d.root.Open(name)
+	if err != nil {
+		return nil, err
 	}
-	return b, nil
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s: not a regular file", name)
+		}
+		return nil, err
+	}
+	d.mu.Lock()
+	d.files = append(d.files, f)
+	d.mu.Unlock()
+	return io.NewSectionReader(f, 0, info.Size()), nil
+}
+
+func (d *layoutDir) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, f := range d.files {
+		f.Close()
+	}
+	d.files = nil
+	d.root.Close()
+}
+
+// fromLayout reads an image from an OCI layout's directory, in place.
+func fromLayout(dir, tag string) (v1.Image, func(), error) {
+	d, err := openLayoutDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := layoutImage(d, tag)
+	if err != nil {
+		d.close()
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return img, d.close, nil
 }
 
 // fromOCIArchive reads an image from an oci-archive in place.
@@ -97,7 +162,7 @@ func fromOCIArchive(file, tag string) (v1.Image, func(), error) {
 		return nil, nil, err
 	}
 	closeIt := func() { x.f.Close() }
-	img, err := x.image(tag)
+	img, err := layoutImage(x, tag)
 	if err != nil {
 		closeIt()
 		return nil, nil, fmt.Errorf("%s: %w", file, err)
@@ -107,8 +172,12 @@ func fromOCIArchive(file, tag string) (v1.Image, func(), error) {
 
 const metaLimit = 16 << 20 // index, manifests and configurations
 
-func (x *tarIndex) image(tag string) (v1.Image, error) {
-	raw, err := x.read("index.json", metaLimit)
+// layoutImage reads the image tagged tag (or the only one) of a layout,
+// descending into nested indexes for this machine's platform; every
+// index, manifest and configuration is checked against its digest as it
+// is read, and every layer as it is streamed.
+func layoutImage(src layoutFiles, tag string) (v1.Image, error) {
+	raw, err := readFile(src, "index.json", metaLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +196,11 @@ func (x *tarIndex) image(tag string) (v1.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		raw, err := x.blob(d.Digest, metaLimit)
+		what := "index"
+		if !d.MediaType.IsIndex() {
+			what = "manifest"
+		}
+		raw, err := readBlob(src, what, d.Digest, metaLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +209,7 @@ func (x *tarIndex) image(tag string) (v1.Image, error) {
 			if err := json.Unmarshal(raw, &m); err != nil {
 				return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
 			}
-			return partial.CompressedToImage(&archiveImage{x: x, raw: raw, m: &m})
+			return partial.CompressedToImage(&archiveImage{src: src, raw: raw, m: &m})
 		}
 		if depth > 4 {
 			return nil, errors.New("indexes nested too deep")
@@ -169,9 +242,10 @@ func choose(found []v1.Descriptor, tag string, depth int) (v1.Descriptor, error)
 	return v1.Descriptor{}, fmt.Errorf("%d images in the layout: name one with :TAG", len(found))
 }
 
-// archiveImage is an image whose blobs are read from the archive.
+// archiveImage is an image whose blobs are read in place from a layout
+// or an archive of one.
 type archiveImage struct {
-	x   *tarIndex
+	src layoutFiles
 	raw []byte
 	m   *v1.Manifest
 }
@@ -185,25 +259,28 @@ func (i *archiveImage) MediaType() (types.MediaType, error) {
 	return types.OCIManifestSchema1, nil
 }
 
-func (i *archiveImage) RawConfigFile() ([]byte, error) { return i.x.blob(i.m.Config.Digest, metaLimit) }
+func (i *archiveImage) RawConfigFile() ([]byte, error) {
+	return readBlob(i.src, "configuration", i.m.Config.Digest, metaLimit)
+}
 
 func (i *archiveImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
 	for _, l := range i.m.Layers {
 		if l.Digest == h {
-			return &archiveLayer{x: i.x, d: l}, nil
+			return &archiveLayer{src: i.src, d: l}, nil
 		}
 	}
 	if i.m.Config.Digest == h {
-		return &archiveLayer{x: i.x, d: i.m.Config}, nil
+		return &archiveLayer{src: i.src, d: i.m.Config}, nil
 	}
 	return nil, fmt.Errorf("blob %s is not in the manifest", h)
 }
 
-// archiveLayer is a layer blob read in place. Its contents are checked
-// against the image's diff IDs as Flatten reads them.
+// archiveLayer is a layer blob read in place. Its bytes are checked
+// against its digest as they are read to the end, and its uncompressed
+// contents against the image's diff IDs as Flatten reads them.
 type archiveLayer struct {
-	x *tarIndex
-	d v1.Descriptor
+	src layoutFiles
+	d   v1.Descriptor
 }
 
 func (l *archiveLayer) Digest() (v1.Hash, error)            { return l.d.Digest, nil }
@@ -211,9 +288,16 @@ func (l *archiveLayer) Size() (int64, error)                { return l.d.Size, n
 func (l *archiveLayer) MediaType() (types.MediaType, error) { return l.d.MediaType, nil }
 
 func (l *archiveLayer) Compressed() (io.ReadCloser, error) {
-	r, err := l.x.open("blobs/" + l.d.Digest.Algorithm + "/" + l.d.Digest.Hex)
+	r, err := l.src.open("blobs/" + l.d.Digest.Algorithm + "/" + l.d.Digest.Hex)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", l.d.Digest, err)
 	}
-	return io.NopCloser(r), nil
+	if r.Size() != l.d.Size {
+		return nil, fmt.Errorf("layer %s: %w: %d bytes, the manifest says %d", l.d.Digest, ErrDigest, r.Size(), l.d.Size)
+	}
+	shadow, err := l.src.open("blobs/" + l.d.Digest.Algorithm + "/" + l.d.Digest.Hex)
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", l.d.Digest, err)
+	}
+	return checkBlob("layer", l.d.Digest, r, shadow)
 }

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,7 +41,7 @@ func fromDockerArchive(file, ref string) (v1.Image, func(), error) {
 }
 
 func (x *tarIndex) dockerImage(ref string) (v1.Image, error) {
-	raw, err := x.read("manifest.json", metaLimit)
+	raw, err := readFile(x, "manifest.json", metaLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -81,14 +79,16 @@ func (x *tarIndex) dockerImage(ref string) (v1.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := x.read(cfgName, metaLimit)
+	cfg, err := readFile(x, cfgName, metaLimit)
 	if err != nil {
 		return nil, err
 	}
-	// The configuration is named after its digest.
-	sum := sha256.Sum256(cfg)
-	if hexName := strings.TrimSuffix(path.Base(cfgName), ".json"); len(hexName) == 64 && hexName != hex.EncodeToString(sum[:]) {
-		return nil, fmt.Errorf("configuration %s: %w", e.Config, ErrDigest)
+	// The configuration is named after its digest (sha256 as docker and
+	// podman write it, or sha512: told apart by the name's length).
+	if h, ok := digestName(strings.TrimSuffix(path.Base(cfgName), ".json")); ok {
+		if err := checkDigest("configuration", h, cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Config, err)
+		}
 	}
 	cf, err := v1.ParseConfigFile(bytes.NewReader(cfg))
 	if err != nil {
@@ -106,6 +106,16 @@ func (x *tarIndex) dockerImage(ref string) (v1.Image, error) {
 		d.layers[cf.RootFS.DiffIDs[i]] = n
 	}
 	return partial.UncompressedToImage(d)
+}
+
+// digestName reads a blob's file name as a bare hex digest.
+func digestName(s string) (v1.Hash, bool) {
+	for _, algo := range []string{"sha256", "sha512"} {
+		if h, err := v1.NewHash(algo + ":" + s); err == nil {
+			return h, true
+		}
+	}
+	return v1.Hash{}, false
 }
 
 // dockerImage is an image whose layers are read from a docker-archive.

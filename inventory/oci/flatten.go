@@ -3,8 +3,6 @@ package oci
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -137,10 +135,6 @@ type flattener struct {
 	hidden, opaque map[string]bool
 }
 
-// ErrDigest is wrapped by errors for blobs whose contents do not match
-// the digest the image names them by.
-var ErrDigest = errors.New("digest mismatch")
-
 // verifyConfig checks the configuration blob against its digest.
 func verifyConfig(img v1.Image) error {
 	// The manifest's own record, not ConfigName, which some images compute
@@ -154,11 +148,7 @@ func verifyConfig(img v1.Image) error {
 	if err != nil {
 		return fmt.Errorf("reading the image's configuration: %w", err)
 	}
-	sum := sha256.Sum256(raw)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); name.Algorithm == "sha256" && got != name.String() {
-		return fmt.Errorf("configuration %s: %w: its contents are %s", name, ErrDigest, got)
-	}
-	return nil
+	return checkDigest("configuration", name, raw)
 }
 
 // ErrUnsafePath is wrapped by errors for layer entries that would land
@@ -209,7 +199,10 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		return err
 	}
 	defer rc.Close()
-	sum := sha256.New()
+	sum, err := hasher("diff ID", want)
+	if err != nil {
+		return err
+	}
 	tr := tar.NewReader(io.TeeReader(rc, sum))
 	// This layer's own entries, whiteouts and opaque directories; merged
 	// under the upper layers' when the layer ends (within a layer the last
@@ -282,8 +275,8 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil {
 		return fmt.Errorf("reading the layer: %w", err)
 	}
-	if got := "sha256:" + hex.EncodeToString(sum.Sum(nil)); want.Algorithm == "sha256" && got != want.String() {
-		return fmt.Errorf("%w: its contents are %s, the image names %s", ErrDigest, got, want)
+	if err := compareSum("diff ID", want, sum); err != nil {
+		return err
 	}
 	for name, e := range mine {
 		fl.fs.entries[name] = e

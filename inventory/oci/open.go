@@ -2,9 +2,6 @@ package oci
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,7 +12,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -68,8 +64,7 @@ func open(ctx context.Context, transport, rest string) (v1.Image, func(), error)
 	switch transport {
 	case "oci":
 		dir, tag := splitTag(rest)
-		img, err := fromLayout(dir, tag)
-		return img, nil, err
+		return fromLayout(dir, tag)
 	case "oci-archive":
 		file, tag := splitTag(rest)
 		return fromOCIArchive(file, tag)
@@ -125,61 +120,6 @@ func loopback(host string) bool {
 }
 
 const refName = "org.opencontainers.image.ref.name"
-
-func fromLayout(dir, tag string) (v1.Image, error) {
-	idx, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return nil, err
-	}
-	return pick(idx, tag)
-}
-
-// pick chooses the manifest tagged tag (or the only one) from an index,
-// descending into nested indexes for this machine's platform.
-func pick(idx v1.ImageIndex, tag string) (v1.Image, error) {
-	return pickAt(idx, tag, 0)
-}
-
-func pickAt(idx v1.ImageIndex, tag string, depth int) (v1.Image, error) {
-	m, err := idx.IndexManifest()
-	if err != nil {
-		return nil, err
-	}
-	var found []v1.Descriptor
-	for _, d := range m.Manifests {
-		if tag == "" || depth > 0 || d.Annotations[refName] == tag {
-			found = append(found, d)
-		}
-	}
-	d, err := choose(found, tag, depth)
-	if err != nil {
-		return nil, err
-	}
-	if d.MediaType.IsIndex() {
-		if depth > 4 {
-			return nil, errors.New("indexes nested too deep")
-		}
-		child, err := idx.ImageIndex(d.Digest)
-		if err != nil {
-			return nil, err
-		}
-		return pickAt(child, tag, depth+1)
-	}
-	img, err := idx.Image(d.Digest)
-	if err != nil {
-		return nil, err
-	}
-	// The manifest must be the one the index names.
-	raw, err := img.RawManifest()
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(raw)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); d.Digest.Algorithm == "sha256" && got != d.Digest.String() {
-		return nil, fmt.Errorf("manifest %s: %w: its contents are %s", d.Digest, ErrDigest, got)
-	}
-	return img, nil
-}
 
 // fromPodman saves an image of podman's storage as an oci-archive.
 func fromPodman(ctx context.Context, ref string) (v1.Image, func(), error) {

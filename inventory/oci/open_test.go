@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -216,7 +217,9 @@ func TestContainersStorage(t *testing.T) {
 	lay := filepath.Join(dir, "layout")
 	p, err := layout.Write(lay, empty.Index)
 	require.NoError(t, err)
-	require.NoError(t, p.AppendImage(sample(t), layout.WithAnnotations(map[string]string{refName: "1"})))
+	// The full name: podman load tags the image with it (a bare "1"
+	// would name it localhost/1, left behind by removing another tag).
+	require.NoError(t, p.AppendImage(sample(t), layout.WithAnnotations(map[string]string{refName: "localhost/alicorn/oci-test:1"})))
 	archive := filepath.Join(dir, "img.tar")
 	tarDir(t, lay, archive)
 	podman := func(args ...string) string {
@@ -224,14 +227,14 @@ func TestContainersStorage(t *testing.T) {
 		require.NoError(t, err, "podman %v: %s", args, out)
 		return strings.TrimSpace(string(out))
 	}
-	out := podman("load", "-q", "-i", archive)
-	id := out[strings.LastIndex(out, " ")+1:]
-	podman("tag", id, "localhost/alicorn/oci-test:1")
-	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", "localhost/alicorn/oci-test:1").Run() })
+	podman("load", "-q", "-i", archive)
+	// Removing the name removes the image when no other name holds it.
+	t.Cleanup(func() { exec.Command("podman", "rmi", "--ignore", "localhost/alicorn/oci-test:1").Run() })
 
 	im, err := Open(context.Background(), "containers-storage:localhost/alicorn/oci-test:1")
 	require.NoError(t, err)
 	defer im.Close()
+	assert.NoError(t, validate.Image(im))
 	f, err := Flatten(context.Background(), im, Options{Want: all})
 	require.NoError(t, err)
 	b, err := fs.ReadFile(f, "etc/os-release")

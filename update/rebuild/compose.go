@@ -29,6 +29,11 @@ type Config struct {
 	ExposedPorts []string
 	Labels       map[string]string
 	WorkingDir   string
+	// StopSignal is the signal that asks the image's process to stop
+	// ("SIGTERM"; empty leaves the runtime's default, SIGTERM too). The
+	// process must handle it: as PID 1, a process without a handler for
+	// it ignores it, and every stop waits for the runtime's timeout.
+	StopSignal string
 }
 
 // Compose installs rpms (package files) with rpm into an empty root under
@@ -75,6 +80,7 @@ func Compose(ctx context.Context, work string, rpms []string, cfg Config) (v1.Im
 	cf.OS, cf.Architecture = "linux", goArch()
 	cf.Config.Entrypoint, cf.Config.Cmd = cfg.Entrypoint, cfg.Cmd
 	cf.Config.WorkingDir, cf.Config.Labels = cfg.WorkingDir, cfg.Labels
+	cf.Config.StopSignal = cfg.StopSignal
 	if len(cfg.ExposedPorts) > 0 {
 		cf.Config.ExposedPorts = map[string]struct{}{}
 		for _, p := range cfg.ExposedPorts {
