@@ -104,7 +104,7 @@ func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Packag
 	}
 	// Ranges that could not be evaluated come back beside the pairs found
 	// (match.ErrRange): warnings, each naming its advisory.
-	vulns, err := s.matcher.Match(ctx, pkgs, feeds)
+	vulns, err := s.matcher.Match(ctx, pkgs, feeds, q.Mode)
 	var warns []error
 	if err != nil {
 		if !errors.Is(err, match.ErrRange) {
@@ -114,17 +114,6 @@ func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Packag
 	}
 	var kept []match.Vulnerable
 	for _, v := range vulns {
-		// The modes mean what they mean for RPMs: an affected package
-		// needs an update (available, all), one with a fixed version has
-		// one (updates); an affected package is never "installed".
-		switch q.Mode {
-		case match.Installed:
-			continue
-		case match.Updates:
-			if v.Fixed == "" {
-				continue
-			}
-		}
 		if q.Filter.KeepAdvisory(v.Advisory, pkgs[v.Package].Name) {
 			kept = append(kept, v)
 		}

@@ -117,12 +117,29 @@ func TestModuleOSVModes(t *testing.T) {
 
 	code, stdout, stderr := runCLI(args("updateinfo", "list", "--installed")...)
 	require.Equal(t, 0, code, stderr)
-	assert.Empty(t, stdout, "nothing installed fixes an advisory")
+	assert.Empty(t, stdout, "no installed package is past a fix")
 	code, stdout, stderr = runCLI(args("updateinfo", "summary", "--installed")...)
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, stdout)
 	code, _, stderr = runCLI(args("updateinfo", "list", "--installed", "--fail-on=Low")...)
 	assert.Equal(t, 0, code, stderr)
+
+	// An old advisory whose fix Flask-Cors 3.0.0 is past: installed, and
+	// marked so by --all.
+	require.NoError(t, os.WriteFile(filepath.Join(feed, "PYSEC-old.json"), []byte(`{"id": "PYSEC-old",
+	  "modified": "2019-01-01T00:00:00Z", "database_specific": {"severity": "HIGH"},
+	  "affected": [{"package": {"ecosystem": "PyPI", "name": "flask-cors"},
+	    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0.0"}]}]}]}`), 0o644))
+	code, stdout, stderr = runCLI(args("updateinfo", "list", "--installed", "--module-packages")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "PYSEC-old Important/Sec. module web "+image+"\n"+
+		"    pkg:pypi/flask-cors@3.0.0 fix installed (2.0.0) at "+flaskMeta+"\n", stdout)
+	code, stdout, stderr = runCLI(args("updateinfo", "list", "--all")...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "i PYSEC-old           Important/Sec. module web "+image+"\n")
+	assert.Contains(t, stdout, "  PYSEC-2020-43       Important/Sec. module web "+image+"\n")
+	code, _, stderr = runCLI(args("updateinfo", "list", "--installed", "--fail-on=Low")...)
+	assert.Equal(t, ExitFound, code, stderr)
 
 	// --updates: only advisories with a fixed version (rack's lists
 	// versions and names no fix).

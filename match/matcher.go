@@ -12,7 +12,8 @@ import (
 // apply. A third party adds a way of matching (a vendor's VEX statements,
 // say) by implementing it.
 type Matcher interface {
-	Match(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.Advisory) ([]Vulnerable, error)
+	// Match returns the pairs that apply in mode (see OSVOptions.Mode).
+	Match(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.Advisory, mode Mode) ([]Vulnerable, error)
 }
 
 // AffectedMatcher is the Matcher of advisories' Affected entries (OSV's
@@ -22,7 +23,10 @@ type AffectedMatcher struct {
 	Options OSVOptions
 }
 
-// Match returns OSV(ctx, pkgs, advisories, m.Set, m.Options).
-func (m AffectedMatcher) Match(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.Advisory) ([]Vulnerable, error) {
-	return OSV(ctx, pkgs, advisories, m.Set, m.Options)
+// Match returns OSV(ctx, pkgs, advisories, m.Set, m.Options) in mode.
+func (m AffectedMatcher) Match(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.Advisory,
+	mode Mode) ([]Vulnerable, error) {
+	opts := m.Options
+	opts.Mode = mode
+	return OSV(ctx, pkgs, advisories, m.Set, opts)
 }

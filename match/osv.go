@@ -22,7 +22,12 @@ type Vulnerable struct {
 	Advisory *advisory.Advisory
 	// Fixed is the lowest version above the installed one that the
 	// affected range says fixes it; "" when the advisory names no fix.
+	// For a pair whose fix is installed, it is the fix's version.
 	Fixed string
+	// FixInstalled is dnf's "installed" mark: the package is past a fixed
+	// version of a range the advisory names, so the advisory's fix is
+	// installed (Installed and All modes only).
+	FixInstalled bool
 }
 
 // OSVOptions tune OSV.
@@ -30,6 +35,11 @@ type OSVOptions struct {
 	// Withdrawn keeps advisories their feed has withdrawn (left out by
 	// default, as osv-scanner leaves them out).
 	Withdrawn bool
+	// Mode gives the pairs dnf's availability mode would: Available (the
+	// default) the affected packages; Updates those of them with a fixed
+	// version; Installed the packages whose fix is installed (past a
+	// fixed event of a range); All both kinds.
+	Mode Mode
 }
 
 type osvKey struct{ typ, namespace, name string }
@@ -123,7 +133,7 @@ func OSV(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.A
 		// not be evaluated for this package, in advisory order.
 		var unread []*RangeError
 		for _, e := range entries {
-			affected, fixed, err := Affects(eco, e.aff, p.Version)
+			affected, fixed, past, err := affects(eco, e.aff, p.Version)
 			if err != nil {
 				j := slices.IndexFunc(unread, func(r *RangeError) bool { return r.Advisory == e.adv.ID })
 				if j < 0 {
@@ -132,11 +142,24 @@ func OSV(ctx context.Context, pkgs []inventory.Package, advisories []*advisory.A
 				}
 				unread[j].Err = errors.Join(unread[j].Err, err)
 			}
+			switch opts.Mode {
+			case Installed:
+				affected, fixed = false, ""
+			case Updates:
+				affected = affected && fixed != ""
+			}
+			if !affected && past != "" && (opts.Mode == Installed || opts.Mode == All) &&
+				!slices.ContainsFunc(out[start:], func(v Vulnerable) bool { return v.Advisory == e.adv }) {
+				out = append(out, Vulnerable{Package: i, Advisory: e.adv, Fixed: past, FixInstalled: true})
+				continue
+			}
 			if !affected {
 				continue
 			}
 			if j := slices.IndexFunc(out[start:], func(v Vulnerable) bool { return v.Advisory == e.adv }); j >= 0 {
-				if out[start+j].Fixed == "" {
+				if out[start+j].FixInstalled { // affected by another entry: not fixed after all
+					out[start+j] = Vulnerable{Package: i, Advisory: e.adv, Fixed: fixed}
+				} else if out[start+j].Fixed == "" {
 					out[start+j].Fixed = fixed
 				}
 				continue
@@ -167,6 +190,13 @@ func osvEcosystem(s string) string {
 // that could not be evaluated; the others are evaluated all the same, so
 // affected may be true beside an error.
 func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (affected bool, fixed string, err error) {
+	affected, fixed, _, err = affects(eco, af, version)
+	return affected, fixed, err
+}
+
+// affects is Affects, and also says, for a version no range holds, the
+// fixed version of a range that the version is past (its fix installed).
+func affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (affected bool, fixed, past string, err error) {
 	var errs []error
 	for i, r := range af.Ranges {
 		var cmp func(a, b string) (int, error)
@@ -178,7 +208,10 @@ func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (a
 		default:
 			continue
 		}
-		in, fix, err := inRange(r.Events, version, cmp)
+		in, fix, after, err := inRange(r.Events, version, cmp)
+		if past == "" {
+			past = after
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s range %d: %w: %w", r.Type, i+1, ErrRange, err))
 			continue
@@ -190,7 +223,10 @@ func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (a
 	if !affected && slices.Contains(af.Versions, version) {
 		affected = true
 	}
-	return affected, fixed, errors.Join(errs...)
+	if affected {
+		past = ""
+	}
+	return affected, fixed, past, errors.Join(errs...)
 }
 
 // inRange evaluates one range by the OSV schema's pseudo-code: a version
@@ -199,9 +235,10 @@ func Affects(eco ecosystems.Ecosystem, af *advisory.Affected, version string) (a
 // than limits, in version order, switch it on at an introduced at or
 // below the version ("0" is below every version), off at a fixed at or
 // below it and at a last_affected strictly below it. fixed is the lowest
-// fixed event above the version when it is in the range. err names the
-// version that does not compare.
-func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, error)) (in bool, fixed string, err error) {
+// fixed event above the version when it is in the range; past, when it is
+// not, the fixed event that last put it out (its fix is installed). err
+// names the version that does not compare.
+func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, error)) (in bool, fixed, past string, err error) {
 	// BeforeLimits: below any one limit.
 	var limited, below bool
 	var limitErr error
@@ -228,7 +265,7 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 	if limited && !below {
 		// Out of the range, unless a limit that does not compare might
 		// have held the version.
-		return false, "", limitErr
+		return false, "", "", limitErr
 	}
 
 	type ev struct {
@@ -256,9 +293,9 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 		}
 		if rel[i], err = cmp(e.ver, v); err != nil {
 			if _, vErr := cmp(v, v); vErr != nil {
-				return false, "", fmt.Errorf("the package's version: %w", vErr)
+				return false, "", "", fmt.Errorf("the package's version: %w", vErr)
 			}
-			return false, "", fmt.Errorf("%s %q: %w", e.kind, e.ver, err)
+			return false, "", "", fmt.Errorf("%s %q: %w", e.kind, e.ver, err)
 		}
 	}
 	order := make([]int, len(evs))
@@ -283,17 +320,20 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 		return c
 	})
 	if sortErr != nil {
-		return false, "", sortErr
+		return false, "", "", sortErr
 	}
 	for _, i := range order {
 		e, c := evs[i], rel[i]
 		switch {
 		case e.kind == "introduced" && c <= 0:
-			in = true
+			in, past = true, ""
 		case e.kind == "fixed" && c <= 0:
+			if in {
+				past = e.ver
+			}
 			in = false
 		case e.kind == "last_affected" && c < 0:
-			in = false
+			in, past = false, ""
 		}
 	}
 	if in {
@@ -306,7 +346,7 @@ func inRange(events []advisory.Event, v string, cmp func(a, b string) (int, erro
 			}
 		}
 	}
-	return in, fixed, nil
+	return in, fixed, past, nil
 }
 
 // compareSemver orders two versions by Semantic Versioning 2.0

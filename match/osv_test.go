@@ -233,3 +233,43 @@ func FuzzAffects(f *testing.F) {
 		}
 	})
 }
+
+// TestOSVModes: Installed gives the pairs whose fix is installed, Updates
+// the affected ones with a fix, All both, marked.
+func TestOSVModes(t *testing.T) {
+	set, err := ecosystems.NewSet(pypi.Ecosystem{})
+	require.NoError(t, err)
+	pkgs := []inventory.Package{{PURL: packageurl.PackageURL{Type: "pypi", Name: "a", Version: "2.0"}, Version: "2.0"}}
+	adv := func(id string, events ...advisory.Event) *advisory.Advisory {
+		return &advisory.Advisory{ID: id, Affected: []advisory.Affected{{Ecosystem: "PyPI", Name: "a",
+			Ranges: []advisory.Range{{Type: "ECOSYSTEM", Events: events}}}}}
+	}
+	advs := []*advisory.Advisory{
+		adv("OLD", advisory.Event{Introduced: "0"}, advisory.Event{Fixed: "1.5"}),         // fix installed
+		adv("NOW", advisory.Event{Introduced: "1.0"}, advisory.Event{Fixed: "2.1"}),       // affected, fixed
+		adv("NOFIX", advisory.Event{Introduced: "1.0"}),                                   // affected, no fix
+		adv("LAST", advisory.Event{Introduced: "0"}, advisory.Event{LastAffected: "1.0"}), // past, no fix named
+		adv("LATER", advisory.Event{Introduced: "3.0"}, advisory.Event{Fixed: "3.1"}),     // not yet
+	}
+	for _, tc := range []struct {
+		mode Mode
+		want []string
+	}{
+		{Available, []string{"NOW fixed 2.1", "NOFIX fixed "}},
+		{Updates, []string{"NOW fixed 2.1"}},
+		{Installed, []string{"OLD installed 1.5"}},
+		{All, []string{"OLD installed 1.5", "NOW fixed 2.1", "NOFIX fixed "}},
+	} {
+		vulns, err := OSV(context.Background(), pkgs, advs, set, OSVOptions{Mode: tc.mode})
+		require.NoError(t, err)
+		var got []string
+		for _, v := range vulns {
+			word := "fixed"
+			if v.FixInstalled {
+				word = "installed"
+			}
+			got = append(got, v.Advisory.ID+" "+word+" "+v.Fixed)
+		}
+		assert.Equal(t, tc.want, got, tc.mode.String())
+	}
+}

@@ -69,6 +69,9 @@ type JSONPackage struct {
 	// Fixed is the fixed NEVRA, or the version that fixes a non-RPM
 	// package ("" when the advisory names none).
 	Fixed string `json:"fixed"`
+	// FixInstalled says that the installed version is past Fixed (a
+	// non-RPM package's advisory in the installed or all mode).
+	FixInstalled bool `json:"fix_installed,omitempty"`
 	// PURL and Location identify a non-RPM package and where it is.
 	PURL     string `json:"purl,omitempty"`
 	Location string `json:"location,omitempty"`
@@ -125,7 +128,8 @@ func osvAdvisories(m *ModuleFindings) []JSONAdvisory {
 			out = append(out, jsonAdvisory(v.Advisory))
 		}
 		p := &m.Packages[v.Package]
-		jp := JSONPackage{Name: p.Name, Installed: p.Version, Fixed: v.Fixed, PURL: p.PURL.String()}
+		jp := JSONPackage{Name: p.Name, Installed: p.Version, Fixed: v.Fixed, PURL: p.PURL.String(),
+			FixInstalled: v.FixInstalled}
 		if len(p.Locations) > 0 {
 			jp.Location = p.Locations[0].Path
 		}

@@ -45,21 +45,25 @@ func (m *ModuleFindings) needs() bool { return len(m.Findings) > 0 || len(m.Vuln
 
 // osvLine describes a package an OSV advisory affects: its purl, the
 // fixed version (or that there is none), and where it is in the image.
-func osvLine(p *inventory.Package, fixed string) string {
-	s := p.PURL.String() + fixedIn(fixed)
+func osvLine(p *inventory.Package, v match.Vulnerable) string {
+	s := p.PURL.String() + fixedIn(v)
 	if len(p.Locations) > 0 {
 		s += " at " + p.Locations[0].Path
 	}
 	return s
 }
 
-// fixedIn says which version fixes a package: " fixed in V", or " no fix"
-// when the advisory names none.
-func fixedIn(fixed string) string {
-	if fixed == "" {
+// fixedIn says which version fixes a package: " fixed in V", " no fix"
+// when the advisory names none, " fix installed (V)" when the package is
+// past it.
+func fixedIn(v match.Vulnerable) string {
+	switch {
+	case v.FixInstalled:
+		return " fix installed (" + v.Fixed + ")"
+	case v.Fixed == "":
 		return " no fix"
 	}
-	return " fixed in " + fixed
+	return " fixed in " + v.Fixed
 }
 
 // refIDs are the IDs a row shows for an advisory: its own, or with
@@ -83,6 +87,8 @@ type moduleRow struct {
 	id   string
 	adv  *advisory.Advisory
 	pkgs []string // affected packages: "fixed-NEVRA (installed NEVRA)"
+	// installed is dnf's mark: every pair of the row has its fix installed.
+	installed bool
 }
 
 func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
@@ -90,14 +96,15 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 	for mi := range mods {
 		m := &mods[mi]
 		at := map[string]int{}
-		add := func(a *advisory.Advisory, pkg string) {
+		add := func(a *advisory.Advisory, pkg string, installed bool) {
 			for _, id := range refIDs(a, opts) {
 				i, ok := at[id]
 				if !ok {
 					i = len(rows)
 					at[id] = i
-					rows = append(rows, moduleRow{mod: m, id: id, adv: a})
+					rows = append(rows, moduleRow{mod: m, id: id, adv: a, installed: true})
 				}
+				rows[i].installed = rows[i].installed && installed
 				if !slices.Contains(rows[i].pkgs, pkg) {
 					rows[i].pkgs = append(rows[i].pkgs, pkg)
 				}
@@ -108,10 +115,10 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 			if f.Installed >= 0 && f.Installed < len(m.Installed) {
 				pkg += " (installed " + rpm.NEVRA(&m.Installed[f.Installed]) + ")"
 			}
-			add(f.Advisory, pkg)
+			add(f.Advisory, pkg, f.NewerOrEqualInstalled)
 		}
 		for _, v := range m.Vulnerable {
-			add(v.Advisory, osvLine(&m.Packages[v.Package], v.Fixed))
+			add(v.Advisory, osvLine(&m.Packages[v.Package], v), v.FixInstalled)
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b moduleRow) int {
@@ -156,7 +163,11 @@ func writeModuleList(w io.Writer, rows []moduleRow, mods []ModuleFindings, opts 
 	var b strings.Builder
 	for _, r := range rows {
 		if opts.Mode == match.All {
-			b.WriteString("  ") // the installed mark's column
+			if r.installed {
+				b.WriteString("i ")
+			} else {
+				b.WriteString("  ")
+			}
 		}
 		b.Write(appendPadded(nil, r.id, idw))
 		b.WriteByte(' ')
@@ -220,7 +231,7 @@ func nonRPM(b *strings.Builder, m *ModuleFindings) {
 			if v.Advisory.Has(advisory.HasSeverity) {
 				line += " " + v.Advisory.Severity
 			}
-			line += fixedIn(v.Fixed)
+			line += fixedIn(v)
 			b.WriteString("        " + line + "\n")
 		}
 	}
