@@ -79,6 +79,44 @@ func Example_image() {
 	// osv: GHSA-jfh8-c2jp-5v3q [CVE-2021-44228] pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 fixed in 2.15.0
 }
 
+// Modules deployed on a root are reported with it: here the example root
+// runs a module "web" whose image holds the same RPMs and a jar that an
+// OSV feed names. A module file names the module and its image.
+func Example_modules() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "alicorn-example-")
+	defer os.RemoveAll(dir)
+	image, feed := exampleImage(dir)
+	mods := filepath.Join(dir, "modules.d")
+	os.MkdirAll(mods, 0o755)
+	os.WriteFile(filepath.Join(mods, "web.toml"), []byte("name = \"web\"\nimage = \"oci:"+image+"\"\n"), 0o644)
+	updates, _ := repo.FromPath("updates,internal/testdata/example/repo")
+	sys, err := alicorn.Open(ctx, alicorn.Options{Root: abs("internal/testdata/example/root"), ModuleDirs: []string{mods},
+		OSV: []string{feed}, Releasever: "40", CacheDir: filepath.Join(dir, "cache"),
+		Repos: alicorn.Repos{Dirs: []string{}, FromPath: []repo.Config{updates}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sys.Close()
+	rep, err := sys.Report(ctx, alicorn.Query{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, m := range rep.Modules {
+		for _, f := range m.Findings {
+			fmt.Println(m.Name, "rpm:", f.Advisory.ID, rpm.NEVRA(&m.Installed[f.Installed]))
+		}
+		for _, v := range m.Vulnerable {
+			fmt.Println(m.Name, "osv:", v.Advisory.ID, m.Packages[v.Package].PURL, "fixed in", v.Fixed)
+		}
+	}
+	// Output:
+	// web rpm: FEDORA-2024-d2f1b9ac14 openssl-libs-1:3.2.1-2.fc40.x86_64
+	// web osv: GHSA-jfh8-c2jp-5v3q pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 fixed in 2.15.0
+}
+
 // exampleImage writes into dir an OCI layout of the example root plus a
 // jar, and an OSV feed about the jar; it returns their paths.
 func exampleImage(dir string) (image, feed string) {
