@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -69,9 +70,9 @@ func run(ctx context.Context, target string, feeds []string) error {
 	}
 	defer closeTree()
 	pkgs, scanErr := inventory.Scan(ctx, tree, set.Extractors())
-	vulns, err := match.OSV(ctx, pkgs, advs, set, match.OSVOptions{})
-	if err != nil {
-		return err
+	vulns, rangeErr := match.OSV(ctx, pkgs, advs, set, match.OSVOptions{})
+	if rangeErr != nil && !errors.Is(rangeErr, match.ErrRange) {
+		return rangeErr
 	}
 	for _, v := range vulns {
 		p := pkgs[v.Package]
@@ -83,7 +84,9 @@ func run(ctx context.Context, target string, feeds []string) error {
 			v.Advisory.Severity, fixed, p.Locations[0].Path)
 	}
 	fmt.Fprintf(os.Stderr, "%d packages, %d advisories, %d findings\n", len(pkgs), len(advs), len(vulns))
-	return scanErr // files that could not be read, named; the rest is reported
+	// Files that could not be read and ranges that could not be
+	// evaluated, named; the rest is reported.
+	return errors.Join(scanErr, rangeErr)
 }
 
 // open returns the file tree of a directory, or of an image when target
