@@ -56,9 +56,7 @@ func main() {
 	}
 	var bad []skip
 	used := map[string]bool{}
-	if len(skips) > 0 {
-		fmt.Printf("\nskipped tests (%d):\n", len(skips))
-	}
+	fmt.Printf("\nskipped tests: %d\n", len(skips))
 	for _, s := range skips {
 		entry, ok := allows(allowed, s)
 		mark := "allowed"
