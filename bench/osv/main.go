@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -319,8 +320,12 @@ func scanArchive(ctx context.Context, archive, dbDir string, w io.Writer) error 
 		return err
 	}
 	vulns, err := match.OSV(ctx, pkgs, advs, set, match.OSVOptions{})
-	if err != nil {
+	if err != nil && !errors.Is(err, match.ErrRange) {
 		return err
+	}
+	if err != nil {
+		// Ranges that cannot be evaluated are named; the pairs found count.
+		fmt.Fprintln(os.Stderr, "warning:", strings.ReplaceAll(err.Error(), "\n", "\nwarning: "))
 	}
 	seen := map[string]bool{}
 	var b strings.Builder
