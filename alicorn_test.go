@@ -2,7 +2,6 @@ package alicorn
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,29 +11,14 @@ import (
 	"github.com/alicorn-dev/alicorn/repo"
 )
 
-const goodUpdateinfo = `<?xml version="1.0"?>
-<updates><update type="security"><id>ADV-1</id><title>t</title><severity>Important</severity>
-<pkglist><collection><package name="alpha" version="2.0" release="1" arch="x86_64"><filename>a.rpm</filename></package></collection></pkglist>
-</update></updates>
-`
+const goodUpdateinfo = rpmtest.OneAdvisory
 
 // testBuilder returns a builder whose RPM cache survives test runs.
 func testBuilder(t testing.TB) *rpmtest.Builder { return rpmtest.Cached(t) }
 
 // fixture builds a root with one package and a repository with one
 // advisory for it.
-func fixture(t *testing.T) (root, repoDir string) {
-	t.Helper()
-	if m := rpmtest.Missing(); len(m) > 0 {
-		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
-	}
-	b := testBuilder(t)
-	dir := t.TempDir()
-	root, repoDir = filepath.Join(dir, "root"), filepath.Join(dir, "repo")
-	require.NoError(t, b.Root(root, []rpmtest.Pkg{{Name: "alpha", Version: "1.0", Release: "1", Arch: "x86_64"}}))
-	require.NoError(t, b.Repo(repoDir, nil, []byte(goodUpdateinfo), "gz"))
-	return root, repoDir
-}
+func fixture(t *testing.T) (root, repoDir string) { return rpmtest.Fixture(t) }
 
 // fixtureOptions read root with the repository at repoDir only.
 func fixtureOptions(t *testing.T, root, repoDir, cache string) Options {

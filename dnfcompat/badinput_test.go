@@ -15,26 +15,11 @@ import (
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 )
 
-const goodUpdateinfo = `<?xml version="1.0"?>
-<updates><update type="security"><id>ADV-1</id><title>t</title><severity>Important</severity>
-<pkglist><collection><package name="alpha" version="2.0" release="1" arch="x86_64"><filename>a.rpm</filename></package></collection></pkglist>
-</update></updates>
-`
+const goodUpdateinfo = rpmtest.OneAdvisory
 
 // fixture builds a root with one package and a repository with one
 // advisory for it.
-func fixture(t *testing.T) (root, repoDir string) {
-	t.Helper()
-	if m := rpmtest.Missing(); len(m) > 0 {
-		t.Skipf("needs %v (apt-get install rpm createrepo-c util-linux)", m)
-	}
-	b := testBuilder(t)
-	dir := t.TempDir()
-	root, repoDir = filepath.Join(dir, "root"), filepath.Join(dir, "repo")
-	require.NoError(t, b.Root(root, []rpmtest.Pkg{{Name: "alpha", Version: "1.0", Release: "1", Arch: "x86_64"}}))
-	require.NoError(t, b.Repo(repoDir, nil, []byte(goodUpdateinfo), "gz"))
-	return root, repoDir
-}
+func fixture(t *testing.T) (root, repoDir string) { return rpmtest.Fixture(t) }
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
