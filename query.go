@@ -221,7 +221,7 @@ func (s *System) imageOther(ctx context.Context, q *Query) (*report.ModuleFindin
 	}
 	mf := &report.ModuleFindings{Image: s.opts.Image, Packages: other, Owned: owned}
 	if mf.Image == "" {
-		mf.Image = s.root
+		mf.Root = s.root
 	}
 	var w []error
 	if mf.Vulnerable, w, err = s.matchOSV(ctx, q, other, nil); err != nil {

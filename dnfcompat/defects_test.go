@@ -1,6 +1,7 @@
 package dnfcompat
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+	"github.com/alicorn-dev/alicorn/report"
 )
 
 // needRPM skips a test that builds roots with rpm when rpm is missing.
@@ -46,6 +48,14 @@ func TestImageOSV(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "Image "+image+", packages not installed by RPM: 3 Security notice(s)\n"+
 		"        1 Critical Security notice(s)\n")
+
+	code, stdout, stderr = runCLI(args("updateinfo", "list", "--json")...)
+	require.Equal(t, 0, code, stderr)
+	var doc report.Document
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	require.Len(t, doc.Other, 3, "the image's own packages")
+	assert.Equal(t, "GHSA-jfh8-c2jp-5v3q", doc.Other[0].ID)
+	assert.Empty(t, doc.Modules)
 
 	code, _, stderr = runCLI(args("updateinfo", "list", "--fail-on=Critical")...)
 	assert.Equal(t, ExitFound, code)

@@ -21,6 +21,9 @@ type Document struct {
 	Schema     string         `json:"schema"`
 	Mode       string         `json:"mode"`
 	Advisories []JSONAdvisory `json:"advisories"`
+	// Other are the advisories of the root's (or the image's) packages
+	// not installed by RPM, when OSV feeds were given.
+	Other []JSONAdvisory `json:"other,omitempty"`
 	// Modules are the container-based modules that need updates, each
 	// with its advisories (packages are those inside its image).
 	Modules []JSONModule `json:"modules,omitempty"`
@@ -94,6 +97,10 @@ func JSON(w io.Writer, findings []match.Finding, installed []inventory.Package, 
 			jm := JSONModule{Name: m.Name, Image: m.Image, Advisories: jsonAdvisories(m.Findings, m.Installed)}
 			jm.Advisories = append(jm.Advisories, osvAdvisories(&m)...)
 			sort.SliceStable(jm.Advisories, func(i, j int) bool { return jm.Advisories[i].ID < jm.Advisories[j].ID })
+			if m.Name == "" { // the root's own packages not installed by RPM
+				doc.Other = jm.Advisories
+				continue
+			}
 			doc.Modules = append(doc.Modules, jm)
 		}
 	}

@@ -17,7 +17,10 @@ import (
 // ModuleFindings are the findings for the packages inside one module's
 // image.
 type ModuleFindings struct {
-	Name, Image string
+	// Name and Image are the module's. For the findings of the root's own
+	// packages not installed by RPM, Name is empty and Image names the
+	// image, or Root the directory, reported on.
+	Name, Image, Root string
 	Findings    []match.Finding
 	// Installed are the image's packages, indexed by Finding.Installed.
 	Installed []inventory.Package
@@ -34,7 +37,10 @@ type ModuleFindings struct {
 // IMAGE", or "image REF" for the packages of the image reported on
 // (Name is empty).
 func (m *ModuleFindings) target() string {
-	if m.Name == "" {
+	switch {
+	case m.Name == "" && m.Root != "":
+		return "root " + m.Root
+	case m.Name == "":
 		return "image " + m.Image
 	}
 	return "module " + m.Name + " " + m.Image
@@ -302,7 +308,8 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 			parts = append(parts, fmt.Sprintf("%d other notice(s)", other))
 		}
 		if m.Name == "" {
-			fmt.Fprintf(b, "Image %s, packages not installed by RPM: %s\n", m.Image, strings.Join(parts, ", "))
+			t := m.target()
+			fmt.Fprintf(b, "%s, packages not installed by RPM: %s\n", strings.ToUpper(t[:1])+t[1:], strings.Join(parts, ", "))
 		} else {
 			fmt.Fprintf(b, "    %s (%s): %s\n", m.Name, m.Image, strings.Join(parts, ", "))
 		}
@@ -355,7 +362,9 @@ func ModuleInfo(w io.Writer, mods []ModuleFindings, opts Options) error {
 			keyLines(&b, "Links", links)
 		}
 		if r.mod.Name == "" {
-			keyLine(&b, "Image", r.mod.Image)
+			t := r.mod.target()
+			kw, what, _ := strings.Cut(t, " ")
+			keyLine(&b, strings.ToUpper(kw[:1])+kw[1:], what)
 		} else {
 			keyLine(&b, "Module", r.mod.Name+" "+r.mod.Image)
 		}
