@@ -21,7 +21,7 @@ type ModuleFindings struct {
 	// packages not installed by RPM, Name is empty and Image names the
 	// image, or Root the directory, reported on.
 	Name, Image, Root string
-	Findings    []match.Finding
+	Findings          []match.Finding
 	// Installed are the image's packages, indexed by Finding.Installed.
 	Installed []inventory.Package
 	// Packages are the image's non-RPM packages (gems, wheels, jars)
