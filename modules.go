@@ -21,8 +21,7 @@ type unit struct {
 	mod    module.Module
 	root   string // the image's extracted root (rpmdb and configuration)
 	dbPath string // its rpm database, "" when it has none
-	snap   *snapshot
-	pkgs   []inventory.Package // the RPMs of snap
+	pkgs   []inventory.Package // its RPMs
 	// other are the image's non-RPM packages no RPM owns, owned those an
 	// RPM owns (read only when OSV feeds apply to the module); warn holds
 	// the files that could not be read.
@@ -137,16 +136,15 @@ func (u *unit) read(ctx context.Context, root string, found *scanned, keepOwned 
 	switch {
 	case errors.Is(err, rpmdb.ErrNoDatabase):
 		u.warn = append(u.warn, ErrNoRPMDB)
-		u.snap = &snapshot{kernel: -1}
 	case err != nil:
 		return err
 	default:
-		if u.snap, err = readRPMDB(ctx, path, ""); err != nil {
+		snap, err := readRPMDB(ctx, path, "")
+		if err != nil {
 			return err
 		}
-		u.dbPath = path
+		u.dbPath, u.pkgs = path, snap.packages(inventory.ReadOSRelease(root), path)
 	}
-	u.pkgs = u.snap.packages(inventory.ReadOSRelease(root), path)
 	if found == nil {
 		return nil
 	}
