@@ -144,6 +144,9 @@ type available struct {
 	name, arch string
 	evr        rpm.EVR
 	provides   []string
+	// provideEVRs are the provides' versions ("" for none), for the
+	// order of tied rows.
+	provideEVRs []string
 	// hotfix is set for packages of module_hotfixes repositories, which
 	// modular filtering leaves alone.
 	hotfix bool
@@ -164,6 +167,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 		err   error
 		skip  bool
 		cfgID string
+		md    *repo.Metadata
 	}
 	results := make([]result, len(cfgs))
 	var wg sync.WaitGroup
@@ -178,6 +182,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err, r.skip = err, cfg.SkipIfUnavailable
 				return
 			}
+			r.md = md
 			if r.mods, err = md.Modules(ctx); err != nil {
 				r.err = err
 				return
@@ -221,6 +226,7 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 		}
 		advs = append(advs, r.advs...)
 		pkgs = append(pkgs, r.pkgs...)
+		c.loaded = append(c.loaded, loadedRepo{md: r.md, advs: r.advs})
 		mods.Merge(r.mods)
 	}
 	if len(errs) > 0 {

@@ -128,6 +128,9 @@ type command struct {
 	disableExcludes bool
 	// excl is excludes with dnf.conf's, resolved once per run.
 	excl []string
+	// loaded are the repositories read, in dnf's order, with the
+	// advisories kept of each (for the order of tied list rows).
+	loaded []loadedRepo
 }
 
 type repoEdit struct {
@@ -434,7 +437,8 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 		}
 	}
 	ropts := report.Options{Mode: c.mode, Verbose: c.verbose, WithCVE: c.filter.WithCVE, WithBZ: c.filter.WithBZ,
-		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links}
+		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links,
+		Ties: func() (*report.TieOrder, error) { return tieOrder(ctx, c, env, host) }}
 	var modFindings []report.ModuleFindings
 	for _, u := range units {
 		mf, err := matchUnit(ctx, c, u, candidates, avail, host.arch, mods)

@@ -32,6 +32,9 @@ type Options struct {
 	// Links adds the update notice URL to list rows and every
 	// reference's URL to info (not in dnf).
 	Links bool
+	// Ties, when set, gives libdnf's order of advisory packages; List
+	// asks for it only when rows tie, and prints them in that order.
+	Ties func() (*TieOrder, error)
 }
 
 func (o *Options) loc() *time.Location {
@@ -163,6 +166,7 @@ type listEntry struct {
 	key listKey
 	id  string
 	adv *advisory.Advisory
+	pkg *advisory.Package
 	seq int // position before sorting, to keep the sort stable
 }
 
@@ -183,11 +187,11 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 				if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
 					continue
 				}
-				entries = append(entries, listEntry{key: k, id: refID(r), adv: a})
+				entries = append(entries, listEntry{key: k, id: refID(r), adv: a, pkg: f.Fixed})
 			}
 			continue
 		}
-		entries = append(entries, listEntry{key: k, id: a.ID, adv: a})
+		entries = append(entries, listEntry{key: k, id: a.ID, adv: a, pkg: f.Fixed})
 	}
 	// Stable by position: a plain sort with the position as the last
 	// key is several times faster than a stable sort (no merging).
@@ -200,6 +204,9 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
+	if err := orderTies(entries, opts.Ties); err != nil {
+		return err
+	}
 	// Merge repeated IDs within each group.
 	out := entries[:0]
 	for i := 0; i < len(entries); {
