@@ -438,7 +438,7 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	}
 	ropts := report.Options{Mode: c.mode, Verbose: c.verbose, WithCVE: c.filter.WithCVE, WithBZ: c.filter.WithBZ,
 		Location: env.Location, Arches: compatibleArches(host.arch), Links: c.links,
-		Ties: func() (*report.TieOrder, error) { return tieOrder(ctx, c, env, host) }}
+		Ties: func() (*report.TieOrder, error) { return tieOrder(ctx, c, host) }}
 	var modFindings []report.ModuleFindings
 	for _, u := range units {
 		mf, err := matchUnit(ctx, c, u, candidates, avail, host.arch, mods)
@@ -560,7 +560,8 @@ type host struct {
 	root         string
 	arch         string
 	rpms         []match.RPM
-	kernel       int // index of the running kernel's package, or -1
+	all          []match.RPM // rpms with the excluded ones, in database order
+	kernel       int         // index of the running kernel's package, or -1
 	kernelSource string
 	releasever   string
 	modules      map[match.ModuleStream]bool
@@ -610,6 +611,7 @@ func loadHost(ctx context.Context, c *command, env *Env) (*host, error) {
 		}
 	}
 	var kernel int
+	h.all = s.rpms
 	h.rpms, kernel = withoutExcluded(s.rpms, c.excl, s.kernel)
 	h.releasever = c.releasever
 	if h.releasever == "" {

@@ -21,27 +21,37 @@ type loadedRepo struct {
 // order of list rows that tie: libsolv's pool as dnf fills it with a
 // warm cache (the rpmdb, then each repository's primary and updateinfo
 // solv files) and every advisory package of every repository. It reads
-// all advisories and the primary metadata again, so it runs only when
-// rows tie.
-func tieOrder(ctx context.Context, c *command, env *Env, h *host) (*report.TieOrder, error) {
+// all advisories (lent, none kept) and the primary metadata again, so it
+// runs only when rows tie.
+func tieOrder(ctx context.Context, c *command, h *host) (*report.TieOrder, error) {
+	t := report.NewTieSorter(h.arch)
 	// The pool holds excluded packages too: dnf excludes them later.
-	all := *c
-	all.excl = nil
-	full, err := loadHost(ctx, &all, env)
-	if err != nil {
-		return nil, err
-	}
-	pool := report.NewSolvPool(h.arch)
-	inst := make([]report.SolvPackage, len(full.rpms))
-	for i, r := range full.rpms {
+	inst := make([]report.SolvPackage, len(h.all))
+	for i, r := range h.all {
 		inst[i] = report.SolvPackage{Name: r.Name, Arch: r.Arch, EVR: solvEVR(r.EVR)}
 	}
-	pool.AddRPMDB(inst)
-	var advs, kept []*advisory.Advisory
+	t.AddRPMDB(inst)
+	active := func(col *advisory.Collection) bool {
+		if len(col.Modules) == 0 {
+			return true
+		}
+		for _, m := range col.Modules {
+			if h.modules[match.ModuleStream{Name: m.Name, Stream: m.Stream, Context: m.Context}] {
+				return true
+			}
+		}
+		return false
+	}
 	for _, l := range c.loaded {
+		// Without primary metadata (dnf -C with a cache that never held
+		// it) the order is modelled from the rest: it is a detail of the
+		// order, not a reason to fail the report.
 		pkgs, err := primaryPackages(ctx, l.md)
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			pkgs = nil
 		}
 		sp := make([]report.SolvPackage, len(pkgs))
 		for i, p := range pkgs {
@@ -54,41 +64,24 @@ func tieOrder(ctx context.Context, c *command, env *Env, h *host) (*report.TieOr
 				sp[i].Provides = append(sp[i].Provides, report.SolvDep{Name: name, EVR: evr})
 			}
 		}
-		pool.AddPrimary(sp)
-		as, err := l.md.Advisories(ctx, repo.AdvisoryOptions{Brief: true, NoReferences: true})
-		if err != nil {
+		t.AddPrimary(sp)
+		// The advisories kept for the report are a subsequence of all.
+		k := 0
+		add := func(a *advisory.Advisory) bool {
+			var kept *advisory.Advisory
+			if k < len(l.advs) && sameAdvisory(a, l.advs[k]) {
+				kept = l.advs[k]
+				k++
+			}
+			t.AddAdvisory(a, active, kept)
+			return false
+		}
+		if _, err := l.md.Advisories(ctx, repo.AdvisoryOptions{Brief: true, NoReferences: true, Keep: add}); err != nil {
 			return nil, err
 		}
-		pool.AddUpdateinfo(as)
-		advs = append(advs, as...)
-		kept = append(kept, pairKept(as, l.advs)...)
+		t.EndRepository()
 	}
-	active := func(col *advisory.Collection) bool {
-		if len(col.Modules) == 0 {
-			return true
-		}
-		for _, m := range col.Modules {
-			if h.modules[match.ModuleStream{Name: m.Name, Stream: m.Stream, Context: m.Context}] {
-				return true
-			}
-		}
-		return false
-	}
-	return report.NewTieOrder(pool, advs, active, func(i int) *advisory.Advisory { return kept[i] }), nil
-}
-
-// pairKept returns, for each advisory of all, the advisory of kept (a
-// subsequence of all, in order) that is the same one, or nil.
-func pairKept(all, kept []*advisory.Advisory) []*advisory.Advisory {
-	out := make([]*advisory.Advisory, len(all))
-	k := 0
-	for i, a := range all {
-		if k < len(kept) && sameAdvisory(a, kept[k]) {
-			out[i] = kept[k]
-			k++
-		}
-	}
-	return out
+	return t.Sort(), nil
 }
 
 func sameAdvisory(a, b *advisory.Advisory) bool {

@@ -166,8 +166,8 @@ type listEntry struct {
 	key listKey
 	id  string
 	adv *advisory.Advisory
-	pkg *advisory.Package
-	seq int // position before sorting, to keep the sort stable
+	seq int32 // position before sorting, to keep the sort stable
+	fi  int32 // the finding's index, for the order of tied rows
 }
 
 // List writes dnf's updateinfo list. Rows are grouped by (NEVRA,
@@ -176,7 +176,7 @@ type listEntry struct {
 // them in a dict).
 func List(w io.Writer, findings []match.Finding, opts Options) error {
 	entries := make([]listEntry, 0, len(findings))
-	for _, f := range findings {
+	for fi, f := range findings {
 		a := f.Advisory
 		k := listKey{nevra: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch, installed: f.NewerOrEqualInstalled}
 		if t := a.LastUpdated(); !t.IsZero() {
@@ -187,16 +187,16 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 				if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
 					continue
 				}
-				entries = append(entries, listEntry{key: k, id: refID(r), adv: a, pkg: f.Fixed})
+				entries = append(entries, listEntry{key: k, id: refID(r), adv: a, fi: int32(fi)})
 			}
 			continue
 		}
-		entries = append(entries, listEntry{key: k, id: a.ID, adv: a, pkg: f.Fixed})
+		entries = append(entries, listEntry{key: k, id: a.ID, adv: a, fi: int32(fi)})
 	}
 	// Stable by position: a plain sort with the position as the last
 	// key is several times faster than a stable sort (no merging).
 	for i := range entries {
-		entries[i].seq = i
+		entries[i].seq = int32(i)
 	}
 	slices.SortFunc(entries, func(a, b listEntry) int {
 		if c := compareKeys(a.key, b.key); c != 0 {
@@ -204,7 +204,7 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-	if err := orderTies(entries, opts.Ties); err != nil {
+	if err := orderTies(entries, findings, opts.Ties); err != nil {
 		return err
 	}
 	// Merge repeated IDs within each group.

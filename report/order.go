@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/match"
 )
 
 // dnf lists rows that tie on (NEVRA, installed, updated) in the order
@@ -17,14 +18,34 @@ import (
 // comparing only libsolv's pool ids of name, arch and EVR. Equal
 // packages of different advisories then come out in an order that
 // depends on every element and on the ids, so both are modelled here:
-// SolvPool numbers strings as libsolv's pool does, and introsort is
+// TieSorter numbers strings as libsolv's pool does, and introsort is
 // libstdc++'s algorithm step for step.
 
-// SolvPool numbers strings in the order libsolv's string pool gives
-// them ids: its predefined strings, the architectures of the machine's
-// policy, then whatever each loaded repository adds, in load order.
-type SolvPool struct {
-	ids map[string]int32
+// TieSorter gathers what libdnf's sort of advisory packages sees and
+// sorts it as libdnf does. Feed it in dnf's load order: AddRPMDB, then
+// for each repository AddPrimary, AddAdvisory for each advisory and
+// EndRepository; then Sort.
+//
+// Its string ids follow libsolv's pool as dnf 4.14 fills it with a warm
+// cache: the predefined strings and the machine's architectures, the
+// rpmdb's strings in database order, then each repository's primary and
+// updateinfo solv files, whose new strings come in the order libsolv's
+// repowriter stores them: the most referred to first, then bytewise.
+// Only strings that can be compared (names, EVRs, architectures, and
+// the module and severity strings that may equal them) are counted.
+type TieSorter struct {
+	pool    map[string]int32 // libsolv's ids, in order of creation
+	local   map[string]int32 // strings of the packages sorted, copied
+	strs    []string         // local id -> string
+	need    []int            // local id -> references in the current solv file
+	touched []int32          // local ids with a need
+	rels    map[[4]int32]bool
+	ents    []tieEntry
+}
+
+type tieEntry struct {
+	name, arch, evr int32 // local ids, -1 for none
+	pkg             *advisory.Package
 }
 
 // archPolicies are libsolv's architecture policies (poolarch.c) for the
@@ -37,37 +58,31 @@ var archPolicies = map[string][]string{
 	"s390x":   {"s390x"},
 }
 
-// NewSolvPool returns a pool holding libsolv's predefined strings that
-// can name an architecture and the policy of arch (dnf's basearch
-// machine).
-func NewSolvPool(arch string) *SolvPool {
-	p := &SolvPool{ids: make(map[string]int32, 1024)}
+// NewTieSorter returns a sorter for a machine of architecture arch.
+func NewTieSorter(arch string) *TieSorter {
+	t := &TieSorter{pool: make(map[string]int32, 1024), local: map[string]int32{}, rels: map[[4]int32]bool{}}
 	for _, s := range []string{"", "src", "nosrc", "noarch", "all", "any"} {
-		p.Add(s)
+		t.add(s)
 	}
 	policy, ok := archPolicies[arch]
 	if !ok {
 		policy = []string{arch}
 	}
 	for _, s := range policy {
-		p.Add(s)
+		t.add(s)
 	}
-	return p
+	return t
 }
 
-// Add interns s, as pool_str2id(pool, s, 1) does.
-func (p *SolvPool) Add(s string) {
-	if _, ok := p.ids[s]; !ok {
-		p.ids[s] = int32(len(p.ids) + 1)
+// add interns s in the pool, as pool_str2id(pool, s, 1) does.
+func (t *TieSorter) add(s string) {
+	if _, ok := t.pool[s]; !ok {
+		t.pool[s] = int32(len(t.pool) + 1)
 	}
 }
 
-// ID returns the id of s, or 0 (libsolv's "no value") if s was never
-// added.
-func (p *SolvPool) ID(s string) int32 { return p.ids[s] }
-
-// SolvPackage is a package as the pool sees it: name, arch, EVR and the
-// versioned provides (provides without a version leave EVR empty).
+// SolvPackage is a package as the pool sees it: name, arch, EVR
+// ([epoch:]version-release, no epoch when it is 0) and the provides.
 type SolvPackage struct {
 	Name, Arch, EVR string
 	Provides        []SolvDep
@@ -80,130 +95,170 @@ type SolvDep struct{ Name, EVR string }
 // libsolv's repo_add_rpmdb reads them (dnf 4.14 keeps no cache of the
 // rpmdb): in that order, each package's name, arch and EVR, then its
 // provides.
-func (p *SolvPool) AddRPMDB(pkgs []SolvPackage) {
+func (t *TieSorter) AddRPMDB(pkgs []SolvPackage) {
 	for i := range pkgs {
 		s := &pkgs[i]
-		p.Add(s.Name)
-		p.Add(s.Arch)
-		p.Add(s.EVR)
+		t.add(s.Name)
+		t.add(s.Arch)
+		t.add(s.EVR)
 		for _, d := range s.Provides {
-			p.Add(d.Name)
+			t.add(d.Name)
 			if d.EVR != "" {
-				p.Add(d.EVR)
+				t.add(d.EVR)
 			}
 		}
 	}
 }
 
-// needs counts how often a repository's solv file refers to each
-// string, as libsolv's repowriter does to order its string table.
-type needs map[string]int
+// intern returns the local id of s, copying s the first time: the
+// advisories AddAdvisory sees are only lent.
+func (t *TieSorter) intern(s string) int32 {
+	if id, ok := t.local[s]; ok {
+		return id
+	}
+	s = strings.Clone(s)
+	id := int32(len(t.strs))
+	t.local[s] = id
+	t.strs = append(t.strs, s)
+	t.need = append(t.need, 0)
+	return id
+}
 
-// rel counts a relation between strings a and b (either "" when it is
-// itself a relation) once per distinct relation, as repowriter counts
-// the components of the relations it writes.
-func (n needs) rel(seen map[[3]string]bool, a, b, op string) {
-	k := [3]string{a, b, op}
-	if seen[k] {
+// ref counts a reference of the current solv file to the string id.
+func (t *TieSorter) ref(id int32, n int) {
+	if t.need[id] == 0 {
+		t.touched = append(t.touched, id)
+	}
+	t.need[id] += n
+}
+
+// rel counts the relation "a op b": repowriter counts the string parts
+// of each distinct relation once.
+func (t *TieSorter) rel(a, b, op int32) {
+	k := [4]int32{a, b, -1, op}
+	if t.rels[k] {
 		return
 	}
-	seen[k] = true
-	if op[0] != '^' {
-		n[a]++
-	}
-	n[b]++
+	t.rels[k] = true
+	t.ref(a, 1)
+	t.ref(b, 1)
 }
+
+// archRel counts "name.arch < evr", a relation whose first part is the
+// relation "name.arch" (counted by rel): only evr is a string part.
+func (t *TieSorter) archRel(name, arch, evr int32) {
+	k := [4]int32{name, arch, evr, relArchLT}
+	if t.rels[k] {
+		return
+	}
+	t.rels[k] = true
+	t.ref(evr, 1)
+}
+
+// Relation kinds, for rel.
+const (
+	relEQ = iota
+	relLT
+	relArch
+	relArchLT
+)
 
 // AddPrimary adds a repository's packages as dnf's cached solv file of
-// its primary metadata holds them: new strings ordered by how often the
-// file refers to them (most first), then bytewise.
-func (p *SolvPool) AddPrimary(pkgs []SolvPackage) {
-	n := needs{}
-	seen := map[[3]string]bool{}
+// its primary metadata holds them.
+func (t *TieSorter) AddPrimary(pkgs []SolvPackage) {
 	for i := range pkgs {
 		s := &pkgs[i]
-		n[s.Name]++
-		n[s.Arch]++
-		n[s.EVR]++
+		t.ref(t.intern(s.Name), 1)
+		t.ref(t.intern(s.Arch), 1)
+		t.ref(t.intern(s.EVR), 1)
 		for _, d := range s.Provides {
 			if d.EVR == "" {
-				n[d.Name]++
+				t.ref(t.intern(d.Name), 1)
 				continue
 			}
-			n.rel(seen, d.Name, d.EVR, "=")
+			t.rel(t.intern(d.Name), t.intern(d.EVR), relEQ)
 		}
 	}
-	p.addSolv(n)
+	t.endSolv()
 }
 
-// AddUpdateinfo adds a repository's advisories as dnf's cached solv
-// file of its updateinfo holds them. Each package entry is stored
-// twice (under the advisory and under its collection), and each adds
-// the conflicts "name.arch < evr" and "name.noarch < evr" (or
-// "name < evr" for a noarch package) to its advisory.
-func (p *SolvPool) AddUpdateinfo(advs []*advisory.Advisory) {
-	n := needs{}
-	seen := map[[3]string]bool{}
-	for _, a := range advs {
-		n["patch:"+a.ID] += 2 // name and provides "patch:ID = version"
-		n["noarch"]++
-		for _, s := range []string{a.Version, a.From, a.Status} {
-			n[s]++
-		}
-		if a.Has(advisory.HasSeverity) {
-			n[a.Severity]++
-		}
-		if a.Has(advisory.HasRights) {
-			n[a.Rights]++
-		}
-		for _, c := range a.Collections {
-			for _, m := range c.Modules {
-				for _, s := range []string{m.Name, m.Stream, m.Version, m.Context, m.Arch} {
-					n[s] += 2
-				}
+// AddAdvisory adds an advisory of the current repository. Its packages
+// join the sort unless applicable says their collection's modules are
+// not active; kept is the advisory the report's findings point to
+// (nil when none does), whose packages get the positions.
+func (t *TieSorter) AddAdvisory(a *advisory.Advisory, applicable func(*advisory.Collection) bool, kept *advisory.Advisory) {
+	if a.Has(advisory.HasSeverity) {
+		t.ref(t.intern(a.Severity), 1)
+	}
+	for c := range a.Collections {
+		coll := &a.Collections[c]
+		// Each package entry (and module) is stored twice: under the
+		// advisory and under its collection.
+		for _, m := range coll.Modules {
+			for _, s := range [...]string{m.Name, m.Stream, m.Version, m.Context, m.Arch} {
+				t.ref(t.intern(s), 2)
 			}
-			for _, pk := range c.Packages {
-				n[pk.Name] += 2
-				n[pk.EVR] += 2
-				if pk.HasArch {
-					n[pk.Arch] += 2
-				}
-				if pk.HasArch && pk.Arch != "noarch" {
-					n.rel(seen, pk.Name, pk.Arch, ".")
-					n.rel(seen, pk.Name+"\x00"+pk.Arch, pk.EVR, "^<")
-					n.rel(seen, pk.Name, "noarch", ".")
-					n.rel(seen, pk.Name+"\x00noarch", pk.EVR, "^<")
-				} else {
-					n.rel(seen, pk.Name, pk.EVR, "<")
-				}
+		}
+		on := applicable(coll)
+		for j := range coll.Packages {
+			pk := &coll.Packages[j]
+			e := tieEntry{name: t.intern(pk.Name), arch: -1, evr: t.intern(pk.EVR)}
+			t.ref(e.name, 2)
+			t.ref(e.evr, 2)
+			if pk.HasArch {
+				e.arch = t.intern(pk.Arch)
+				t.ref(e.arch, 2)
 			}
+			// libsolv adds the conflicts "name.arch < evr" and
+			// "name.noarch < evr", or "name < evr" for noarch.
+			if pk.HasArch && pk.Arch != "noarch" {
+				noarch := t.intern("noarch")
+				t.rel(e.name, e.arch, relArch)
+				t.archRel(e.name, e.arch, e.evr)
+				t.rel(e.name, noarch, relArch)
+				t.archRel(e.name, noarch, e.evr)
+			} else {
+				t.rel(e.name, e.evr, relLT)
+			}
+			if !on {
+				continue
+			}
+			if kept != nil && c < len(kept.Collections) && j < len(kept.Collections[c].Packages) {
+				e.pkg = &kept.Collections[c].Packages[j]
+			}
+			t.ents = append(t.ents, e)
 		}
 	}
-	p.addSolv(n)
 }
 
-// addSolv interns the strings of a solv file not yet in the pool, in
-// the file's order: by need, most first, then bytewise (repo_write.c).
-func (p *SolvPool) addSolv(n needs) {
-	type sn struct {
-		s string
-		n int
-	}
-	var fresh []sn
-	for s, c := range n {
-		if _, ok := p.ids[s]; !ok && s != "" {
-			fresh = append(fresh, sn{s, c})
+// EndRepository ends the current repository's advisories: the strings
+// of its updateinfo solv file join the pool.
+func (t *TieSorter) EndRepository() { t.endSolv() }
+
+// endSolv interns the strings of the current solv file not yet in the
+// pool, in the file's order: by need, most first, then bytewise
+// (repo_write.c).
+func (t *TieSorter) endSolv() {
+	var fresh []int32
+	for _, id := range t.touched {
+		if _, ok := t.pool[t.strs[id]]; !ok {
+			fresh = append(fresh, id)
 		}
 	}
-	slices.SortFunc(fresh, func(a, b sn) int {
-		if c := cmp.Compare(b.n, a.n); c != 0 {
+	slices.SortFunc(fresh, func(a, b int32) int {
+		if c := cmp.Compare(t.need[b], t.need[a]); c != 0 {
 			return c
 		}
-		return strings.Compare(a.s, b.s)
+		return strings.Compare(t.strs[a], t.strs[b])
 	})
-	for _, f := range fresh {
-		p.Add(f.s)
+	for _, id := range fresh {
+		t.add(t.strs[id])
 	}
+	for _, id := range t.touched {
+		t.need[id] = 0
+	}
+	t.touched = t.touched[:0]
+	clear(t.rels)
 }
 
 // solvKey is an advisory package as libdnf's advisoryPkgSort compares
@@ -227,51 +282,33 @@ type TieOrder struct {
 	pos map[*advisory.Package]int32
 }
 
-// NewTieOrder sorts the packages of advisories (every advisory of every
-// repository, in dnf's load order) as libdnf does, with ids from pool.
-// Collections for which applicable is false (modules not active) are
-// left out, as libdnf leaves them out. kept maps an advisory of the
-// list to the one the report's findings point to (nil when none does).
-func NewTieOrder(pool *SolvPool, advisories []*advisory.Advisory, applicable func(*advisory.Collection) bool,
-	kept func(i int) *advisory.Advisory) *TieOrder {
-	var keys []solvKey
-	var pkgs []*advisory.Package
-	for i, a := range advisories {
-		k := kept(i)
-		for c := range a.Collections {
-			coll := &a.Collections[c]
-			if !applicable(coll) {
-				continue
-			}
-			for j := range coll.Packages {
-				pk := &coll.Packages[j]
-				key := solvKey{name: pool.ID(pk.Name), evr: pool.ID(pk.EVR)}
-				if pk.HasArch {
-					key.arch = pool.ID(pk.Arch)
-				}
-				keys = append(keys, key)
-				var target *advisory.Package
-				if k != nil && c < len(k.Collections) && j < len(k.Collections[c].Packages) {
-					target = &k.Collections[c].Packages[j]
-				}
-				pkgs = append(pkgs, target)
-			}
+// Sort sorts the advisory packages added as libdnf does.
+func (t *TieSorter) Sort() *TieOrder {
+	ids := make([]int32, len(t.strs))
+	for i, s := range t.strs {
+		if s != "" {
+			ids[i] = t.pool[s]
 		}
 	}
-	v := make([]int32, len(keys))
-	for i := range v {
+	keys := make([]solvKey, len(t.ents))
+	v := make([]int32, len(t.ents))
+	for i, e := range t.ents {
+		keys[i] = solvKey{name: ids[e.name], evr: ids[e.evr]}
+		if e.arch >= 0 {
+			keys[i].arch = ids[e.arch]
+		}
 		v[i] = int32(i)
 	}
 	introsort(v, func(a, b int32) bool { return keys[a].less(keys[b]) })
-	t := &TieOrder{pos: make(map[*advisory.Package]int32, len(v))}
+	o := &TieOrder{pos: make(map[*advisory.Package]int32, len(v))}
 	for at, i := range v {
-		if pk := pkgs[i]; pk != nil {
-			if _, dup := t.pos[pk]; !dup {
-				t.pos[pk] = int32(at)
+		if pk := t.ents[i].pkg; pk != nil {
+			if _, dup := o.pos[pk]; !dup {
+				o.pos[pk] = int32(at)
 			}
 		}
 	}
-	return t
+	return o
 }
 
 // Position returns where libdnf's sort put the advisory package, and
@@ -442,7 +479,7 @@ func adjustHeap(v []int32, hole, n int, x int32, less func(a, b int32) bool) {
 // when there are such groups and ties is set: dnf prints a group's IDs
 // in the order libdnf's sort left their packages, and with a repeated
 // ID (--with-cve) the label of the last.
-func orderTies(entries []listEntry, ties func() (*TieOrder, error)) error {
+func orderTies(entries []listEntry, findings []match.Finding, ties func() (*TieOrder, error)) error {
 	if ties == nil {
 		return nil
 	}
@@ -465,8 +502,8 @@ func orderTies(entries []listEntry, ties func() (*TieOrder, error)) error {
 				}
 			}
 			slices.SortStableFunc(entries[i:j], func(a, b listEntry) int {
-				pa, oka := t.Position(a.pkg)
-				pb, okb := t.Position(b.pkg)
+				pa, oka := t.Position(findings[a.fi].Fixed)
+				pb, okb := t.Position(findings[b.fi].Fixed)
 				if oka != okb {
 					if oka {
 						return -1

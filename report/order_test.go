@@ -11,7 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/match"
 )
 
 // stdSortProgram sorts, for each input line "mode n k1 k2 … kn", the
@@ -108,4 +112,79 @@ func TestIntrosortMatchesLibstdcxx(t *testing.T) {
 		}
 		require.Equal(t, want, b.String(), "case %d: mode %d, %d keys", i, c.mode, len(c.keys))
 	}
+}
+
+// TestListTies checks that List asks for libdnf's order only when rows
+// tie, and prints tied rows (and, for a repeated ID, the last label) in
+// that order.
+func TestListTies(t *testing.T) {
+	a1, a2, a3 := adv("A-1", "security", "Low", 5), adv("A-2", "bugfix", "-", 5), adv("A-3", "security", "Critical", 5)
+	other := adv("B-1", "security", "Low", 9)
+	tied := []match.Finding{finding(a1, "p", "1-2", "x86_64", false), finding(a2, "p", "1-2", "x86_64", false),
+		finding(a3, "p", "1-2", "x86_64", false), finding(other, "p", "1-2", "x86_64", false)}
+	for _, f := range []struct{ a *advisory.Advisory }{{a1}, {a3}} {
+		f.a.References = []advisory.Reference{{Type: advisory.RefCVE, ID: "CVE-1", Present: advisory.RefHasID}}
+	}
+	order := func(fs ...match.Finding) *TieOrder {
+		o := &TieOrder{pos: map[*advisory.Package]int32{}}
+		for i, f := range fs {
+			o.pos[f.Fixed] = int32(i)
+		}
+		return o
+	}
+	tests := []struct {
+		name     string
+		findings []match.Finding
+		ties     *TieOrder
+		opts     Options
+		want     string
+		asked    int
+	}{
+		{"no order: document order", tied, nil, Options{}, "A-1 Low/Sec.      p-1-2.x86_64\nA-2 bugfix        p-1-2.x86_64\n" +
+			"A-3 Critical/Sec. p-1-2.x86_64\nB-1 Low/Sec.      p-1-2.x86_64\n", 0},
+		{"libdnf's order", tied, order(tied[2], tied[0], tied[3], tied[1]), Options{},
+			"A-3 Critical/Sec. p-1-2.x86_64\nA-1 Low/Sec.      p-1-2.x86_64\nA-2 bugfix        p-1-2.x86_64\n" +
+				"B-1 Low/Sec.      p-1-2.x86_64\n", 1},
+		{"repeated ID: the last label", tied[:3], order(tied[2], tied[1], tied[0]), Options{WithCVE: true},
+			"CVE-1 Low/Sec. p-1-2.x86_64\n", 1},
+		{"no ties: not asked", tied[2:], order(), Options{}, "A-3 Critical/Sec. p-1-2.x86_64\nB-1 Low/Sec.      p-1-2.x86_64\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			asked := 0
+			opts := tt.opts
+			if tt.ties != nil {
+				opts.Ties = func() (*TieOrder, error) { asked++; return tt.ties, nil }
+			}
+			var b bytes.Buffer
+			require.NoError(t, List(&b, tt.findings, opts))
+			assert.Equal(t, tt.want, b.String())
+			assert.Equal(t, tt.asked, asked)
+		})
+	}
+}
+
+// TestTieSorterPool checks the string ids the sorter models on a small
+// case: rpmdb strings in database order, then a primary solv file's new
+// strings by need (most first) and bytewise, then an updateinfo's.
+func TestTieSorterPool(t *testing.T) {
+	s := NewTieSorter("x86_64")
+	s.AddRPMDB([]SolvPackage{{Name: "zlib", Arch: "x86_64", EVR: "1.0-1"}, {Name: "bash", Arch: "noarch", EVR: "2.0-1"}})
+	s.AddPrimary([]SolvPackage{
+		{Name: "zlib", Arch: "x86_64", EVR: "1.1-1", Provides: []SolvDep{{"zlib", "1.1-1"}, {"zlib(x86-64)", "1.1-1"}}},
+		{Name: "bash", Arch: "noarch", EVR: "1.0-9", Provides: []SolvDep{{"bash", "1.0-9"}}},
+	})
+	a := &advisory.Advisory{ID: "A", Collections: []advisory.Collection{{Packages: []advisory.Package{
+		{Name: "curl", EVR: "0.5-1", Arch: "x86_64", HasArch: true}, {Name: "bash", EVR: "0.1-1", Arch: "noarch", HasArch: true},
+		{Name: "bash", EVR: "0.5-1", Arch: "noarch", HasArch: true}}}}}
+	s.AddAdvisory(a, func(*advisory.Collection) bool { return true }, nil)
+	s.EndRepository()
+	id := func(str string) int32 { return s.pool[str] }
+	assert.Less(t, id("x86_64"), id("i686"))
+	assert.Less(t, id("zlib"), id("bash"), "database order, not name order")
+	assert.Less(t, id("1.0-1"), id("2.0-1"))
+	assert.Less(t, id("1.1-1"), id("1.0-9"), "need 3 before need 2")
+	assert.Less(t, id("1.0-9"), id("0.5-1"), "primary before updateinfo")
+	assert.Less(t, id("0.5-1"), id("curl"), "need 7 before 4")
+	assert.Less(t, id("curl"), id("0.1-1"), "need 4 before 3")
 }
