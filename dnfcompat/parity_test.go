@@ -660,6 +660,10 @@ func TestParityWithDNFLarge(t *testing.T) {
 	files, err := b.BuildMany("bpkg", installed)
 	require.NoError(t, err)
 	dir := t.TempDir()
+	if os.Getenv("PARITY_KEEP") != "" {
+		dir, _ = os.MkdirTemp("", "parity-large-")
+		t.Logf("case kept in %s", dir)
+	}
 	root := filepath.Join(dir, "root")
 	require.NoError(t, b.RootFromFiles(root, files))
 	names := make([]string, installed)
