@@ -562,9 +562,9 @@ func checkCase(t *testing.T, b *rpmtest.Builder, c *parityCase) int {
 // each with its own cache under dir.
 func runBoth(t *testing.T, b *rpmtest.Builder, zone string, loc *time.Location, global []string, dir string, vs [][]string) [][2]result {
 	results := make([][2]result, len(vs))
-	// dnf first fills its cache: runs with a cold cache intern libsolv's
-	// strings in another order than warm ones (from solv files), and the
-	// order of tied rows follows; we model the warm cache, as users have.
+	// dnf first fills its cache, so that every run compared reads
+	// libsolv's solv files, the state the order of tied rows is modelled
+	// on (runs that parse the XML have given the same order so far).
 	runDNF(t, b, zone, append(append([]string{}, global...), "--setopt=cachedir="+filepath.Join(dir, "dnfcache"), "updateinfo", "summary"))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
