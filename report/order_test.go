@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,6 +79,19 @@ func TestIntrosortMatchesLibstdcxx(t *testing.T) {
 		}
 		cases = append(cases, tcase{0, asc}, tcase{0, desc}, tcase{0, pipe})
 	}
+	// McIlroy's adversary drives introsort to its depth limit; halved
+	// or thirded, its keys tie and the heap sort's order shows.
+	for _, n := range []int{64, 200, 1000} {
+		kill := killer(n)
+		for _, div := range []int32{2, 3} {
+			keys := make([]int32, n)
+			for i := range keys {
+				keys[i] = kill[i] / div
+			}
+			cases = append(cases, tcase{0, keys})
+		}
+	}
+	require.True(t, heapSortShows(cases[len(cases)-1].keys), "the adversary's input reaches the heap sort")
 	var in bytes.Buffer
 	for _, c := range cases {
 		fmt.Fprintf(&in, "%d %d", c.mode, len(c.keys))
@@ -187,4 +201,55 @@ func TestTieSorterPool(t *testing.T) {
 	assert.Less(t, id("1.0-9"), id("0.5-1"), "primary before updateinfo")
 	assert.Less(t, id("0.5-1"), id("curl"), "need 7 before 4")
 	assert.Less(t, id("curl"), id("0.1-1"), "need 4 before 3")
+}
+
+// killer returns McIlroy's adversarial input for introsort ("A Killer
+// Adversary for Quicksort"): values fixed lazily as the sort compares
+// them, so that partitions come out as unbalanced as possible.
+func killer(n int) []int32 {
+	gas := int32(n)
+	val := make([]int32, n)
+	for i := range val {
+		val[i] = gas
+	}
+	solid := int32(0)
+	candidate := int32(-1)
+	v := iota32(n)
+	introsort(v, func(x, y int32) bool {
+		if val[x] == gas && val[y] == gas {
+			if x == candidate {
+				val[x] = solid
+			} else {
+				val[y] = solid
+			}
+			solid++
+		}
+		if val[x] == gas {
+			candidate = x
+		} else if val[y] == gas {
+			candidate = y
+		}
+		return val[x] < val[y]
+	})
+	return val
+}
+
+func iota32(n int) []int32 {
+	v := make([]int32, n)
+	for i := range v {
+		v[i] = int32(i)
+	}
+	return v
+}
+
+// heapSortShows reports whether introsort orders keys otherwise than it
+// would without a depth limit, that is whether its heap sort ran and
+// left ties in another order.
+func heapSortShows(keys []int32) bool {
+	less := func(a, b int32) bool { return keys[a] < keys[b] }
+	limited, unlimited := iota32(len(keys)), iota32(len(keys))
+	introsort(limited, less)
+	introsortLoop(unlimited, 0, len(keys), 1<<30, less)
+	finalInsertionSort(unlimited, 0, len(keys), less)
+	return !slices.Equal(limited, unlimited)
 }
