@@ -19,7 +19,8 @@ import (
 // host is the installed side of the report.
 type host struct {
 	pkgs         []inventory.Package
-	kernel       int // index of the running kernel's package, or -1
+	all          []inventory.Package // pkgs with the excluded ones, in database order
+	kernel       int                 // index of the running kernel's package, or -1
 	kernelSource string
 	releasever   string
 	// noRPMDB is set for a scanned image or root without an rpm database.
@@ -67,8 +68,8 @@ func (s *System) readHost(ctx context.Context) (*host, error) {
 			writeSnapshot(cache, snap)
 		}
 	}
-	pkgs := snap.packages(inventory.ReadOSRelease(s.root), path)
-	h.pkgs, h.kernel = withoutExcluded(pkgs, s.excl, snap.kernel)
+	h.all = snap.packages(inventory.ReadOSRelease(s.root), path)
+	h.pkgs, h.kernel = withoutExcluded(h.all, s.excl, snap.kernel)
 	h.releasever = s.opts.Releasever
 	if h.releasever == "" {
 		h.releasever = snap.releasever

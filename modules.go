@@ -19,8 +19,8 @@ import (
 // unit is a module with the packages of its image.
 type unit struct {
 	mod    module.Module
-	root   string // the image's extracted root (rpmdb and configuration)
-	dbPath string // its rpm database, "" when it has none
+	root   string              // the image's extracted root (rpmdb and configuration)
+	dbPath string              // its rpm database, "" when it has none
 	pkgs   []inventory.Package // its RPMs
 	// other are the image's non-RPM packages no RPM owns, owned those an
 	// RPM owns (read only when OSV feeds apply to the module); warn holds

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/repo"
 )
 
@@ -56,11 +57,20 @@ func primaryPackages(ctx context.Context, md *repo.Metadata) ([]available, error
 			case cur != nil && t.Name.Local == "provides":
 				inProvides = true
 			case cur != nil && inProvides && t.Name.Local == "entry":
+				var evr rpm.EVR
 				for _, a := range t.Attr {
-					if a.Name.Local == "name" {
+					switch a.Name.Local {
+					case "name":
 						cur.provides = append(cur.provides, a.Value)
+					case "epoch":
+						evr.Epoch = a.Value
+					case "ver":
+						evr.Version = a.Value
+					case "rel":
+						evr.Release = a.Value
 					}
 				}
+				cur.provideEVRs = append(cur.provideEVRs, solvEVR(evr))
 			}
 		case xml.CharData:
 			if cur != nil && field == "name" {

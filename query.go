@@ -52,6 +52,20 @@ type Report struct {
 	// read, images without an rpm database, OSV ranges that could not be
 	// read. Each names what it is about.
 	Warnings []error
+
+	ties func(context.Context) (*report.TieOrder, error)
+}
+
+// TieOrder returns libdnf's order of the advisory packages, which
+// report.Options.Ties needs to print list rows that tie on (NEVRA,
+// installed, date) in dnf's order. It reads the repositories' advisories
+// and primary metadata again, so report.List asks for it only when rows
+// tie.
+func (r *Report) TieOrder(ctx context.Context) (*report.TieOrder, error) {
+	if r.ties == nil {
+		return nil, nil
+	}
+	return r.ties(ctx)
 }
 
 // HostReport is the root's part of a report: exactly what dnf's
@@ -164,6 +178,9 @@ func (s *System) Report(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	rep.Host.Findings = q.keep(findings)
+	rep.ties = func(ctx context.Context) (*report.TieOrder, error) {
+		return tieOrder(ctx, arch, h.all, active, d.loaded)
+	}
 	if h.noRPMDB {
 		rep.Warnings = append(rep.Warnings, fmt.Errorf("%s: %w", s.target(), ErrNoRPMDB))
 	}

@@ -145,6 +145,9 @@ type available struct {
 	name, arch string
 	evr        rpm.EVR
 	provides   []string
+	// provideEVRs are the provides' versions ("" for none), for the
+	// order of tied rows.
+	provideEVRs []string
 	// hotfix is set for packages of module_hotfixes repositories, which
 	// modular filtering leaves alone.
 	hotfix bool
@@ -158,6 +161,9 @@ type repoData struct {
 	streams *modularity.Metadata
 	// skipped are the repositories left out (skip_if_unavailable).
 	skipped []error
+	// loaded are the repositories read, in dnf's order, with the
+	// advisories kept of each (for the order of tied list rows).
+	loaded []loadedRepo
 }
 
 // loadRepos fetches every enabled repository at once and returns their
@@ -185,6 +191,7 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 		err   error
 		skip  bool
 		cfgID string
+		md    *repo.Metadata
 	}
 	results := make([]result, len(cfgs))
 	var wg sync.WaitGroup
@@ -199,6 +206,7 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 				r.err, r.skip = err, cfg.SkipIfUnavailable
 				return
 			}
+			r.md = md
 			if r.mods, err = md.Modules(ctx); err != nil {
 				r.err = err
 				return
@@ -240,6 +248,7 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 		}
 		d.advs = append(d.advs, r.advs...)
 		d.avail = append(d.avail, r.pkgs...)
+		d.loaded = append(d.loaded, loadedRepo{md: r.md, advs: r.advs})
 		d.streams.Merge(r.mods)
 	}
 	if len(errs) > 0 {

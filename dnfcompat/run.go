@@ -357,14 +357,15 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 			fmt.Fprintf(env.Stderr, "%s: warning: %s\n", env.Prog, line)
 		}
 	}
-	return func(out io.Writer) (int, error) { return writeReport(out, c, rep, env) }, nil
+	return func(out io.Writer) (int, error) { return writeReport(ctx, out, c, rep, env) }, nil
 }
 
 // writeReport writes the report of the chosen action and returns the exit
 // status.
-func writeReport(out io.Writer, c *command, rep *alicorn.Report, env *Env) (int, error) {
+func writeReport(ctx context.Context, out io.Writer, c *command, rep *alicorn.Report, env *Env) (int, error) {
 	ropts := report.Options{Mode: c.query.Mode, Verbose: c.verbose, WithCVE: c.query.Filter.WithCVE,
-		WithBZ: c.query.Filter.WithBZ, Location: env.Location, Arches: alicorn.CompatibleArches(rep.Arch), Links: c.links}
+		WithBZ: c.query.Filter.WithBZ, Location: env.Location, Arches: alicorn.CompatibleArches(rep.Arch), Links: c.links,
+		Ties: func() (*report.TieOrder, error) { return rep.TieOrder(ctx) }}
 	h := &rep.Host
 	mods := rep.Modules
 	if h.Other != nil {

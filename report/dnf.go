@@ -32,6 +32,9 @@ type Options struct {
 	// Links adds the update notice URL to list rows and every
 	// reference's URL to info (not in dnf).
 	Links bool
+	// Ties, when set, gives libdnf's order of advisory packages; List
+	// asks for it only when rows tie, and prints them in that order.
+	Ties func() (*TieOrder, error)
 }
 
 func (o *Options) loc() *time.Location {
@@ -163,7 +166,8 @@ type listEntry struct {
 	key listKey
 	id  string
 	adv *advisory.Advisory
-	seq int // position before sorting, to keep the sort stable
+	seq int32 // position before sorting, to keep the sort stable
+	fi  int32 // the finding's index, for the order of tied rows
 }
 
 // List writes dnf's updateinfo list. Rows are grouped by (NEVRA,
@@ -171,13 +175,17 @@ type listEntry struct {
 // once, in first-seen order, with the last advisory's label (dnf keeps
 // them in a dict).
 func List(w io.Writer, findings []match.Finding, opts Options) error {
-	return writeList(w, listRows(findings, &opts), &opts, 0, 0)
+	rows, err := listRows(findings, &opts)
+	if err != nil {
+		return err
+	}
+	return writeList(w, rows, &opts, 0, 0)
 }
 
 // listRows are dnf's list rows, sorted and merged.
-func listRows(findings []match.Finding, opts *Options) []listEntry {
+func listRows(findings []match.Finding, opts *Options) ([]listEntry, error) {
 	entries := make([]listEntry, 0, len(findings))
-	for _, f := range findings {
+	for fi, f := range findings {
 		a := f.Advisory
 		k := listKey{nevra: f.Fixed.Name + "-" + f.Fixed.EVR + "." + f.Fixed.Arch, installed: f.NewerOrEqualInstalled}
 		if t := a.LastUpdated(); !t.IsZero() {
@@ -188,16 +196,16 @@ func listRows(findings []match.Finding, opts *Options) []listEntry {
 				if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
 					continue
 				}
-				entries = append(entries, listEntry{key: k, id: refID(r), adv: a})
+				entries = append(entries, listEntry{key: k, id: refID(r), adv: a, fi: int32(fi)})
 			}
 			continue
 		}
-		entries = append(entries, listEntry{key: k, id: a.ID, adv: a})
+		entries = append(entries, listEntry{key: k, id: a.ID, adv: a, fi: int32(fi)})
 	}
 	// Stable by position: a plain sort with the position as the last
 	// key is several times faster than a stable sort (no merging).
 	for i := range entries {
-		entries[i].seq = i
+		entries[i].seq = int32(i)
 	}
 	slices.SortFunc(entries, func(a, b listEntry) int {
 		if c := compareKeys(a.key, b.key); c != 0 {
@@ -205,6 +213,9 @@ func listRows(findings []match.Finding, opts *Options) []listEntry {
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
+	if err := orderTies(entries, findings, opts.Ties); err != nil {
+		return nil, err
+	}
 	// Merge repeated IDs within each group.
 	out := entries[:0]
 	for i := 0; i < len(entries); {
@@ -225,7 +236,7 @@ func listRows(findings []match.Finding, opts *Options) []listEntry {
 		}
 		i = j
 	}
-	return out
+	return out, nil
 }
 
 // listWidths are the widths of the ID and label columns of rows.

@@ -147,7 +147,10 @@ func ModuleList(w io.Writer, mods []ModuleFindings, opts Options, packages bool)
 // ModuleList, the ID and label columns of both as wide as the widest of
 // either, so that the rows line up.
 func ListAll(w io.Writer, findings []match.Finding, mods []ModuleFindings, opts Options, packages bool) error {
-	host := listRows(findings, &opts)
+	host, err := listRows(findings, &opts)
+	if err != nil {
+		return err
+	}
 	rows := moduleRows(mods, &opts)
 	idw, tlw := listWidths(host)
 	for _, r := range rows {
