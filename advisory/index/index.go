@@ -265,8 +265,10 @@ type Options struct {
 	// source had). Matching and lists need nothing more.
 	Brief bool
 	// Keep, when set, chooses the advisories to return from their core
-	// fields (details are empty when it runs); it must not keep the
-	// advisory it is given. Unchosen advisories cost almost nothing.
+	// fields (details are empty when it runs). The strings it is shown
+	// are its to keep: they stay valid and unchanged after Read returns.
+	// The advisory and its slices are lent for the call only (they are
+	// reused for the next one). Unchosen advisories cost almost nothing.
 	Keep func(*advisory.Advisory) bool
 	// Prefilter, when set, rejects advisories by type before anything
 	// else of them is decoded; Keep sees only those it accepts.
@@ -325,11 +327,13 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 	if h.nadv > h.core/8 || h.nref > h.core/2 || h.ncoll > h.core/2 || h.nmod > h.core/2 || h.npkg > h.core/2 {
 		return nil, ErrCorrupt
 	}
-	core, release, err := mapSection(r, int64(headerLen)+int64(h.details), int64(h.core))
+	// The core is read into memory the collector owns, not mapped: the
+	// strings Keep is shown and those of the advisories returned view it,
+	// so they stay valid whatever their holders keep, after Read returns.
+	core, _, err := readSection(r, int64(headerLen)+int64(h.details), int64(h.core))
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	// The checksum is computed on another core while the core is decoded
 	// (decoding damaged data is safe; nothing is returned unless the sum
 	// holds).
@@ -362,15 +366,14 @@ func Decode(data []byte) ([]*advisory.Advisory, error) {
 
 func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory, error) {
 	// Two passes over the core. The first decodes each record into
-	// scratch space (views of the mapping) for Keep and counts what the
+	// scratch space (views of the core) for Keep and counts what the
 	// chosen ones hold; the second decodes only those, straight into
-	// slabs of exactly that size. The chosen records are copied whole
-	// into one buffer that their strings then view: the mapping is gone
-	// once Read returns. Fresh memory is costly (a page fault per 4 KiB
-	// touched), so nothing is allocated twice or grown.
+	// slabs of exactly that size, their strings views of the core too
+	// (which is never written again). Fresh memory is costly (a page
+	// fault per 4 KiB touched), so nothing is allocated twice or grown.
 	type span struct{ off, n int }
 	var chosen []span
-	var want struct{ refs, colls, mods, pkgs, bytes int }
+	var want struct{ refs, colls, mods, pkgs int }
 	// For the details pass: how many references and packages each
 	// advisory has, to skip the details of those not chosen.
 	type entry struct {
@@ -425,7 +428,6 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 			want.colls += len(sc.coll)
 			want.mods += len(sc.mod)
 			want.pkgs += len(sc.pkg)
-			want.bytes += n
 		}
 	}
 	if len(d.b) != 0 {
@@ -443,12 +445,9 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 		mod:    make([]advisory.Module, 0, want.mods),
 		pkg:    make([]advisory.Package, 0, want.pkgs),
 	}
-	buf := make([]byte, 0, want.bytes)
 	for k, c := range chosen {
-		start := len(buf)
-		buf = append(buf, core[c.off:c.off+c.n]...)
 		slabs.spans = slabs.spans[:0]
-		rec := decoder{b: buf[start:]}
+		rec := decoder{b: core[c.off : c.off+c.n]}
 		rec.advisoryCore(&advs[k], &slabs)
 		if rec.err != nil {
 			return nil, ErrCorrupt
