@@ -7,8 +7,8 @@ import (
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/advisory/index"
-	"github.com/alicorn-dev/alicorn/modularity"
 	"github.com/alicorn-dev/alicorn/advisory/updateinfo"
+	"github.com/alicorn-dev/alicorn/modularity"
 )
 
 // AdvisoryOptions choose what Advisories returns.
@@ -18,10 +18,12 @@ type AdvisoryOptions struct {
 	Brief bool
 	// Keep, when set, chooses the advisories to return; the others are
 	// still parsed and indexed, but never kept in memory. It must not keep
-	// the advisory it is given.
+	// the advisory it is given, and may be called from several goroutines
+	// at once (updateinfo is parsed on every core).
 	Keep func(*advisory.Advisory) bool
 	// Prefilter, when set, rejects advisories by type before Keep (and,
-	// from the index, before anything else of them is decoded).
+	// from the index, before anything else of them is decoded). It may be
+	// called from several goroutines at once.
 	Prefilter func(typ string) bool
 	// NoReferences allows advisories without their references when they
 	// come from the index, for callers that neither print nor filter by
@@ -62,10 +64,13 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		return nil, err
 	}
 	defer r.Close()
-	// Each advisory is lent by the parser (its memory is reused for the
-	// next one): it is indexed at once, and what is kept is copied, brief
-	// when allowed. Most advisories are looked at once and dropped, so
-	// parsing allocates little and touches little fresh memory.
+	// The document is parsed in parts on every core. Each advisory is
+	// lent by the parser (its memory is reused for the next one): it is
+	// encoded for the index and chosen at once, on the goroutine that
+	// parsed it, and what is kept is copied, brief when allowed. The
+	// parts are then joined in document order. Most advisories are looked
+	// at once and dropped, so parsing allocates little and touches
+	// little fresh memory.
 	var w *index.Writer
 	var werr error
 	if idx != "" {
@@ -73,50 +78,27 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			w = nil
 		}
 	}
-	copyOf := func(a *advisory.Advisory) *advisory.Advisory {
-		if opts.Brief {
-			return a.Brief(!opts.NoReferences)
-		}
-		return a.Clone()
-	}
 	var as, held []*advisory.Advisory
-	choose := func(a *advisory.Advisory) {
-		if opts.Keep == nil || opts.Keep(a) {
-			as = append(as, copyOf(a))
-		}
-	}
-	ready := func() bool {
-		if opts.KeepReady == nil {
-			return true
-		}
-		select {
-		case <-opts.KeepReady:
-			return true
-		default:
-			return false
-		}
-	}
-	err = updateinfo.ParseWith(ctx, r, updateinfo.Options{Reuse: true}, func(a *advisory.Advisory) error {
+	j := &joiner{opts: &opts, index: w != nil, free: make(chan *part, 8)}
+	err = updateinfo.ParseParts(ctx, r, updateinfo.PartsOptions{}, j.part, func(p *part) error {
 		if w != nil && werr == nil {
-			werr = w.Add(a)
+			werr = w.AddBatch(&p.batch)
 		}
-		if opts.Prefilter != nil && !opts.Prefilter(a.Type) {
-			return nil
-		}
-		if !ready() {
-			// Held as Keep would see it from the index: without details.
-			if opts.Brief {
-				held = append(held, a.Brief(true))
+		if len(p.held) > 0 || len(held) > 0 {
+			if !j.ready() {
+				// Then nothing of the part was chosen either.
+				held = append(held, p.held...)
 			} else {
-				held = append(held, a.Clone())
+				for _, h := range append(held, p.held...) {
+					if opts.Keep == nil || opts.Keep(h) {
+						as = append(as, j.copyOf(h))
+					}
+				}
+				held = nil
 			}
-			return nil
 		}
-		for _, h := range held {
-			choose(h)
-		}
-		held = nil
-		choose(a)
+		as = append(as, p.kept...)
+		j.recycle(p)
 		return nil
 	})
 	if err == nil && held != nil {
@@ -126,7 +108,9 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			err = ctx.Err()
 		}
 		for _, h := range held {
-			choose(h)
+			if opts.Keep == nil || opts.Keep(h) {
+				as = append(as, j.copyOf(h))
+			}
 		}
 	}
 	if err == nil {
@@ -146,6 +130,86 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 	}
 	m.setRepo(as)
 	return as, nil
+}
+
+// part is what ParseParts gives Advisories of a part of updateinfo: the
+// advisories encoded for the index, those chosen, and those held until
+// Keep is ready.
+type part struct {
+	batch      index.Batch
+	kept, held []*advisory.Advisory
+	j          *joiner
+}
+
+// joiner makes parts and chooses advisories as AdvisoryOptions ask.
+type joiner struct {
+	opts  *AdvisoryOptions
+	index bool
+	free  chan *part
+}
+
+func (j *joiner) part() *part {
+	select {
+	case p := <-j.free:
+		return p
+	default:
+		return &part{j: j}
+	}
+}
+
+func (j *joiner) recycle(p *part) {
+	p.batch.Reset()
+	clear(p.kept)
+	clear(p.held)
+	p.kept, p.held = p.kept[:0], p.held[:0]
+	select {
+	case j.free <- p:
+	default:
+	}
+}
+
+func (j *joiner) ready() bool {
+	if j.opts.KeepReady == nil {
+		return true
+	}
+	select {
+	case <-j.opts.KeepReady:
+		return true
+	default:
+		return false
+	}
+}
+
+func (j *joiner) copyOf(a *advisory.Advisory) *advisory.Advisory {
+	if j.opts.Brief {
+		return a.Brief(!j.opts.NoReferences)
+	}
+	return a.Clone()
+}
+
+// Add encodes a for the index and chooses it, or holds it until Keep is
+// ready.
+func (p *part) Add(a *advisory.Advisory) error {
+	o := p.j.opts
+	if p.j.index {
+		p.batch.Add(a)
+	}
+	if o.Prefilter != nil && !o.Prefilter(a.Type) {
+		return nil
+	}
+	if !p.j.ready() {
+		// Held as Keep would see it from the index: without details.
+		if o.Brief {
+			p.held = append(p.held, a.Brief(true))
+		} else {
+			p.held = append(p.held, a.Clone())
+		}
+		return nil
+	}
+	if o.Keep == nil || o.Keep(a) {
+		p.kept = append(p.kept, p.j.copyOf(a))
+	}
+	return nil
 }
 
 func (m *Metadata) setRepo(as []*advisory.Advisory) {

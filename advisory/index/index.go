@@ -48,9 +48,41 @@ type Writer struct {
 	coreTmp                                   *os.File
 	cw                                        *bufio.Writer
 	csum                                      hash.Hash32
-	core, details, rec                        encoder
+	batch                                     Batch
 	nadv, nref, ncoll, nmod, npkg, ndl, ncore int
 	err                                       error
+}
+
+// Batch holds advisories encoded for an index, so that they can be
+// encoded on any goroutine and appended to a Writer in order
+// (Writer.AddBatch).
+type Batch struct {
+	core, details, rec            encoder
+	nadv, nref, ncoll, nmod, npkg int
+}
+
+// Add encodes an advisory into the batch; a is not kept.
+func (b *Batch) Add(a *advisory.Advisory) {
+	// Each core record starts with its length, so that readers can skip
+	// it unread (Options.Prefilter).
+	b.rec.b = b.rec.b[:0]
+	b.rec.advisoryCore(a)
+	b.core.uvarint(uint64(len(b.rec.b)))
+	b.core.b = append(b.core.b, b.rec.b...)
+	b.details.advisoryDetails(a)
+	b.nadv++
+	b.nref += len(a.References)
+	b.ncoll += len(a.Collections)
+	for _, c := range a.Collections {
+		b.nmod += len(c.Modules)
+		b.npkg += len(c.Packages)
+	}
+}
+
+// Reset empties the batch, keeping its memory.
+func (b *Batch) Reset() {
+	rec := b.rec
+	*b = Batch{core: encoder{b.core.b[:0]}, details: encoder{b.details.b[:0]}, rec: rec}
 }
 
 // Create starts an index that Close moves to path.
@@ -77,34 +109,40 @@ func (x *Writer) Add(a *advisory.Advisory) error {
 	if x.err != nil {
 		return x.err
 	}
-	// Each core record starts with its length, so that readers can skip
-	// it unread (Options.Prefilter).
-	x.rec.b = x.rec.b[:0]
-	x.rec.advisoryCore(a)
-	x.core.b = binary.AppendUvarint(x.core.b[:0], uint64(len(x.rec.b)))
-	x.ncore += len(x.core.b) + len(x.rec.b)
-	if _, err := x.cw.Write(x.core.b); err != nil {
+	x.batch.Add(a)
+	if len(x.batch.details.b) > 64<<10 || len(x.batch.core.b) > 64<<10 {
+		return x.flush()
+	}
+	return nil
+}
+
+func (x *Writer) flush() error {
+	err := x.AddBatch(&x.batch)
+	x.batch.Reset()
+	return err
+}
+
+// AddBatch appends the advisories of a batch, which it leaves as it is.
+func (x *Writer) AddBatch(b *Batch) error {
+	if x.err != nil {
+		return x.err
+	}
+	if _, err := x.cw.Write(b.core.b); err != nil {
 		x.err = err
 		return err
 	}
-	if _, err := x.cw.Write(x.rec.b); err != nil {
+	if _, err := x.w.Write(b.details.b); err != nil {
 		x.err = err
 		return err
 	}
-	x.details.advisoryDetails(a)
-	if len(x.details.b) > 64<<10 {
-		x.ndl += len(x.details.b)
-		_, x.err = x.w.Write(x.details.b)
-		x.details.b = x.details.b[:0]
-	}
-	x.nadv++
-	x.nref += len(a.References)
-	x.ncoll += len(a.Collections)
-	for _, c := range a.Collections {
-		x.nmod += len(c.Modules)
-		x.npkg += len(c.Packages)
-	}
-	return x.err
+	x.ncore += len(b.core.b)
+	x.ndl += len(b.details.b)
+	x.nadv += b.nadv
+	x.nref += b.nref
+	x.ncoll += b.ncoll
+	x.nmod += b.nmod
+	x.npkg += b.npkg
+	return nil
 }
 
 // Abort discards the index.
@@ -117,15 +155,14 @@ func (x *Writer) Abort() {
 
 // Close finishes the index and moves it into place.
 func (x *Writer) Close() error {
+	if x.err == nil {
+		x.flush()
+	}
 	if x.err != nil {
 		x.Abort()
 		return x.err
 	}
-	x.ndl += len(x.details.b)
 	err := func() error {
-		if _, err := x.w.Write(x.details.b); err != nil {
-			return err
-		}
 		if err := x.w.Flush(); err != nil {
 			return err
 		}

@@ -147,6 +147,8 @@ type parser struct {
 	coll    *advisory.Collection
 	pkg     *advisory.Package
 	sawRoot bool
+	// partial is set while parsing a part of a document (ParseParts).
+	partial bool
 	strs    map[string]string
 	recent  [64]string
 
@@ -213,7 +215,9 @@ func (p *parser) finish(a *advisory.Advisory) {
 }
 
 func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) error {
-	p.strs = map[string]string{}
+	if p.strs == nil {
+		p.strs = map[string]string{}
+	}
 	for n := 0; ; n++ {
 		if n&4095 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -227,7 +231,7 @@ func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) err
 		p.name, p.attrs, p.ttext = p.tok.token()
 		switch kind {
 		case tokEOF:
-			if !p.sawRoot {
+			if !p.sawRoot && !p.partial {
 				return fmt.Errorf("the document element is not <updates> or <update>")
 			}
 			return nil

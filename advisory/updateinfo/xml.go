@@ -69,6 +69,9 @@ type tokenizer struct {
 	started  bool   // the root element has begun
 	ended    bool   // the root element has ended
 	prolog   bool   // the XML declaration position has passed
+	// partial is set when the input is a part of a document that ends
+	// after an element (ParseParts): its end is not checked.
+	partial bool
 }
 
 func newTokenizer(r io.Reader) *tokenizer {
@@ -165,6 +168,9 @@ func (t *tokenizer) next() (int, error) {
 		if t.pos >= len(t.buf) && !t.fill() {
 			if t.err != nil {
 				return tokEOF, t.err
+			}
+			if t.partial {
+				return tokEOF, nil
 			}
 			if !t.started {
 				return tokEOF, t.fail("no element found")
