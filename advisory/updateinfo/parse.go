@@ -79,8 +79,27 @@ var transitions = [...]transition{
 }
 
 func lookup(from state, name []byte) (transition, bool) {
-	for _, t := range transitions {
-		if t.from == from && t.element == string(name) {
+	// The transitions of each state are contiguous: look only at those,
+	// and compare names only when their lengths match.
+	var ts []transition
+	switch from {
+	case stStart:
+		ts = transitions[0:2]
+	case stUpdates:
+		ts = transitions[2:3]
+	case stUpdate:
+		ts = transitions[3:14]
+	case stReferences:
+		ts = transitions[14:15]
+	case stPkglist:
+		ts = transitions[15:16]
+	case stCollection:
+		ts = transitions[16:19]
+	case stPackage:
+		ts = transitions[19:23]
+	}
+	for _, t := range ts {
+		if len(t.element) == len(name) && t.element == string(name) {
 			return t, true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,25 @@ func TestReuse(t *testing.T) {
 		require.Len(t, brief, len(want))
 		for i := range want {
 			assert.Equal(t, want[i].Brief(true), brief[i])
+		}
+	}
+}
+
+// TestLookup checks lookup's per-state ranges against the table.
+func TestLookup(t *testing.T) {
+	for _, tr := range transitions {
+		got, ok := lookup(tr.from, []byte(tr.element))
+		assert.True(t, ok, tr.element)
+		assert.Equal(t, tr, got)
+	}
+	for st := stStart; st <= stModule; st++ {
+		for _, tr := range transitions {
+			if tr.from != st {
+				_, ok := lookup(st, []byte(tr.element))
+				assert.Equal(t, slices.ContainsFunc(transitions[:], func(o transition) bool {
+					return o.from == st && o.element == tr.element
+				}), ok)
+			}
 		}
 	}
 }

@@ -25,7 +25,7 @@ type PartsOptions struct {
 	// Workers is how many parts are parsed at once; 0 means GOMAXPROCS.
 	Workers int
 	// PartSize is about how many bytes of the document make a part; 0
-	// means 512 KiB.
+	// means 128 KiB (Workers+2 parts are in memory at most).
 	PartSize int
 }
 
@@ -51,7 +51,7 @@ func ParseParts[P Part](ctx context.Context, r io.Reader, opts PartsOptions, new
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.PartSize <= 0 {
-		opts.PartSize = 512 << 10
+		opts.PartSize = 128 << 10
 	}
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
