@@ -340,11 +340,13 @@ func (p *parser) intern(b []byte) string {
 func (p *parser) start() {
 	switch p.state {
 	case stUpdate:
-		a := &advisory.Advisory{}
+		var a *advisory.Advisory
 		if p.reuse {
 			a = &p.spare
 			refs, colls := a.References[:0], a.Collections[:0]
 			*a = advisory.Advisory{References: refs, Collections: colls}
+		} else {
+			a = &advisory.Advisory{}
 		}
 		a.From, _ = p.pooled("from")
 		a.Type, _ = p.pooled("type")
