@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const exampleRepo = "../../internal/testdata/example/repo"
+const exampleRepo = "../internal/testdata/example/repo"
 
 // server serves the example repository over HTTP, plus a metalink and a
 // mirrorlist that point at it, counting the requests for each path.
