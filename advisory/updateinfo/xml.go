@@ -183,7 +183,14 @@ func (t *tokenizer) next() (int, error) {
 		if t.buf[t.pos] != '<' {
 			return t.charData()
 		}
-		// Markup: look at what follows '<'.
+		// Markup: look at what follows '<'. Most is a tag: a name or '/'.
+		if t.pos+1 < len(t.buf) {
+			if c := t.buf[t.pos+1]; c == '/' {
+				return t.endTag()
+			} else if c != '!' && c != '?' {
+				return t.startTag()
+			}
+		}
 		for len(t.buf)-t.pos < 9 && t.fill() {
 		}
 		rest := t.buf[t.pos:]
