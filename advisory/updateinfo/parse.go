@@ -169,7 +169,7 @@ type parser struct {
 	// partial is set while parsing a part of a document (ParseParts).
 	partial bool
 	strs    map[string]string
-	recent  [64]string
+	recent  [1024]string
 
 	// reuse makes every advisory in spare, with the arena's memory.
 	reuse bool
@@ -321,7 +321,9 @@ func (p *parser) intern(b []byte) string {
 	// (arches, types, severities) come back all the time.
 	slot := 0
 	if len(b) > 0 {
-		slot = (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) & (len(p.recent) - 1)
+		// Package names differ mostly at their ends.
+		n := len(b)
+		slot = (n*31 + int(b[0])*7 + int(b[n-1])*131 + int(b[max(0, n-2)])*1031 + int(b[n/2])*17) & (len(p.recent) - 1)
 		if r := p.recent[slot]; r == string(b) {
 			return r
 		}
@@ -546,6 +548,12 @@ func ParseDate(s string) int64 {
 		}
 		return int64(int32(v)) // atoi returns an int
 	}
+	if len(s) == 19 && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' {
+		// The usual shape, "2024-05-23 07:47:34", read straight.
+		if t, ok := plainDate(s); ok {
+			return t
+		}
+	}
 	fields := [6]struct{ lo, hi, width int }{
 		{0, 9999, 4}, {1, 12, 2}, {1, 31, 2}, {0, 23, 2}, {0, 59, 2}, {0, 61, 2},
 	}
@@ -582,4 +590,40 @@ func ParseDate(s string) int64 {
 		v[f] = val
 	}
 	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC).Unix()
+}
+
+// plainDate reads "YYYY-MM-DD HH:MM:SS" when every field is digits and in
+// the range ParseDate accepts, with time.Date's arithmetic (a day or
+// second past the month's or minute's end carries over), and reports
+// false otherwise.
+func plainDate(s string) (int64, bool) {
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 61 {
+		return 0, false
+	}
+	// Days from 1970-01-01 to the first of the month (Howard Hinnant's
+	// days_from_civil), then the day and time added as time.Date adds them.
+	yy := y
+	if mo <= 2 {
+		yy--
+	}
+	era := yy / 400
+	if yy < 0 { // only January and February of year 0
+		era = -1
+	}
+	yoe := yy - era*400
+	mp := (mo + 9) % 12
+	doe := yoe*365 + yoe/4 - yoe/100 + (153*mp+2)/5
+	days := int64(era)*146097 + int64(doe) - 719468 + int64(d-1)
+	return days*86400 + int64(h)*3600 + int64(mi)*60 + int64(sec), true
 }
