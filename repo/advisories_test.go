@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,27 +61,29 @@ func TestKeepReady(t *testing.T) {
 	want := read(AdvisoryOptions{Keep: keep})
 	require.NotEmpty(t, want)
 
+	// Keep and Prefilter are called from the goroutines parsing parts of
+	// the document at once.
 	ready := make(chan struct{})
-	var early bool
+	var early atomic.Bool
 	late := func(a *advisory.Advisory) bool {
 		select {
 		case <-ready:
 		default:
-			early = true
+			early.Store(true)
 		}
 		return keep(a)
 	}
-	// Close ready while parsing: after the first advisory reaches the
+	// Close ready while parsing: after the 50th advisory reaches the
 	// prefilter.
-	seen := 0
+	var seen atomic.Int64
 	prefilter := func(string) bool {
-		if seen++; seen == 50 {
+		if seen.Add(1) == 50 {
 			close(ready)
 		}
 		return true
 	}
 	got := read(AdvisoryOptions{Keep: late, KeepReady: ready, Prefilter: prefilter})
-	assert.False(t, early, "Keep is not asked before KeepReady closes")
+	assert.False(t, early.Load(), "Keep is not asked before KeepReady closes")
 	assert.Equal(t, want, got, "the same advisories, in the same order")
 
 	// Closed only after the whole document: everything is held, then kept.
