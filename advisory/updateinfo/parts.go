@@ -209,6 +209,13 @@ func (s *splitter) run(ctx context.Context) {
 					break
 				}
 				searched = len(buf)
+				if len(buf) > max(1<<20, 32*s.size) {
+					// No advisory ends here (a huge one, or another
+					// vocabulary): the rest is parsed in one piece,
+					// streamed, rather than held whole.
+					s.rest = buf
+					return
+				}
 			}
 			if len(buf) == cap(buf) {
 				nb := make([]byte, len(buf), 2*cap(buf))

@@ -75,6 +75,8 @@ func TestParseParts(t *testing.T) {
 		{name: "error late", doc: bytes.Replace(many(300, none), []byte(`<id>250</id>`), []byte(`<id>250</i>`), 1)},
 		{name: "junk after the root", doc: append(many(100, none), "<x/>"...)},
 		{name: "empty"},
+		{name: "a huge advisory", doc: []byte("<updates>" + update("a") + `<update><id>b</id><description>` +
+			strings.Repeat("x", 3<<20) + `</description></update>` + update("c") + "</updates>")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
