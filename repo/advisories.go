@@ -18,8 +18,9 @@ type AdvisoryOptions struct {
 	Brief bool
 	// Keep, when set, chooses the advisories to return; the others are
 	// still parsed and indexed, but never kept in memory. It must not keep
-	// the advisory it is given, and may be called from several goroutines
-	// at once (updateinfo is parsed on every core).
+	// the advisory it is given nor its strings (when updateinfo is parsed
+	// they are lent, and reused for the next advisory), and may be called
+	// from several goroutines at once (updateinfo is parsed on every core).
 	Keep func(*advisory.Advisory) bool
 	// Prefilter, when set, rejects advisories by type before Keep (and,
 	// from the index, before anything else of them is decoded). It may be
