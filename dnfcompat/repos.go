@@ -182,7 +182,10 @@ func loadRepos(ctx context.Context, c *command, env *Env, arch, releasever strin
 				r.err = err
 				return
 			}
-			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep, KeepReady: keepReady}
+			// keep and the prefilter are pure: updateinfo may be parsed
+			// on every core.
+			opts := repo.AdvisoryOptions{Brief: !c.json && !c.links && c.action != "info", Keep: keep, KeepReady: keepReady,
+				KeepConcurrently: true}
 			// Lists without --with-cve/--with-bz and summaries never
 			// look at references unless the filter does.
 			opts.NoReferences = opts.Brief && !c.filter.NeedsReferences()

@@ -19,13 +19,22 @@ type AdvisoryOptions struct {
 	// Keep, when set, chooses the advisories to return; the others are
 	// still parsed and indexed, but never kept in memory. It must not keep
 	// the advisory it is given nor its strings (when updateinfo is parsed
-	// they are lent, and reused for the next advisory), and may be called
-	// from several goroutines at once (updateinfo is parsed on every core).
+	// they are lent, and reused for the next advisory). It is called on
+	// one goroutine, once per advisory, in document order, unless
+	// KeepConcurrently is set.
 	Keep func(*advisory.Advisory) bool
 	// Prefilter, when set, rejects advisories by type before Keep (and,
-	// from the index, before anything else of them is decoded). It may be
-	// called from several goroutines at once.
+	// from the index, before anything else of them is decoded). It is
+	// called as Keep is.
 	Prefilter func(typ string) bool
+	// KeepConcurrently lets Advisories parse updateinfo on every core,
+	// for a Keep and a Prefilter that are pure and safe for concurrent
+	// use: they are then called from several goroutines at once, in no
+	// particular order, and possibly more than once for an advisory (a
+	// part of the document parsed again). The advisories returned are in
+	// document order all the same. From the index they are called as
+	// without it.
+	KeepConcurrently bool
 	// NoReferences allows advisories without their references when they
 	// come from the index, for callers that neither print nor filter by
 	// them (Keep still sees them).
@@ -65,13 +74,13 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		return nil, err
 	}
 	defer r.Close()
-	// The document is parsed in parts on every core. Each advisory is
-	// lent by the parser (its memory is reused for the next one): it is
-	// encoded for the index and chosen at once, on the goroutine that
-	// parsed it, and what is kept is copied, brief when allowed. The
-	// parts are then joined in document order. Most advisories are looked
-	// at once and dropped, so parsing allocates little and touches
-	// little fresh memory.
+	// Each advisory is lent by the parser (its memory is reused for the
+	// next one): it is encoded for the index and chosen at once, and what
+	// is kept is copied, brief when allowed. Most advisories are looked at
+	// once and dropped, so parsing allocates little and touches little
+	// fresh memory. With KeepConcurrently the document is parsed in parts
+	// on every core, each advisory encoded and chosen on the goroutine
+	// that parsed it, and the parts joined in document order.
 	var w *index.Writer
 	var werr error
 	if idx != "" {
@@ -81,7 +90,8 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 	}
 	var as, held []*advisory.Advisory
 	j := &joiner{opts: &opts, index: w != nil, free: make(chan *part, 8)}
-	err = updateinfo.ParseParts(ctx, r, updateinfo.PartsOptions{}, j.part, func(p *part) error {
+	// take joins a part's advisories to the others.
+	take := func(p *part) {
 		if w != nil && werr == nil {
 			werr = w.AddBatch(&p.batch)
 		}
@@ -99,9 +109,31 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			}
 		}
 		as = append(as, p.kept...)
-		j.recycle(p)
-		return nil
-	})
+		p.reset()
+	}
+	if opts.KeepConcurrently {
+		err = updateinfo.ParseParts(ctx, r, updateinfo.PartsOptions{}, j.part, func(p *part) error {
+			take(p)
+			j.recycle(p)
+			return nil
+		})
+	} else {
+		// One goroutine; each advisory is shown to Keep once, in
+		// document order.
+		p := j.part()
+		err = updateinfo.ParseWith(ctx, r, updateinfo.Options{Reuse: true}, func(a *advisory.Advisory) error {
+			if err := p.Add(a); err != nil {
+				return err
+			}
+			if len(p.kept) > 0 || len(p.held) > 0 || p.batch.Len() > 64<<10 {
+				take(p)
+			}
+			return nil
+		})
+		if err == nil {
+			take(p)
+		}
+	}
 	if err == nil && held != nil {
 		select {
 		case <-opts.KeepReady:
@@ -158,11 +190,16 @@ func (j *joiner) part() *part {
 	}
 }
 
-func (j *joiner) recycle(p *part) {
+// reset empties a part, keeping its memory.
+func (p *part) reset() {
 	p.batch.Reset()
 	clear(p.kept)
 	clear(p.held)
 	p.kept, p.held = p.kept[:0], p.held[:0]
+}
+
+// recycle hands an empty part back for another part of the document.
+func (j *joiner) recycle(p *part) {
 	select {
 	case j.free <- p:
 	default:

@@ -79,6 +79,9 @@ func (b *Batch) Add(a *advisory.Advisory) {
 	}
 }
 
+// Len is the size of the batch's encoded advisories in bytes.
+func (b *Batch) Len() int { return len(b.core.b) + len(b.details.b) }
+
 // Reset empties the batch, keeping its memory.
 func (b *Batch) Reset() {
 	rec := b.rec
