@@ -238,3 +238,19 @@ func TestKeepMayRetain(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkReadBrief reads the security advisories of an index of 20,000
+// as a plain list does (brief, without references).
+func BenchmarkReadBrief(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "x.idx")
+	require.NoError(b, Write(path, sample(b, 20000)))
+	opts := Options{Brief: true, NoReferences: true,
+		Prefilter: func(typ string) bool { return typ == advisory.Security },
+		Keep:      func(a *advisory.Advisory) bool { return len(a.Collections) > 0 }}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(path, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
