@@ -211,7 +211,9 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 				r.err = err
 				return
 			}
-			opts := repo.AdvisoryOptions{Brief: !q.Details, Keep: keep, KeepReady: keepReady}
+			// keep and the prefilter are pure: updateinfo may be parsed
+			// on every core.
+			opts := repo.AdvisoryOptions{Brief: !q.Details, Keep: keep, KeepReady: keepReady, KeepConcurrently: true}
 			// Lists without --with-cve/--with-bz and summaries never
 			// look at references unless the filter does.
 			opts.NoReferences = opts.Brief && !q.Filter.NeedsReferences()

@@ -18,11 +18,23 @@ type AdvisoryOptions struct {
 	Brief bool
 	// Keep, when set, chooses the advisories to return; the others are
 	// still parsed and indexed, but never kept in memory. It must not keep
-	// the advisory it is given.
+	// the advisory it is given nor its strings (when updateinfo is parsed
+	// they are lent, and reused for the next advisory). It is called on
+	// one goroutine, once per advisory, in document order, unless
+	// KeepConcurrently is set.
 	Keep func(*advisory.Advisory) bool
 	// Prefilter, when set, rejects advisories by type before Keep (and,
-	// from the index, before anything else of them is decoded).
+	// from the index, before anything else of them is decoded). It is
+	// called as Keep is.
 	Prefilter func(typ string) bool
+	// KeepConcurrently lets Advisories parse updateinfo on every core,
+	// for a Keep and a Prefilter that are pure and safe for concurrent
+	// use: they are then called from several goroutines at once, in no
+	// particular order, and possibly more than once for an advisory (a
+	// part of the document parsed again). The advisories returned are in
+	// document order all the same. From the index they are called as
+	// without it.
+	KeepConcurrently bool
 	// NoReferences allows advisories without their references when they
 	// come from the index, for callers that neither print nor filter by
 	// them (Keep still sees them).
@@ -63,9 +75,12 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 	}
 	defer r.Close()
 	// Each advisory is lent by the parser (its memory is reused for the
-	// next one): it is indexed at once, and what is kept is copied, brief
-	// when allowed. Most advisories are looked at once and dropped, so
-	// parsing allocates little and touches little fresh memory.
+	// next one): it is encoded for the index and chosen at once, and what
+	// is kept is copied, brief when allowed. Most advisories are looked at
+	// once and dropped, so parsing allocates little and touches little
+	// fresh memory. With KeepConcurrently the document is parsed in parts
+	// on every core, each advisory encoded and chosen on the goroutine
+	// that parsed it, and the parts joined in document order.
 	var w *index.Writer
 	var werr error
 	if idx != "" {
@@ -73,52 +88,52 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			w = nil
 		}
 	}
-	copyOf := func(a *advisory.Advisory) *advisory.Advisory {
-		if opts.Brief {
-			return a.Brief(!opts.NoReferences)
-		}
-		return a.Clone()
-	}
 	var as, held []*advisory.Advisory
-	choose := func(a *advisory.Advisory) {
-		if opts.Keep == nil || opts.Keep(a) {
-			as = append(as, copyOf(a))
-		}
-	}
-	ready := func() bool {
-		if opts.KeepReady == nil {
-			return true
-		}
-		select {
-		case <-opts.KeepReady:
-			return true
-		default:
-			return false
-		}
-	}
-	err = updateinfo.ParseWith(ctx, r, updateinfo.Options{Reuse: true}, func(a *advisory.Advisory) error {
+	j := &joiner{opts: &opts, index: w != nil, free: make(chan *part, 8)}
+	// take joins a part's advisories to the others.
+	take := func(p *part) {
 		if w != nil && werr == nil {
-			werr = w.Add(a)
+			werr = w.AddBatch(&p.batch)
 		}
-		if opts.Prefilter != nil && !opts.Prefilter(a.Type) {
-			return nil
-		}
-		if !ready() {
-			// Held as Keep would see it from the index: without details.
-			if opts.Brief {
-				held = append(held, a.Brief(true))
+		if len(p.held) > 0 || len(held) > 0 {
+			if !j.ready() {
+				// Then nothing of the part was chosen either.
+				held = append(held, p.held...)
 			} else {
-				held = append(held, a.Clone())
+				for _, h := range append(held, p.held...) {
+					if opts.Keep == nil || opts.Keep(h) {
+						as = append(as, j.copyOf(h))
+					}
+				}
+				held = nil
+			}
+		}
+		as = append(as, p.kept...)
+		p.reset()
+	}
+	if opts.KeepConcurrently {
+		err = updateinfo.ParseParts(ctx, r, updateinfo.PartsOptions{}, j.part, func(p *part) error {
+			take(p)
+			j.recycle(p)
+			return nil
+		})
+	} else {
+		// One goroutine; each advisory is shown to Keep once, in
+		// document order.
+		p := j.part()
+		err = updateinfo.ParseWith(ctx, r, updateinfo.Options{Reuse: true}, func(a *advisory.Advisory) error {
+			if err := p.Add(a); err != nil {
+				return err
+			}
+			if len(p.kept) > 0 || len(p.held) > 0 || p.batch.Len() > 64<<10 {
+				take(p)
 			}
 			return nil
+		})
+		if err == nil {
+			take(p)
 		}
-		for _, h := range held {
-			choose(h)
-		}
-		held = nil
-		choose(a)
-		return nil
-	})
+	}
 	if err == nil && held != nil {
 		select {
 		case <-opts.KeepReady:
@@ -126,7 +141,9 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 			err = ctx.Err()
 		}
 		for _, h := range held {
-			choose(h)
+			if opts.Keep == nil || opts.Keep(h) {
+				as = append(as, j.copyOf(h))
+			}
 		}
 	}
 	if err == nil {
@@ -146,6 +163,91 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 	}
 	m.setRepo(as)
 	return as, nil
+}
+
+// part is what ParseParts gives Advisories of a part of updateinfo: the
+// advisories encoded for the index, those chosen, and those held until
+// Keep is ready.
+type part struct {
+	batch      index.Batch
+	kept, held []*advisory.Advisory
+	j          *joiner
+}
+
+// joiner makes parts and chooses advisories as AdvisoryOptions ask.
+type joiner struct {
+	opts  *AdvisoryOptions
+	index bool
+	free  chan *part
+}
+
+func (j *joiner) part() *part {
+	select {
+	case p := <-j.free:
+		return p
+	default:
+		return &part{j: j}
+	}
+}
+
+// reset empties a part, keeping its memory.
+func (p *part) reset() {
+	p.batch.Reset()
+	clear(p.kept)
+	clear(p.held)
+	p.kept, p.held = p.kept[:0], p.held[:0]
+}
+
+// recycle hands an empty part back for another part of the document.
+func (j *joiner) recycle(p *part) {
+	select {
+	case j.free <- p:
+	default:
+	}
+}
+
+func (j *joiner) ready() bool {
+	if j.opts.KeepReady == nil {
+		return true
+	}
+	select {
+	case <-j.opts.KeepReady:
+		return true
+	default:
+		return false
+	}
+}
+
+func (j *joiner) copyOf(a *advisory.Advisory) *advisory.Advisory {
+	if j.opts.Brief {
+		return a.Brief(!j.opts.NoReferences)
+	}
+	return a.Clone()
+}
+
+// Add encodes a for the index and chooses it, or holds it until Keep is
+// ready.
+func (p *part) Add(a *advisory.Advisory) error {
+	o := p.j.opts
+	if p.j.index {
+		p.batch.Add(a)
+	}
+	if o.Prefilter != nil && !o.Prefilter(a.Type) {
+		return nil
+	}
+	if !p.j.ready() {
+		// Held as Keep would see it from the index: without details.
+		if o.Brief {
+			p.held = append(p.held, a.Brief(true))
+		} else {
+			p.held = append(p.held, a.Clone())
+		}
+		return nil
+	}
+	if o.Keep == nil || o.Keep(a) {
+		p.kept = append(p.kept, p.j.copyOf(a))
+	}
+	return nil
 }
 
 func (m *Metadata) setRepo(as []*advisory.Advisory) {

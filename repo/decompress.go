@@ -34,7 +34,10 @@ func Decompress(r io.Reader, name string) (io.ReadCloser, error) {
 	case strings.HasSuffix(name, ".bz2"):
 		return io.NopCloser(bzip2.NewReader(r)), nil
 	case strings.HasSuffix(name, ".zst"):
-		z, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<30))
+		// One goroutine: the caller reads on a goroutine of its own
+		// while others parse (updateinfo.ParseParts), and the decoder's
+		// own pipeline would hold more blocks in memory for nothing.
+		z, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

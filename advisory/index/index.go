@@ -48,9 +48,44 @@ type Writer struct {
 	coreTmp                                   *os.File
 	cw                                        *bufio.Writer
 	csum                                      hash.Hash32
-	core, details, rec                        encoder
+	batch                                     Batch
 	nadv, nref, ncoll, nmod, npkg, ndl, ncore int
 	err                                       error
+}
+
+// Batch holds advisories encoded for an index, so that they can be
+// encoded on any goroutine and appended to a Writer in order
+// (Writer.AddBatch).
+type Batch struct {
+	core, details, rec            encoder
+	nadv, nref, ncoll, nmod, npkg int
+}
+
+// Add encodes an advisory into the batch; a is not kept.
+func (b *Batch) Add(a *advisory.Advisory) {
+	// Each core record starts with its length, so that readers can skip
+	// it unread (Options.Prefilter).
+	b.rec.b = b.rec.b[:0]
+	b.rec.advisoryCore(a)
+	b.core.uvarint(uint64(len(b.rec.b)))
+	b.core.b = append(b.core.b, b.rec.b...)
+	b.details.advisoryDetails(a)
+	b.nadv++
+	b.nref += len(a.References)
+	b.ncoll += len(a.Collections)
+	for _, c := range a.Collections {
+		b.nmod += len(c.Modules)
+		b.npkg += len(c.Packages)
+	}
+}
+
+// Len is the size of the batch's encoded advisories in bytes.
+func (b *Batch) Len() int { return len(b.core.b) + len(b.details.b) }
+
+// Reset empties the batch, keeping its memory.
+func (b *Batch) Reset() {
+	rec := b.rec
+	*b = Batch{core: encoder{b.core.b[:0]}, details: encoder{b.details.b[:0]}, rec: rec}
 }
 
 // Create starts an index that Close moves to path.
@@ -77,34 +112,40 @@ func (x *Writer) Add(a *advisory.Advisory) error {
 	if x.err != nil {
 		return x.err
 	}
-	// Each core record starts with its length, so that readers can skip
-	// it unread (Options.Prefilter).
-	x.rec.b = x.rec.b[:0]
-	x.rec.advisoryCore(a)
-	x.core.b = binary.AppendUvarint(x.core.b[:0], uint64(len(x.rec.b)))
-	x.ncore += len(x.core.b) + len(x.rec.b)
-	if _, err := x.cw.Write(x.core.b); err != nil {
+	x.batch.Add(a)
+	if len(x.batch.details.b) > 64<<10 || len(x.batch.core.b) > 64<<10 {
+		return x.flush()
+	}
+	return nil
+}
+
+func (x *Writer) flush() error {
+	err := x.AddBatch(&x.batch)
+	x.batch.Reset()
+	return err
+}
+
+// AddBatch appends the advisories of a batch, which it leaves as it is.
+func (x *Writer) AddBatch(b *Batch) error {
+	if x.err != nil {
+		return x.err
+	}
+	if _, err := x.cw.Write(b.core.b); err != nil {
 		x.err = err
 		return err
 	}
-	if _, err := x.cw.Write(x.rec.b); err != nil {
+	if _, err := x.w.Write(b.details.b); err != nil {
 		x.err = err
 		return err
 	}
-	x.details.advisoryDetails(a)
-	if len(x.details.b) > 64<<10 {
-		x.ndl += len(x.details.b)
-		_, x.err = x.w.Write(x.details.b)
-		x.details.b = x.details.b[:0]
-	}
-	x.nadv++
-	x.nref += len(a.References)
-	x.ncoll += len(a.Collections)
-	for _, c := range a.Collections {
-		x.nmod += len(c.Modules)
-		x.npkg += len(c.Packages)
-	}
-	return x.err
+	x.ncore += len(b.core.b)
+	x.ndl += len(b.details.b)
+	x.nadv += b.nadv
+	x.nref += b.nref
+	x.ncoll += b.ncoll
+	x.nmod += b.nmod
+	x.npkg += b.npkg
+	return nil
 }
 
 // Abort discards the index.
@@ -117,15 +158,14 @@ func (x *Writer) Abort() {
 
 // Close finishes the index and moves it into place.
 func (x *Writer) Close() error {
+	if x.err == nil {
+		x.flush()
+	}
 	if x.err != nil {
 		x.Abort()
 		return x.err
 	}
-	x.ndl += len(x.details.b)
 	err := func() error {
-		if _, err := x.w.Write(x.details.b); err != nil {
-			return err
-		}
 		if err := x.w.Flush(); err != nil {
 			return err
 		}
@@ -265,8 +305,10 @@ type Options struct {
 	// source had). Matching and lists need nothing more.
 	Brief bool
 	// Keep, when set, chooses the advisories to return from their core
-	// fields (details are empty when it runs); it must not keep the
-	// advisory it is given. Unchosen advisories cost almost nothing.
+	// fields (details are empty when it runs). The strings it is shown
+	// are its to keep: they stay valid and unchanged after Read returns.
+	// The advisory and its slices are lent for the call only (they are
+	// reused for the next one). Unchosen advisories cost almost nothing.
 	Keep func(*advisory.Advisory) bool
 	// Prefilter, when set, rejects advisories by type before anything
 	// else of them is decoded; Keep sees only those it accepts.
@@ -325,11 +367,13 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 	if h.nadv > h.core/8 || h.nref > h.core/2 || h.ncoll > h.core/2 || h.nmod > h.core/2 || h.npkg > h.core/2 {
 		return nil, ErrCorrupt
 	}
-	core, release, err := mapSection(r, int64(headerLen)+int64(h.details), int64(h.core))
+	// The core is read into memory the collector owns, not mapped: the
+	// strings Keep is shown and those of the advisories returned view it,
+	// so they stay valid whatever their holders keep, after Read returns.
+	core, _, err := readSection(r, int64(headerLen)+int64(h.details), int64(h.core))
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	// The checksum is computed on another core while the core is decoded
 	// (decoding damaged data is safe; nothing is returned unless the sum
 	// holds).
@@ -362,15 +406,14 @@ func Decode(data []byte) ([]*advisory.Advisory, error) {
 
 func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory, error) {
 	// Two passes over the core. The first decodes each record into
-	// scratch space (views of the mapping) for Keep and counts what the
+	// scratch space (views of the core) for Keep and counts what the
 	// chosen ones hold; the second decodes only those, straight into
-	// slabs of exactly that size. The chosen records are copied whole
-	// into one buffer that their strings then view: the mapping is gone
-	// once Read returns. Fresh memory is costly (a page fault per 4 KiB
-	// touched), so nothing is allocated twice or grown.
+	// slabs of exactly that size, their strings views of the core too
+	// (which is never written again). Fresh memory is costly (a page
+	// fault per 4 KiB touched), so nothing is allocated twice or grown.
 	type span struct{ off, n int }
 	var chosen []span
-	var want struct{ refs, colls, mods, pkgs, bytes int }
+	var want struct{ refs, colls, mods, pkgs int }
 	// For the details pass: how many references and packages each
 	// advisory has, to skip the details of those not chosen.
 	type entry struct {
@@ -425,7 +468,6 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 			want.colls += len(sc.coll)
 			want.mods += len(sc.mod)
 			want.pkgs += len(sc.pkg)
-			want.bytes += n
 		}
 	}
 	if len(d.b) != 0 {
@@ -443,12 +485,9 @@ func decode(h header, core, details []byte, opts Options) ([]*advisory.Advisory,
 		mod:    make([]advisory.Module, 0, want.mods),
 		pkg:    make([]advisory.Package, 0, want.pkgs),
 	}
-	buf := make([]byte, 0, want.bytes)
 	for k, c := range chosen {
-		start := len(buf)
-		buf = append(buf, core[c.off:c.off+c.n]...)
 		slabs.spans = slabs.spans[:0]
-		rec := decoder{b: buf[start:]}
+		rec := decoder{b: core[c.off : c.off+c.n]}
 		rec.advisoryCore(&advs[k], &slabs)
 		if rec.err != nil {
 			return nil, ErrCorrupt

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -159,6 +160,97 @@ func TestNoReferences(t *testing.T) {
 				w := want[i].Collections[j].Packages[k]
 				assert.Equal(t, [3]string{w.Name, w.EVR, w.Arch}, [3]string{p.Name, p.EVR, p.Arch})
 			}
+		}
+	}
+}
+
+// TestKeepMayRetain shows that Keep may keep what it is shown: strings it
+// retains stay valid and unchanged after Read returns (they used to view
+// a mapping of the file that Read unmapped, so reading them crashed).
+func TestKeepMayRetain(t *testing.T) {
+	advs := sample(t, 300)
+	path := filepath.Join(t.TempDir(), "x.idx")
+	require.NoError(t, Write(path, advs))
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"full", Options{}},
+		{"brief", Options{Brief: true}},
+		{"brief without references", Options{Brief: true, NoReferences: true}},
+		{"prefiltered", Options{Brief: true, Prefilter: func(typ string) bool { return typ == advisory.Security }}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			type seen struct {
+				id, typ, severity string
+				refs, pkgs        []string
+			}
+			var retained []seen
+			n := 0
+			tt.opts.Keep = func(a *advisory.Advisory) bool {
+				s := seen{id: a.ID, typ: a.Type, severity: a.Severity}
+				for _, r := range a.References {
+					s.refs = append(s.refs, r.Type, r.ID)
+				}
+				for _, c := range a.Collections {
+					for _, p := range c.Packages {
+						s.pkgs = append(s.pkgs, p.Name, p.EVR, p.Arch)
+					}
+				}
+				retained = append(retained, s)
+				n++
+				return n%3 == 0
+			}
+			_, err := Read(path, tt.opts)
+			require.NoError(t, err)
+			runtime.GC()
+			// Reuse the freed memory, so that a string left pointing at
+			// it would read someone else's bytes.
+			junk := make([][]byte, 0, 64)
+			for range 64 {
+				junk = append(junk, bytes.Repeat([]byte{'#'}, 64<<10))
+			}
+			want := map[string]*advisory.Advisory{}
+			for _, a := range advs {
+				want[a.ID] = a
+			}
+			require.NotEmpty(t, retained)
+			for _, s := range retained {
+				a, ok := want[s.id]
+				require.True(t, ok, "retained ID %q", s.id)
+				assert.Equal(t, a.Type, s.typ)
+				assert.Equal(t, a.Severity, s.severity)
+				var pkgs []string
+				for _, c := range a.Collections {
+					for _, p := range c.Packages {
+						pkgs = append(pkgs, p.Name, p.EVR, p.Arch)
+					}
+				}
+				assert.Equal(t, pkgs, s.pkgs)
+				var refs []string
+				for _, r := range a.References {
+					refs = append(refs, r.Type, r.ID)
+				}
+				assert.Equal(t, refs, s.refs)
+			}
+			runtime.KeepAlive(junk)
+		})
+	}
+}
+
+// BenchmarkReadBrief reads the security advisories of an index of 20,000
+// as a plain list does (brief, without references).
+func BenchmarkReadBrief(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "x.idx")
+	require.NoError(b, Write(path, sample(b, 20000)))
+	opts := Options{Brief: true, NoReferences: true,
+		Prefilter: func(typ string) bool { return typ == advisory.Security },
+		Keep:      func(a *advisory.Advisory) bool { return len(a.Collections) > 0 }}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Read(path, opts); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -63,3 +63,38 @@ func TestBenchDocSize(t *testing.T) {
 	b := &testing.B{}
 	t.Logf("benchmark document: %d bytes", len(doc(b)))
 }
+
+// counting is a Part that counts its advisories.
+type counting struct{ n int }
+
+func (c *counting) Add(*advisory.Advisory) error { c.n++; return nil }
+
+// BenchmarkParseReuse is BenchmarkParse with lent advisories, as
+// repositories read them.
+func BenchmarkParseReuse(b *testing.B) {
+	d := doc(b)
+	b.SetBytes(int64(len(d)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		err := ParseWith(context.Background(), bytes.NewReader(d), Options{Reuse: true}, func(*advisory.Advisory) error { n++; return nil })
+		if err != nil || n != 20000 {
+			b.Fatal(err, n)
+		}
+	}
+}
+
+// BenchmarkParseParts parses the same document in parts on every core.
+func BenchmarkParseParts(b *testing.B) {
+	d := doc(b)
+	b.SetBytes(int64(len(d)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		err := ParseParts(context.Background(), bytes.NewReader(d), PartsOptions{},
+			func() *counting { return &counting{} }, func(c *counting) error { n += c.n; return nil })
+		if err != nil || n != 20000 {
+			b.Fatal(err, n)
+		}
+	}
+}

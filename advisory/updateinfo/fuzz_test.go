@@ -130,6 +130,15 @@ func FuzzParse(f *testing.F) {
 		if err == nil {
 			require.Equal(t, ours, lent)
 		}
+		// Cut into parts parsed at once, the same advisories or the same
+		// error.
+		parts, _, err4 := parseParts(doc, n, 2)
+		if err == nil {
+			require.NoError(t, err4)
+			require.Equal(t, ours, parts)
+		} else {
+			require.EqualError(t, err4, err2.Error())
+		}
 		if bytes.Contains(doc, []byte("&#")) || bytes.Contains(doc, []byte("encoding")) ||
 			bytes.Contains(doc, []byte("<!")) || bytes.Contains(doc, []byte("<?")) {
 			return // char refs may hide whitespace; DTDs and declarations differ

@@ -79,8 +79,27 @@ var transitions = [...]transition{
 }
 
 func lookup(from state, name []byte) (transition, bool) {
-	for _, t := range transitions {
-		if t.from == from && t.element == string(name) {
+	// The transitions of each state are contiguous: look only at those,
+	// and compare names only when their lengths match.
+	var ts []transition
+	switch from {
+	case stStart:
+		ts = transitions[0:2]
+	case stUpdates:
+		ts = transitions[2:3]
+	case stUpdate:
+		ts = transitions[3:14]
+	case stReferences:
+		ts = transitions[14:15]
+	case stPkglist:
+		ts = transitions[15:16]
+	case stCollection:
+		ts = transitions[16:19]
+	case stPackage:
+		ts = transitions[19:23]
+	}
+	for _, t := range ts {
+		if len(t.element) == len(name) && t.element == string(name) {
 			return t, true
 		}
 	}
@@ -147,8 +166,10 @@ type parser struct {
 	coll    *advisory.Collection
 	pkg     *advisory.Package
 	sawRoot bool
+	// partial is set while parsing a part of a document (ParseParts).
+	partial bool
 	strs    map[string]string
-	recent  [64]string
+	recent  [1024]string
 
 	// reuse makes every advisory in spare, with the arena's memory.
 	reuse bool
@@ -213,7 +234,9 @@ func (p *parser) finish(a *advisory.Advisory) {
 }
 
 func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) error {
-	p.strs = map[string]string{}
+	if p.strs == nil {
+		p.strs = map[string]string{}
+	}
 	for n := 0; ; n++ {
 		if n&4095 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -227,7 +250,7 @@ func (p *parser) run(ctx context.Context, fn func(*advisory.Advisory) error) err
 		p.name, p.attrs, p.ttext = p.tok.token()
 		switch kind {
 		case tokEOF:
-			if !p.sawRoot {
+			if !p.sawRoot && !p.partial {
 				return fmt.Errorf("the document element is not <updates> or <update>")
 			}
 			return nil
@@ -298,7 +321,9 @@ func (p *parser) intern(b []byte) string {
 	// (arches, types, severities) come back all the time.
 	slot := 0
 	if len(b) > 0 {
-		slot = (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) & (len(p.recent) - 1)
+		// Package names differ mostly at their ends.
+		n := len(b)
+		slot = (n*31 + int(b[0])*7 + int(b[n-1])*131 + int(b[max(0, n-2)])*1031 + int(b[n/2])*17) & (len(p.recent) - 1)
 		if r := p.recent[slot]; r == string(b) {
 			return r
 		}
@@ -317,11 +342,13 @@ func (p *parser) intern(b []byte) string {
 func (p *parser) start() {
 	switch p.state {
 	case stUpdate:
-		a := &advisory.Advisory{}
+		var a *advisory.Advisory
 		if p.reuse {
 			a = &p.spare
 			refs, colls := a.References[:0], a.Collections[:0]
 			*a = advisory.Advisory{References: refs, Collections: colls}
+		} else {
+			a = &advisory.Advisory{}
 		}
 		a.From, _ = p.pooled("from")
 		a.Type, _ = p.pooled("type")
@@ -521,6 +548,12 @@ func ParseDate(s string) int64 {
 		}
 		return int64(int32(v)) // atoi returns an int
 	}
+	if len(s) == 19 && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' {
+		// The usual shape, "2024-05-23 07:47:34", read straight.
+		if t, ok := plainDate(s); ok {
+			return t
+		}
+	}
 	fields := [6]struct{ lo, hi, width int }{
 		{0, 9999, 4}, {1, 12, 2}, {1, 31, 2}, {0, 23, 2}, {0, 59, 2}, {0, 61, 2},
 	}
@@ -557,4 +590,40 @@ func ParseDate(s string) int64 {
 		v[f] = val
 	}
 	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, time.UTC).Unix()
+}
+
+// plainDate reads "YYYY-MM-DD HH:MM:SS" when every field is digits and in
+// the range ParseDate accepts, with time.Date's arithmetic (a day or
+// second past the month's or minute's end carries over), and reports
+// false otherwise.
+func plainDate(s string) (int64, bool) {
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2)
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 61 {
+		return 0, false
+	}
+	// Days from 1970-01-01 to the first of the month (Howard Hinnant's
+	// days_from_civil), then the day and time added as time.Date adds them.
+	yy := y
+	if mo <= 2 {
+		yy--
+	}
+	era := yy / 400
+	if yy < 0 { // only January and February of year 0
+		era = -1
+	}
+	yoe := yy - era*400
+	mp := (mo + 9) % 12
+	doe := yoe*365 + yoe/4 - yoe/100 + (153*mp+2)/5
+	days := int64(era)*146097 + int64(doe) - 719468 + int64(d-1)
+	return days*86400 + int64(h)*3600 + int64(mi)*60 + int64(sec), true
 }

@@ -3,7 +3,9 @@ package updateinfo
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +186,51 @@ func TestReuse(t *testing.T) {
 		for i := range want {
 			assert.Equal(t, want[i].Brief(true), brief[i])
 		}
+	}
+}
+
+// TestLookup checks lookup's per-state ranges against the table.
+func TestLookup(t *testing.T) {
+	for _, tr := range transitions {
+		got, ok := lookup(tr.from, []byte(tr.element))
+		assert.True(t, ok, tr.element)
+		assert.Equal(t, tr, got)
+	}
+	for st := stStart; st <= stModule; st++ {
+		for _, tr := range transitions {
+			if tr.from != st {
+				_, ok := lookup(st, []byte(tr.element))
+				assert.Equal(t, slices.ContainsFunc(transitions[:], func(o transition) bool {
+					return o.from == st && o.element == tr.element
+				}), ok)
+			}
+		}
+	}
+}
+
+// TestPlainDate compares the quick reading of the usual date shape with
+// the general one (time.Date) across years, months' ends and leap days.
+func TestPlainDate(t *testing.T) {
+	general := func(y, mo, d, h, mi, s int) int64 {
+		return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC).Unix()
+	}
+	years := []int{0, 1, 3, 4, 99, 100, 399, 400, 401, 1600, 1899, 1900, 1969, 1970, 1971, 1999, 2000, 2001, 2024, 2038, 2100, 2400, 9999}
+	for _, y := range years {
+		for mo := 1; mo <= 12; mo++ {
+			for _, d := range []int{1, 2, 15, 28, 29, 30, 31} {
+				for _, hms := range [][3]int{{0, 0, 0}, {23, 59, 59}, {23, 59, 60}, {23, 59, 61}, {12, 34, 56}} {
+					s := fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, hms[0], hms[1], hms[2])
+					got, ok := plainDate(s)
+					require.True(t, ok, s)
+					require.Equal(t, general(y, mo, d, hms[0], hms[1], hms[2]), got, s)
+					require.Equal(t, general(y, mo, d, hms[0], hms[1], hms[2]), ParseDate(s), s)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"2024-13-01 00:00:00", "2024-00-01 00:00:00", "2024-01-32 00:00:00", "2024-01-00 00:00:00",
+		"2024-01-01 24:00:00", "2024-01-01 00:60:00", "2024-01-01 00:00:62", "2024-01-01 0a:00:00", "2024-01-01  0:00:00"} {
+		_, ok := plainDate(s)
+		assert.False(t, ok, s)
 	}
 }

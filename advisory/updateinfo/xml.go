@@ -69,6 +69,9 @@ type tokenizer struct {
 	started  bool   // the root element has begun
 	ended    bool   // the root element has ended
 	prolog   bool   // the XML declaration position has passed
+	// partial is set when the input is a part of a document that ends
+	// after an element (ParseParts): its end is not checked.
+	partial bool
 }
 
 func newTokenizer(r io.Reader) *tokenizer {
@@ -166,6 +169,9 @@ func (t *tokenizer) next() (int, error) {
 			if t.err != nil {
 				return tokEOF, t.err
 			}
+			if t.partial {
+				return tokEOF, nil
+			}
 			if !t.started {
 				return tokEOF, t.fail("no element found")
 			}
@@ -177,7 +183,14 @@ func (t *tokenizer) next() (int, error) {
 		if t.buf[t.pos] != '<' {
 			return t.charData()
 		}
-		// Markup: look at what follows '<'.
+		// Markup: look at what follows '<'. Most is a tag: a name or '/'.
+		if t.pos+1 < len(t.buf) {
+			if c := t.buf[t.pos+1]; c == '/' {
+				return t.endTag()
+			} else if c != '!' && c != '?' {
+				return t.startTag()
+			}
+		}
 		for len(t.buf)-t.pos < 9 && t.fill() {
 		}
 		rest := t.buf[t.pos:]
@@ -233,6 +246,13 @@ func (t *tokenizer) charData() (int, error) {
 		end = len(t.buf) - t.pos
 	}
 	raw := t.buf[t.pos : t.pos+end]
+	if len(t.stack) > 0 && blank(raw) {
+		// Indentation between elements, most text runs: nothing to
+		// check or decode.
+		t.text = raw
+		t.pos += end
+		return tokText, nil
+	}
 	if len(t.stack) == 0 {
 		if len(bytes.Trim(raw, " \t\r\n")) > 0 {
 			if t.ended {
@@ -254,6 +274,16 @@ func (t *tokenizer) charData() (int, error) {
 	t.text = text
 	t.pos += end
 	return tokText, nil
+}
+
+// blank reports whether b holds only spaces, tabs and line feeds.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\n' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // decode checks raw text and returns it with entities replaced, line ends
@@ -518,9 +548,108 @@ func indexQuote(b []byte) int {
 	return d
 }
 
+// plainValue reports whether an attribute value is used as it is: only
+// printable ASCII, without '&' or '<'. Others go through decode.
+func plainValue(b []byte) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) bool { return (v-ones)&^v&high != 0 }
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if (w-0x20*ones)&^w&high != 0 || w&high != 0 || hasZero(w^0x26*ones) || hasZero(w^0x3c*ones) {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c < 0x20 || c >= 0x7f || c == '&' || c == '<' {
+			return false
+		}
+	}
+	return true
+}
+
+// quickStartTag reads the start tag at t.pos in one pass when it is
+// plain: wholly in the buffer, ASCII names, values that need no decoding,
+// nothing wrong. Otherwise it reports false having changed nothing that
+// startTag does not set again, and startTag reads the tag the careful
+// way, which finds the same token or the error.
+func (t *tokenizer) quickStartTag() bool {
+	b := t.buf
+	p := t.pos + 1
+	n := p
+	for n < len(b) && isNameChar(b[n]) && b[n] < 0x80 {
+		n++
+	}
+	if n == p || !isNameStart(b[p]) {
+		return false
+	}
+	name := b[p:n]
+	t.attrs = t.attrs[:0]
+	p = n
+	for {
+		sp := p
+		for p < len(b) && isSpace(b[p]) {
+			p++
+		}
+		if p >= len(b) {
+			return false
+		}
+		switch b[p] {
+		case '>':
+			t.selfClose = false
+			t.name = name
+			t.pos = p + 1
+			return true
+		case '/':
+			if p+1 < len(b) && b[p+1] == '>' {
+				t.selfClose = true
+				t.name = name
+				t.pos = p + 2
+				return true
+			}
+			return false
+		}
+		if sp == p {
+			return false
+		}
+		k := p
+		for k < len(b) && isNameChar(b[k]) && b[k] < 0x80 {
+			k++
+		}
+		if k == p || !isNameStart(b[p]) || k+1 >= len(b) || b[k] != '=' || b[k+1] != '"' && b[k+1] != '\'' {
+			return false
+		}
+		an := b[p:k]
+		q := bytes.IndexByte(b[k+2:], b[k+1])
+		if q < 0 {
+			return false
+		}
+		v := b[k+2 : k+2+q]
+		if !plainValue(v) {
+			return false
+		}
+		for _, a := range t.attrs {
+			if len(a.name) == len(an) && string(a.name) == string(an) {
+				return false
+			}
+		}
+		t.attrs = append(t.attrs, attr{an, v})
+		p = k + 3 + q
+	}
+}
+
 func (t *tokenizer) startTag() (int, error) {
 	if t.ended {
 		return tokEOF, t.fail("junk after the document element")
+	}
+	if t.quickStartTag() {
+		t.started, t.prolog = true, true
+		t.stack = append(t.stack, len(t.stackBuf))
+		t.stackBuf = append(t.stackBuf, t.name...)
+		if t.selfClose {
+			t.pendEnd = true
+		}
+		return tokStart, nil
 	}
 	end := t.tagEnd()
 	if end < 0 {
