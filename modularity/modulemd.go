@@ -192,31 +192,51 @@ type Key struct {
 // requirements without the platform (a "dynamic context"), every build
 // of the stream with the same non-platform requirements as the chosen
 // one is active with it.
+//
+// A default stream (one not enabled in the root's module state) is
+// installed by libdnf as an optional job that must take the best
+// candidate: when the newest build of some dynamic context cannot be
+// installed and no other context's newest can, the job is dropped and
+// nothing of the stream is active.
 func Active(md *Metadata, states map[string]State, platform, arch string) map[Key]bool {
 	streamOf := map[string]string{}
 	for _, d := range md.Defaults {
 		streamOf[d.Module] = d.Stream
 	}
+	enabled := map[string]bool{}
 	for name, s := range states {
 		switch s.State {
 		case "enabled":
 			streamOf[name] = s.Stream
+			enabled[name] = true
 		case "disabled":
 			delete(streamOf, name)
 		}
 	}
 	type nameStream [2]string
-	chosen := map[nameStream]Stream{}
+	type group struct {
+		name    nameStream
+		dynamic string
+	}
 	var builds []Stream
+	newest := map[group]uint64{} // the newest version of each dynamic context
 	for _, s := range md.Streams {
 		if streamOf[s.Name] != s.Stream || (s.Arch != "" && s.Arch != arch && s.Arch != "noarch") {
 			continue
 		}
 		builds = append(builds, s)
+		g := group{nameStream{s.Name, s.Stream}, dynamicContext(s)}
+		newest[g] = max(newest[g], s.Version)
+	}
+	chosen := map[nameStream]Stream{}
+	for _, s := range builds {
 		if !satisfied(s.Dependencies, streamOf, platform) {
 			continue
 		}
 		k := nameStream{s.Name, s.Stream}
+		if !enabled[s.Name] && s.Version != newest[group{k, dynamicContext(s)}] {
+			continue // not the best candidate of its context
+		}
 		if c, ok := chosen[k]; !ok || s.Version > c.Version {
 			chosen[k] = s
 		}

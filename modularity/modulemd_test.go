@@ -66,12 +66,19 @@ func TestParseAndActive(t *testing.T) {
 	require.Len(t, md.Streams, 3)
 	assert.Equal(t, []Defaults{{"nodejs", "20"}}, md.Defaults)
 
-	// The default stream: the build for the root's platform is chosen and,
-	// as its requirements but for the platform are the same, the other
-	// build is active with it (libdnf's dynamic context).
+	// The default stream: the newest build is chosen and, as the other's
+	// requirements but for the platform are the same, that one is active
+	// with it (libdnf's dynamic context).
 	both := map[Key]bool{{"nodejs", "20", "abcd"}: true, {"nodejs", "20", "ef01"}: true}
-	assert.Equal(t, both, Active(md, nil, "f40", "x86_64"))
 	assert.Equal(t, both, Active(md, nil, "f39", "x86_64"))
+	// When the newest build needs another platform, libdnf's optional
+	// job for the default stream cannot take the best candidate and is
+	// dropped: nothing of the stream is active (dnf says "cannot install
+	// the best candidate for the job").
+	assert.Empty(t, Active(md, nil, "f40", "x86_64"))
+	// An enabled stream is not optional: an older build is taken.
+	enabled := map[string]State{"nodejs": {"nodejs", "20", "enabled"}}
+	assert.Equal(t, both, Active(md, enabled, "f40", "x86_64"))
 	// No build can be satisfied: none is active.
 	assert.Empty(t, Active(md, nil, "f41", "x86_64"))
 	// Enabled and disabled streams.
