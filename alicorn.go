@@ -32,8 +32,8 @@ var ErrNoRPMDB = errors.New("no rpm database found; only packages not installed 
 // Options say what Open reads. The zero value reads the running host as
 // dnf would.
 type Options struct {
-	// Root is the installroot: the directory whose rpm database and dnf
-	// configuration are read ("" means "/").
+	// Root is the installroot: the directory, an absolute path, whose rpm
+	// database and dnf configuration are read ("" means "/").
 	Root string
 	// Image, instead of Root, reads a container image as if its root
 	// filesystem were the installroot: oci:DIR[:TAG],
@@ -156,6 +156,11 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 	if !filepath.IsAbs(opts.Root) {
 		return nil, fmt.Errorf("the root must be an absolute path: %s", opts.Root)
 	}
+	if st, err := os.Stat(opts.Root); err != nil {
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("root %s: not a directory", opts.Root)
+	}
 	if opts.Arch == "" {
 		opts.Arch, _ = uname()
 	}
@@ -225,7 +230,8 @@ func (s *System) Installed(ctx context.Context) ([]inventory.Package, error) {
 }
 
 // Warnings are the problems Open met that did not stop it: files of module
-// images that could not be read, images without an rpm database.
+// images that could not be read, module images without an rpm database.
+// Report's warnings hold these and those of the report itself.
 func (s *System) Warnings() []error { return s.warnings }
 
 // loadHost reads the root's installed packages once.

@@ -46,11 +46,11 @@ func (s *System) readHost(ctx context.Context) (*host, error) {
 	}
 	path, err := rpmdb.Find(s.root)
 	if err != nil {
-		if s.rootScan != nil && errors.Is(err, rpmdb.ErrNoDatabase) {
+		if (s.rootScan != nil || s.opts.Image != "") && errors.Is(err, rpmdb.ErrNoDatabase) {
 			h.noRPMDB, h.releasever = true, s.opts.Releasever
 			return h, nil
 		}
-		return nil, err
+		return nil, s.named(err)
 	}
 	cache := ""
 	if s.opts.Image == "" {
@@ -62,7 +62,7 @@ func (s *System) readHost(ctx context.Context) (*host, error) {
 	}
 	if snap == nil {
 		if snap, err = readRPMDB(ctx, path, rel); err != nil {
-			return nil, err
+			return nil, s.named(err)
 		}
 		if cache != "" {
 			writeSnapshot(cache, snap)
@@ -260,3 +260,26 @@ func excluded(globs []string, name string, evr rpm.EVR, arch string) bool {
 	}
 	return false
 }
+
+// named returns err with the image's extracted root, a temporary
+// directory the user never sees, named by the image instead.
+func (s *System) named(err error) error {
+	if s.opts.Image == "" || err == nil {
+		return err
+	}
+	return &imageError{err: err, root: s.root, ref: s.opts.Image}
+}
+
+// imageError is an error about a file of an image's extracted root: its
+// message names the image instead of the temporary directory.
+type imageError struct {
+	err       error
+	root, ref string
+}
+
+func (e *imageError) Error() string {
+	msg := strings.ReplaceAll(e.err.Error(), e.root+"/", "image "+e.ref+":/")
+	return strings.ReplaceAll(msg, e.root, "image "+e.ref)
+}
+
+func (e *imageError) Unwrap() error { return e.err }

@@ -103,8 +103,8 @@ func (s *System) loadUnits(ctx context.Context) ([]*unit, error) {
 			}
 			cleanups[i] = cleanup
 			u := &unit{mod: m, root: root}
-			if errs[i] = u.read(ctx, root, found, s.opts.OSVRPMOwned); errs[i] != nil {
-				errs[i] = fmt.Errorf("module %s: image %s: %w", m.Name, m.Image, errs[i])
+			if err := u.read(ctx, root, found, s.opts.OSVRPMOwned); err != nil {
+				errs[i] = fmt.Errorf("module %s: %w", m.Name, &imageError{err: err, root: root, ref: m.Image})
 				return
 			}
 			units[i] = u

@@ -206,11 +206,14 @@ func (s *System) Report(ctx context.Context, q Query) (*Report, error) {
 // checkData refuses to report from no data: installed RPMs (the root's or
 // a module's) with no repository enabled, or nothing at all to check.
 func (s *System) checkData(h *host, d *repoData) error {
+	feeds := s.hasFeeds()
+	if h.noRPMDB && !feeds {
+		return fmt.Errorf("%s: %w, and no feeds are given to check its other packages", s.target(), rpmdb.ErrNoDatabase)
+	}
 	if d.enabled > 0 {
 		return nil
 	}
 	rpms := len(h.pkgs) > 0
-	feeds := s.hasFeeds()
 	for _, u := range s.units {
 		rpms = rpms || len(u.pkgs) > 0
 		feeds = feeds || len(u.mod.OSV) > 0

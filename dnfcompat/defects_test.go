@@ -175,3 +175,30 @@ func TestProgressLines(t *testing.T) {
 	assert.Equal(t, "ADV-1 Important/Sec. alpha-2.0-1.x86_64\n", stdout)
 	assert.Empty(t, stderr, "nothing downloaded")
 }
+
+// TestImageErrorsNameTheImage: a file inside an image is named by the
+// image, never by the temporary directory it was extracted to.
+func TestImageErrorsNameTheImage(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, files map[string]string) string {
+		root := filepath.Join(dir, name)
+		for p, body := range files {
+			require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(root, p), []byte(body), 0o644))
+		}
+		return "oci:" + layoutOf(t, root, filepath.Join(dir, name+"-layout"))
+	}
+	bare := mk("bare", map[string]string{"etc/hostname": "x\n"})
+	damaged := mk("damaged", map[string]string{"usr/lib/sysimage/rpm/rpmdb.sqlite": "SQLite format 3\x00garbage"})
+	for _, tc := range []struct{ image, want string }{
+		{bare, "image " + bare + ": no rpm database found"},
+		{damaged, "image " + damaged + ":/usr/lib/sysimage/rpm/rpmdb.sqlite"},
+	} {
+		code, stdout, stderr := runCLI("--image="+tc.image, "--setopt=reposdir=/nonexistent",
+			"--setopt=cachedir="+filepath.Join(dir, "cache"), "-q", "updateinfo", "list")
+		assert.Equal(t, ExitError, code)
+		assert.Empty(t, stdout)
+		assert.Contains(t, stderr, tc.want)
+		assert.NotContains(t, stderr, "alicorn-image-")
+	}
+}

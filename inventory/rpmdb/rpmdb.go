@@ -94,7 +94,7 @@ type DB struct {
 func Find(root string) (string, error) {
 	r, err := os.OpenRoot(root)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", root, err)
+		return "", err // names root
 	}
 	defer r.Close()
 	for _, d := range Dirs {
