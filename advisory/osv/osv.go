@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -125,7 +126,17 @@ func Parse(data []byte, name string) (*advisory.Advisory, error) {
 		return nil, fmt.Errorf("%s: no id", name)
 	}
 	a := &advisory.Advisory{ID: v.ID, Type: advisory.Security, Title: v.Summary, Description: v.Details,
-		Present: advisory.HasTitle | advisory.HasDescription, Aliases: v.Aliases, Repo: "osv"}
+		Present: advisory.HasTitle | advisory.HasDescription, Repo: "osv"}
+	// Aliases once each; a CVE ID in its canonical upper case, whatever
+	// case the feed wrote it in.
+	for _, al := range v.Aliases {
+		if len(al) > 4 && strings.EqualFold(al[:4], "CVE-") {
+			al = strings.ToUpper(al)
+		}
+		if al != "" && !slices.Contains(a.Aliases, al) {
+			a.Aliases = append(a.Aliases, al)
+		}
+	}
 	var err error
 	for _, t := range []struct {
 		dst        *time.Time
@@ -139,7 +150,7 @@ func Parse(data []byte, name string) (*advisory.Advisory, error) {
 		a.References = append(a.References, advisory.Reference{Type: strings.ToLower(r.Type),
 			Href: r.URL, Present: advisory.RefHasType | advisory.RefHasHref})
 	}
-	for _, al := range v.Aliases {
+	for _, al := range a.Aliases {
 		if strings.HasPrefix(al, "CVE-") {
 			a.References = append(a.References, advisory.Reference{Type: advisory.RefCVE, ID: al,
 				Href:    "https://www.cve.org/CVERecord?id=" + al,

@@ -173,3 +173,19 @@ func TestFeedFingerprint(t *testing.T) {
 	_, _, err = Feed{Path: filepath.Join(dir, "missing")}.Load(ctx, "")
 	assert.ErrorContains(t, err, "missing")
 }
+
+// TestAliasesOnce: a feed that repeats an alias, or writes a CVE ID in
+// lower case, gives each CVE once, as a CVE.
+func TestAliasesOnce(t *testing.T) {
+	a, err := Parse([]byte(`{"id": "GHSA-x", "modified": "2022-01-01T00:00:00Z",
+	  "aliases": ["CVE-2021-44228", "CVE-2021-44228", "cve-2021-45046", "OTHER-1"]}`), "x.json")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"CVE-2021-44228", "CVE-2021-45046", "OTHER-1"}, a.Aliases)
+	var cves []string
+	for _, r := range a.References {
+		if r.Type == advisory.RefCVE {
+			cves = append(cves, r.ID)
+		}
+	}
+	assert.Equal(t, []string{"CVE-2021-44228", "CVE-2021-45046"}, cves)
+}
