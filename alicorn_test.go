@@ -4,10 +4,12 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+	"github.com/alicorn-dev/alicorn/match"
 	"github.com/alicorn-dev/alicorn/repo"
 )
 
@@ -42,4 +44,24 @@ func findings(t *testing.T, opts Options) []string {
 		out = append(out, f.Advisory.ID+" "+rpm.NEVRA(&rep.Host.Installed[f.Installed]))
 	}
 	return out
+}
+
+// TestQueryValidate: a misspelt type or severity is an error, not a report
+// of nothing.
+func TestQueryValidate(t *testing.T) {
+	root, repoDir := fixture(t)
+	ctx := context.Background()
+	sys, err := Open(ctx, fixtureOptions(t, root, repoDir, t.TempDir()))
+	require.NoError(t, err)
+	defer sys.Close()
+	for _, f := range []match.Filter{{Types: []string{"Security"}}, {Severities: []string{"important"}}} {
+		_, err := sys.Report(ctx, Query{Filter: f})
+		assert.ErrorContains(t, err, "query: unknown")
+	}
+	rep, err := sys.Report(ctx, Query{Filter: match.Filter{Types: []string{"security"}, Severities: []string{"Important"}}})
+	require.NoError(t, err)
+	assert.Len(t, rep.Security(Important), 1)
+	assert.Empty(t, rep.Security(Critical))
+	_, err = ParseSeverity("High")
+	assert.Error(t, err)
 }

@@ -53,7 +53,7 @@ func TestThirdPartyFeed(t *testing.T) {
 		require.NotNil(t, rep.Host.Other)
 		require.Len(t, rep.Host.Other.Vulnerable, 1)
 		assert.Equal(t, "VENDOR-1", rep.Host.Other.Vulnerable[0].Advisory.ID)
-		assert.Len(t, rep.Security("Critical"), 1)
+		assert.Len(t, rep.Security(alicorn.Critical), 1)
 	}
 	assert.Equal(t, []advisory.Fingerprint{"", "v1"}, loads, "the second report found the feed unchanged")
 }

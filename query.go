@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/alicorn-dev/alicorn/advisory"
 	"github.com/alicorn-dev/alicorn/inventory"
@@ -91,6 +93,9 @@ type HostReport struct {
 // Report matches the root and its modules against the repositories'
 // advisories (and the OSV feeds), as the query asks.
 func (s *System) Report(ctx context.Context, q Query) (*Report, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
 	var h *host
 	var herr error
 	ready := make(chan struct{})
@@ -258,31 +263,69 @@ func (s *System) target() string {
 	return "root " + s.root
 }
 
-// SeverityRank orders dnf's security severities: Low 1, Moderate 2,
-// Important 3, Critical 4, anything else 0.
-func SeverityRank(severity string) int {
-	switch severity {
-	case "Low":
-		return 1
-	case "Moderate":
-		return 2
-	case "Important":
-		return 3
-	case "Critical":
-		return 4
+// Severity is a security advisory's severity, in dnf's order; the zero
+// value, None, is below every one (no severity, or any).
+type Severity int
+
+// The severities dnf knows.
+const (
+	None Severity = iota
+	Low
+	Moderate
+	Important
+	Critical
+)
+
+var severityWords = []string{"", "Low", "Moderate", "Important", "Critical"}
+
+// String is dnf's word for the severity ("" for None).
+func (s Severity) String() string {
+	if s < None || s > Critical {
+		return fmt.Sprintf("Severity(%d)", int(s))
 	}
-	return 0
+	return severityWords[s]
+}
+
+// ParseSeverity reads one of dnf's severity words: Low, Moderate,
+// Important or Critical, spelled as dnf spells them.
+func ParseSeverity(word string) (Severity, error) {
+	for i, w := range severityWords[1:] {
+		if w == word {
+			return Severity(i + 1), nil
+		}
+	}
+	return None, fmt.Errorf("unknown severity %q (choose from Low, Moderate, Important, Critical)", word)
+}
+
+// advisoryTypes are the advisory types a filter may name.
+var advisoryTypes = []string{advisory.Bugfix, advisory.Enhancement, advisory.NewPackage, advisory.Security}
+
+// Validate refuses a query whose filter names an advisory type or a
+// severity dnf does not know: a misspelt one would match nothing, and a
+// report of nothing must not come from a typo.
+func (q *Query) Validate() error {
+	for _, t := range q.Filter.Types {
+		if !slices.Contains(advisoryTypes, t) {
+			return fmt.Errorf("query: unknown advisory type %q (choose from %s)", t, strings.Join(advisoryTypes, ", "))
+		}
+	}
+	for _, w := range q.Filter.Severities {
+		if _, err := ParseSeverity(w); err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+	}
+	return nil
 }
 
 // Security returns the security advisories of the report (the root's, its
 // image's other packages' and every module's) whose severity is at least
-// min (see SeverityRank; "" means any), each once, in the order first
-// found.
-func (r *Report) Security(min string) []*advisory.Advisory {
+// min (None: any), each once, in the order first found.
+func (r *Report) Security(min Severity) []*advisory.Advisory {
 	var out []*advisory.Advisory
 	seen := map[*advisory.Advisory]bool{}
 	add := func(a *advisory.Advisory) {
-		if seen[a] || a.Type != advisory.Security || SeverityRank(a.Severity) < SeverityRank(min) {
+		sev, _ := ParseSeverity(a.Severity)
+		if seen[a] || a.Type != advisory.Security || sev < min {
 			return
 		}
 		seen[a] = true

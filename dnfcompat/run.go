@@ -95,7 +95,7 @@ type command struct {
 	verbose    bool
 	links      bool
 	json       bool
-	failOn     string
+	failOn     alicorn.Severity // None: not asked
 	modulePkgs bool
 	quiet      bool
 	autoKernel bool
@@ -170,9 +170,8 @@ func parseCommand(args []string) (*command, error) {
 		o.Releasever = v[len(v)-1]
 	}
 	if v := p.values["fail-on"]; len(v) > 0 {
-		c.failOn = v[len(v)-1]
-		if alicorn.SeverityRank(c.failOn) == 0 {
-			return nil, usagef("argument --fail-on: invalid choice: '%s' (choose from 'Critical', 'Important', 'Moderate', 'Low')", c.failOn)
+		if c.failOn, err = alicorn.ParseSeverity(v[len(v)-1]); err != nil {
+			return nil, usagef("argument --fail-on: invalid choice: '%s' (choose from 'Critical', 'Important', 'Moderate', 'Low')", v[len(v)-1])
 		}
 	}
 	for _, s := range p.values["setopt"] {
@@ -393,7 +392,7 @@ func writeReport(ctx context.Context, out io.Writer, c *command, rep *alicorn.Re
 	if err != nil {
 		return ExitError, err
 	}
-	if c.failOn != "" {
+	if c.failOn != alicorn.None {
 		if found := rep.Security(c.failOn); len(found) > 0 {
 			counts := map[string]int{}
 			for _, a := range found {
