@@ -377,9 +377,7 @@ func writeReport(ctx context.Context, out io.Writer, c *command, rep *alicorn.Re
 	case c.action == "list":
 		err = report.ListAll(out, h.Findings, mods, ropts, c.modulePkgs)
 	case c.action == "info":
-		if err = report.Info(out, h.Findings, ropts); err == nil {
-			err = report.ModuleInfo(out, mods, ropts)
-		}
+		err = report.InfoAll(out, h.Findings, mods, ropts)
 	default:
 		err = report.Summary(out, h.Findings, ropts)
 		if err == nil && c.autoKernel {

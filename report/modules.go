@@ -335,14 +335,33 @@ func ModuleSummary(w io.Writer, mods []ModuleFindings) error {
 // module and the affected packages inside its image. Nothing is written
 // when no module needs an update.
 func ModuleInfo(w io.Writer, mods []ModuleFindings, opts Options) error {
+	return moduleInfo(w, mods, opts, true)
+}
+
+// InfoAll writes dnf's info of findings followed by the blocks of
+// ModuleInfo, one blank line between any two blocks (dnf's info of no
+// findings is one empty line, which then stands before the first module
+// block).
+func InfoAll(w io.Writer, findings []match.Finding, mods []ModuleFindings, opts Options) error {
+	if err := Info(w, findings, opts); err != nil {
+		return err
+	}
+	return moduleInfo(w, mods, opts, len(findings) > 0)
+}
+
+// moduleInfo writes the module blocks, the first after a blank line when
+// first is set.
+func moduleInfo(w io.Writer, mods []ModuleFindings, opts Options, first bool) error {
 	o := opts
 	o.WithCVE, o.WithBZ = false, false // one block per advisory
 	if o.Mode == match.All {
 		o.Mode = match.Available // no installed mark: it is the host's
 	}
 	var b strings.Builder
-	for _, r := range moduleRows(mods, &o) {
-		b.WriteString("\n")
+	for i, r := range moduleRows(mods, &o) {
+		if i > 0 || first {
+			b.WriteString("\n")
+		}
 		b.WriteString(infoBlock(r.adv, false, &o))
 		b.WriteString("\n")
 		if len(r.adv.Affected) > 0 { // an OSV advisory: its aliases and links
