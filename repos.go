@@ -174,9 +174,11 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 	if err != nil {
 		return nil, err
 	}
-	f := &repo.Fetcher{Client: s.opts.Client, CacheDir: s.opts.CacheDir, CacheOnly: s.opts.CacheOnly,
-		Progress: s.opts.Progress}
-	if f.Progress != nil {
+	f := &repo.Fetcher{Client: s.opts.Client, CacheDir: s.opts.CacheDir, CacheOnly: s.opts.CacheOnly}
+	var order *inOrder
+	if s.opts.Progress != nil {
+		order = newInOrder(cfgs, s.opts.Progress)
+		f.Progress = order.progress
 		// What the report reads is downloaded with repomd.xml, so that the
 		// progress counts it, as dnf's does.
 		f.Prefetch = []string{"updateinfo", "modules"}
@@ -202,6 +204,9 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 			r := &results[i]
 			r.cfgID = cfg.ID
 			md, err := f.Fetch(ctx, cfg)
+			if order != nil {
+				order.finish(i)
+			}
 			if err != nil {
 				r.err, r.skip = err, cfg.SkipIfUnavailable
 				return
@@ -347,4 +352,53 @@ func evrString(e rpm.EVR) string {
 		s = e.Epoch + ":" + s
 	}
 	return s
+}
+
+// inOrder passes download progress on with each repository's last report
+// held until every repository before it in dnf's order has been fetched,
+// so that the lines come out in that order, as dnf's do (it downloads one
+// repository after the other; we download them at once).
+type inOrder struct {
+	mu       sync.Mutex
+	next     func(repo.Progress)
+	index    map[string]int
+	finished []bool
+	held     [][]repo.Progress
+	at       int // the first repository not fetched yet
+}
+
+func newInOrder(cfgs []repo.Config, next func(repo.Progress)) *inOrder {
+	o := &inOrder{next: next, index: map[string]int{}, finished: make([]bool, len(cfgs)),
+		held: make([][]repo.Progress, len(cfgs))}
+	for i, c := range cfgs {
+		o.index[c.ID] = i
+	}
+	return o
+}
+
+// progress passes p on, or holds it if it is a last report that must wait.
+func (o *inOrder) progress(p repo.Progress) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	i, ok := o.index[p.ID]
+	if !p.Done || !ok || i == o.at {
+		o.next(p)
+		return
+	}
+	o.held[i] = append(o.held[i], p)
+}
+
+// finish says that repository i has been fetched: the reports held for it
+// and for those after it go out, in order, as far as all before are done.
+func (o *inOrder) finish(i int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.finished[i] = true
+	for o.at < len(o.finished) && o.finished[o.at] {
+		for _, p := range o.held[o.at] {
+			o.next(p)
+		}
+		o.held[o.at] = nil
+		o.at++
+	}
 }

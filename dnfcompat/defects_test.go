@@ -169,11 +169,11 @@ func TestProgressLines(t *testing.T) {
 	code, stdout, stderr := runCLI(args...)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "ADV-1 Important/Sec. alpha-2.0-1.x86_64\n", stdout)
-	assert.Regexp(t, `^t {40,} +[0-9.]+ [kMG]?B/s \| +[0-9.]+ +[kMG]?B +00:00    \n$`, stderr)
+	assert.Regexp(t, `^Added t repo from file://.*\nt {40,} +[0-9.]+ [kMG]?B/s \| +[0-9.]+ +[kMG]?B +00:00    \n$`, stderr)
 	code, stdout, stderr = runCLI(args...)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, "ADV-1 Important/Sec. alpha-2.0-1.x86_64\n", stdout)
-	assert.Empty(t, stderr, "nothing downloaded")
+	assert.Regexp(t, `^Added t repo from file://[^\n]*\n$`, stderr, "nothing downloaded")
 }
 
 // TestImageErrorsNameTheImage: a file inside an image is named by the

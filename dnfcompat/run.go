@@ -338,7 +338,11 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	}
 	c.opts.Client, c.opts.Arch, c.opts.KernelRelease = env.Client, env.Arch, env.KernelRelease
 	if !c.quiet {
-		// dnf's download lines, on stderr: stdout stays the report.
+		// dnf's lines about repositories, on stderr: stdout stays the
+		// report.
+		for _, rc := range c.opts.Repos.FromPath {
+			fmt.Fprintf(env.Stderr, "Added %s repo from %s\n", rc.ID, strings.Join(rc.BaseURLs, ", "))
+		}
 		c.opts.Progress = report.NewProgressWriter(env.Stderr, env.StderrWidth, env.StderrWidth > 0).Update
 	}
 	sys, err := alicorn.Open(ctx, c.opts)
