@@ -95,11 +95,10 @@ func splitOwned(ctx context.Context, dbPath string, pkgs []inventory.Package, ke
 // ranges cannot be read is a warning naming it.
 func (s *System) matchOSV(ctx context.Context, q *Query, pkgs []inventory.Package, extra []string) ([]match.Vulnerable,
 	[]error, error) {
-	if len(pkgs) == 0 {
-		return nil, nil, nil
-	}
+	// Every feed named is read, packages or not: a feed that cannot be
+	// read is an error, never a silent report of nothing.
 	feeds, err := s.feeds.load(ctx, s.feedsFor(extra))
-	if err != nil {
+	if err != nil || len(pkgs) == 0 {
 		return nil, nil, err
 	}
 	// Ranges that could not be evaluated come back beside the pairs found

@@ -189,6 +189,12 @@ func (s *System) Report(ctx context.Context, q Query) (*Report, error) {
 	if h.noRPMDB {
 		rep.Warnings = append(rep.Warnings, fmt.Errorf("%s: %w", s.target(), ErrNoRPMDB))
 	}
+	if s.rootScan == nil && s.hasFeeds() {
+		// Read even with no package of the root's to check against them.
+		if _, _, err := s.matchOSV(ctx, &q, nil, nil); err != nil {
+			return nil, err
+		}
+	}
 	if s.rootScan != nil {
 		other, warns, err := s.imageOther(ctx, &q)
 		if err != nil {

@@ -202,3 +202,13 @@ func TestImageErrorsNameTheImage(t *testing.T) {
 		assert.NotContains(t, stderr, "alicorn-image-")
 	}
 }
+
+// TestFeedsAreRead: a feed that cannot be read is an error even when no
+// package would be checked against it.
+func TestFeedsAreRead(t *testing.T) {
+	needRPM(t)
+	root, repoDir := fixture(t)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte("not json"), 0o644))
+	assertFails(t, "bad.json", append(baseArgs(t, root, repoDir), "--osv="+bad, "updateinfo", "list")...)
+}

@@ -31,7 +31,7 @@ Host and repositories:
 Not in dnf:
   --with-links                  add update notice URLs (list) and reference URLs (info)
   --json                        the report as JSON (schema %[2]s)
-  --fail-on=SEVERITY            exit 100 when a security advisory of at least SEVERITY applies
+  --fail-on=SEVERITY            exit 100 when a security advisory of at least SEVERITY is in the report
   --image=REF                   report on a container image as if it were the installroot
                                 (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE,
                                 docker://HOST/REPO:TAG, containers-storage:NAME)
@@ -39,7 +39,8 @@ Not in dnf:
                                 is always read. Modules needing updates are listed after dnf's report
   --module-packages             under each module row, the affected packages inside its image
   --podman-modules              also take the modules of podman containers labelled io.alicorn.module
-  --osv=PATH                    check the gems, Python distributions and Maven jars in module images against
+  --osv=PATH                    check the gems, Python distributions and Maven jars in module images (and in
+                                the --image) against
                                 OSV advisories: a JSON file, a directory of them or an all.zip (repeatable;
                                 a module file's osv = [...] adds feeds for its module). -v lists each such
                                 package with its advisories' CVE ids and fixed versions

@@ -78,9 +78,16 @@ func refIDs(a *advisory.Advisory, opts *Options) []string {
 	if !opts.WithCVE && !opts.WithBZ {
 		return []string{a.ID}
 	}
+	// As dnf's list does: every reference but the kinds not asked for.
 	var ids []string
 	for _, r := range a.References {
-		if r.Type == advisory.RefBugzilla && opts.WithBZ || r.Type == advisory.RefCVE && opts.WithCVE {
+		if r.Type == advisory.RefBugzilla && !opts.WithBZ || r.Type == advisory.RefCVE && !opts.WithCVE {
+			continue
+		}
+		if r.ID == "" {
+			continue // an OSV link: no ID to list (dnf would print None)
+		}
+		if !slices.Contains(ids, refID(r)) {
 			ids = append(ids, refID(r))
 		}
 	}
