@@ -177,6 +177,10 @@ func run(dir string) error {
 		}
 		fmt.Println()
 	}
-	fmt.Printf("The demo host is %s and its repository %s: run dnf-security (or dnf) on them yourself.\n", root, repoDir)
+	fmt.Printf("The demo host is %s and its repository %s. Run the reporter on them yourself with\n"+
+		"  go run ./examples/dnf-security %s updateinfo list\n"+
+		"and dnf with the same options (on Debian, whose rpm looks for the database in ~/.rpmdb, put\n"+
+		"%%_dbpath /usr/lib/sysimage/rpm in the ~/.rpmmacros of the HOME dnf runs with).\n",
+		root, repoDir, strings.Join(common, " "))
 	return nil
 }
