@@ -91,16 +91,14 @@ func parseMetalink(b []byte) (*metalink, error) {
 		if f.Name != "repomd.xml" && f.Name != "" {
 			continue
 		}
-		set := map[string]string{}
-		for _, h := range f.Hashes {
-			set[strings.ToLower(h.Type)] = strings.ToLower(strings.TrimSpace(h.Value))
-		}
-		if len(set) > 0 {
-			ml.sums = append(ml.sums, set)
-		}
+		// The current file's hashes, then each alternate's.
+		all := [][]hash{f.Hashes}
 		for _, a := range f.Alternates {
+			all = append(all, a.Hashes)
+		}
+		for _, hs := range all {
 			set := map[string]string{}
-			for _, h := range a.Hashes {
+			for _, h := range hs {
 				set[strings.ToLower(h.Type)] = strings.ToLower(strings.TrimSpace(h.Value))
 			}
 			if len(set) > 0 {

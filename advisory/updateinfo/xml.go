@@ -643,13 +643,7 @@ func (t *tokenizer) startTag() (int, error) {
 		return tokEOF, t.fail("junk after the document element")
 	}
 	if t.quickStartTag() {
-		t.started, t.prolog = true, true
-		t.stack = append(t.stack, len(t.stackBuf))
-		t.stackBuf = append(t.stackBuf, t.name...)
-		if t.selfClose {
-			t.pendEnd = true
-		}
-		return tokStart, nil
+		return t.pushStart(), nil
 	}
 	end := t.tagEnd()
 	if end < 0 {
@@ -729,13 +723,19 @@ func (t *tokenizer) startTag() (int, error) {
 		rest = rest[2+q:]
 	}
 	t.pos += end + 1
+	return t.pushStart(), nil
+}
+
+// pushStart records the start tag just read (its end comes at once when
+// it closes itself) and returns tokStart.
+func (t *tokenizer) pushStart() int {
 	t.started, t.prolog = true, true
 	t.stack = append(t.stack, len(t.stackBuf))
 	t.stackBuf = append(t.stackBuf, t.name...)
 	if t.selfClose {
 		t.pendEnd = true
 	}
-	return tokStart, nil
+	return tokStart
 }
 
 func (t *tokenizer) endTag() (int, error) {
