@@ -179,7 +179,7 @@ func List(w io.Writer, findings []match.Finding, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return writeList(w, rows, &opts, 0, 0)
+	return writeList(w, rows, &opts, columns{})
 }
 
 // listRows are dnf's list rows, sorted and merged.
@@ -239,19 +239,23 @@ func listRows(findings []match.Finding, opts *Options) ([]listEntry, error) {
 	return out, nil
 }
 
-// listWidths are the widths of the ID and label columns of rows.
-func listWidths(entries []listEntry) (idw, tlw int) {
+// columns are the widths of a list's ID, label and NEVRA columns.
+type columns struct{ id, label, nevra int }
+
+// listWidths are the widths of the columns of rows.
+func listWidths(entries []listEntry) columns {
+	var c columns
 	for _, e := range entries {
-		idw = max(idw, utf8.RuneCountInString(e.id))
-		tlw = max(tlw, utf8.RuneCountInString(label(e.adv)))
+		c.id = max(c.id, utf8.RuneCountInString(e.id))
+		c.label = max(c.label, utf8.RuneCountInString(label(e.adv)))
+		c.nevra = max(c.nevra, utf8.RuneCountInString(e.key.nevra))
 	}
-	return idw, tlw
+	return c
 }
 
-// writeList writes list rows, the ID and label columns at least idw and
-// tlw wide.
-func writeList(w io.Writer, entries []listEntry, opts *Options, idw, tlw int) error {
-	nw := 0
+// writeList writes list rows, the columns at least as wide as least.
+func writeList(w io.Writer, entries []listEntry, opts *Options, least columns) error {
+	idw, tlw, nw := least.id, least.label, least.nevra
 	size := 0
 	for _, e := range entries {
 		idw = max(idw, utf8.RuneCountInString(e.id))

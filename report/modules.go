@@ -147,7 +147,7 @@ func moduleRows(mods []ModuleFindings, opts *Options) []moduleRow {
 // followed by the affected packages inside the image, indented. Nothing
 // is written when no module needs an update.
 func ModuleList(w io.Writer, mods []ModuleFindings, opts Options, packages bool) error {
-	return writeModuleList(w, moduleRows(mods, &opts), mods, &opts, packages, 0, 0)
+	return writeModuleList(w, moduleRows(mods, &opts), mods, &opts, packages, columns{})
 }
 
 // ListAll writes dnf's list of findings followed by the module rows of
@@ -159,23 +159,36 @@ func ListAll(w io.Writer, findings []match.Finding, mods []ModuleFindings, opts 
 		return err
 	}
 	rows := moduleRows(mods, &opts)
-	idw, tlw := listWidths(host)
-	for _, r := range rows {
-		idw = max(idw, utf8.RuneCountInString(r.id))
-		tlw = max(tlw, utf8.RuneCountInString(label(r.adv)))
+	c := listWidths(host)
+	m := moduleWidths(rows)
+	c = columns{max(c.id, m.id), max(c.label, m.label), c.nevra}
+	if opts.Links {
+		// Only the URL column follows: without it (with -v's dates) the
+		// host rows stay exactly dnf's.
+		c.nevra = max(c.nevra, m.nevra)
 	}
-	if err := writeList(w, host, &opts, idw, tlw); err != nil {
+	if err := writeList(w, host, &opts, c); err != nil {
 		return err
 	}
-	return writeModuleList(w, rows, mods, &opts, packages, idw, tlw)
+	return writeModuleList(w, rows, mods, &opts, packages, c)
+}
+
+// moduleWidths are the widths of the columns of module rows (the NEVRA
+// column holds what the row is about).
+func moduleWidths(rows []moduleRow) columns {
+	var c columns
+	for _, r := range rows {
+		c.id = max(c.id, utf8.RuneCountInString(r.id))
+		c.label = max(c.label, utf8.RuneCountInString(label(r.adv)))
+		c.nevra = max(c.nevra, utf8.RuneCountInString(r.mod.target()))
+	}
+	return c
 }
 
 func writeModuleList(w io.Writer, rows []moduleRow, mods []ModuleFindings, opts *Options, packages bool,
-	idw, tlw int) error {
-	for _, r := range rows {
-		idw = max(idw, utf8.RuneCountInString(r.id))
-		tlw = max(tlw, utf8.RuneCountInString(label(r.adv)))
-	}
+	least columns) error {
+	m := moduleWidths(rows)
+	idw, tlw, nw := max(least.id, m.id), max(least.label, m.label), max(least.nevra, m.nevra)
 	var b strings.Builder
 	for _, r := range rows {
 		if opts.Mode == match.All {
@@ -188,13 +201,17 @@ func writeModuleList(w io.Writer, rows []moduleRow, mods []ModuleFindings, opts 
 		b.Write(appendPadded(nil, r.id, idw))
 		b.WriteByte(' ')
 		b.Write(appendPadded(nil, label(r.adv), tlw))
-		b.WriteString(" " + r.mod.target())
+		b.WriteByte(' ')
 		if opts.Links {
+			// The URL column lines up with the host rows'.
+			b.Write(appendPadded(nil, r.mod.target(), nw))
 			u := NoticeURL(r.adv)
 			if u == "" {
 				u = "-"
 			}
 			b.WriteString(" " + u)
+		} else {
+			b.WriteString(r.mod.target())
 		}
 		b.WriteByte('\n')
 		if packages || opts.Verbose {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/match"
 )
 
@@ -140,4 +143,23 @@ Description: First line.
 	b.Reset()
 	require.NoError(t, Info(&b, nil, Options{}))
 	assert.Equal(t, "\n", b.String(), "no match prints one newline")
+}
+
+// TestListAllLinksLineUp: with --with-links the URL column of module rows
+// lines up with the host rows'; with -v the host rows stay dnf's.
+func TestListAllLinksLineUp(t *testing.T) {
+	adv := &advisory.Advisory{ID: "A-1", Type: advisory.Security, Severity: "Low", Present: advisory.HasSeverity,
+		References:  []advisory.Reference{{Type: advisory.RefSelf, ID: "A-1", Href: "https://x/A-1"}},
+		Collections: []advisory.Collection{{Packages: []advisory.Package{{Name: "p", EVR: "2-1", Arch: "x86_64", HasArch: true}}}}}
+	installed := []inventory.Package{rpm.NewPackage("p", "1-1", "x86_64")}
+	findings := []match.Finding{{Installed: 0, Advisory: adv, Fixed: &adv.Collections[0].Packages[0]}}
+	mods := []ModuleFindings{{Name: "web", Image: "oci:/a/long/image/reference", Findings: findings, Installed: installed}}
+	var b strings.Builder
+	require.NoError(t, ListAll(&b, findings, mods, Options{Links: true}, false))
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	require.Len(t, lines, 2)
+	assert.Equal(t, strings.Index(lines[0], "https://"), strings.Index(lines[1], "https://"), b.String())
+	b.Reset()
+	require.NoError(t, ListAll(&b, findings, mods, Options{Verbose: true, Location: time.UTC}, false))
+	assert.True(t, strings.HasPrefix(b.String(), "A-1 Low/Sec. p-2-1.x86_64 1970-01-01 00:00:00\n"), b.String())
 }
