@@ -40,6 +40,11 @@ type Options struct {
 	// oci-archive:FILE[:TAG], docker-archive:FILE[:REF],
 	// docker://HOST/REPO:TAG or containers-storage:NAME.
 	Image string
+	// ImageRepos reads the repositories an Image's own configuration
+	// names (as dnf --installroot would), instead of the host's; their
+	// file:// URLs are refused, so that an image cannot make the scan read
+	// files of this machine.
+	ImageRepos bool
 	// Arch is the machine architecture ("" asks the system).
 	Arch string
 	// KernelRelease is `uname -r`, used to find the running kernel's

@@ -49,11 +49,19 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 		major, minor, _ := strings.Cut(releasever, ".")
 		vars["releasever_major"], vars["releasever_minor"] = major, minor
 	}
-	varsdirs := insideRoot(s.root, defaultVarsdirs)
+	// An image is untrusted: its own repositories (which it could point
+	// anywhere, file:// on this machine included) are read only when asked
+	// for; otherwise the host's configuration is.
+	root := s.root
+	imageRepos := s.opts.Image != "" && s.opts.ImageRepos
+	if s.opts.Image != "" && !s.opts.ImageRepos {
+		root = "/"
+	}
+	varsdirs := insideRoot(root, defaultVarsdirs)
 	if ro.Dirs != nil {
 		varsdirs = make([]string, len(defaultVarsdirs))
 		for i, d := range defaultVarsdirs {
-			varsdirs[i] = filepath.Join(s.root, d)
+			varsdirs[i] = filepath.Join(root, d)
 		}
 	}
 	if err := repo.LoadVars(vars, varsdirs...); err != nil {
@@ -61,13 +69,20 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 	}
 	dirs := ro.Dirs
 	if dirs == nil {
-		dirs = insideRoot(s.root, defaultReposdirs)
+		dirs = insideRoot(root, defaultReposdirs)
 	}
 	var all []repo.Config
 	for _, d := range dirs {
 		cs, err := repo.LoadDir(d, vars)
 		if err != nil {
-			return nil, err
+			return nil, s.named(err)
+		}
+		if imageRepos && ro.Dirs == nil {
+			for _, c := range cs {
+				if err := localURL(c); err != nil {
+					return nil, fmt.Errorf("image %s: repository %s: %w", s.opts.Image, c.ID, err)
+				}
+			}
 		}
 		all = append(all, cs...)
 	}
@@ -401,4 +416,15 @@ func (o *inOrder) finish(i int) {
 		o.held[o.at] = nil
 		o.at++
 	}
+}
+
+// localURL refuses a repository of an image's own configuration that
+// names files on this machine: an image must not make the scan read them.
+func localURL(c repo.Config) error {
+	for _, u := range append(append([]string{}, c.BaseURLs...), c.Metalink, c.Mirrorlist) {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(u)), "file:") {
+			return fmt.Errorf("%s: file:// URLs of an image's own repositories are not read", u)
+		}
+	}
+	return nil
 }

@@ -83,6 +83,7 @@ var options = []option{
 	{names: []string{"--json"}, dest: "json"},
 	{names: []string{"--fail-on"}, value: true, dest: "fail-on"},
 	{names: []string{"--image"}, value: true, dest: "image"},
+	{names: []string{"--image-repos"}, dest: "image-repos"},
 	{names: []string{"--modules-dir"}, value: true, dest: "modules-dir"},
 	{names: []string{"--module-packages"}, dest: "module-packages"},
 	{names: []string{"--podman-modules"}, dest: "podman-modules"},

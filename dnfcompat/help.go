@@ -34,7 +34,9 @@ Not in dnf:
   --fail-on=SEVERITY            exit 100 when a security advisory of at least SEVERITY is in the report
   --image=REF                   report on a container image as if it were the installroot
                                 (oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE,
-                                docker://HOST/REPO:TAG, containers-storage:NAME)
+                                docker://HOST/REPO:TAG, containers-storage:NAME), with the host's
+                                repositories
+  --image-repos                 with --image, use the image's own repositories instead (file:// refused)
   --modules-dir=DIR             also read module files (*.toml) from DIR; INSTALLROOT/etc/alicorn/modules.d
                                 is always read. Modules needing updates are listed after dnf's report
   --module-packages             under each module row, the affected packages inside its image

@@ -161,6 +161,7 @@ func parseCommand(args []string) (*command, error) {
 		}
 		o.Image, o.Root = v[len(v)-1], ""
 	}
+	o.ImageRepos = p.flags["image-repos"]
 	o.ModuleDirs = p.values["modules-dir"]
 	c.modulePkgs = p.flags["module-packages"]
 	o.PodmanModules = p.flags["podman-modules"]
