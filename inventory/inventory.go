@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/package-url/packageurl-go"
@@ -105,7 +106,13 @@ func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, e
 				in.Layer = l.LayerOf(path)
 			}
 			found, err := x.Extract(ctx, in)
-			if err != nil {
+			switch {
+			case err == nil:
+			case strings.HasPrefix(err.Error(), path):
+				// The extractor named the file (as archive readers do,
+				// with the entry inside it): not twice.
+				errs = append(errs, fmt.Errorf("%s: %w", x.Name(), err))
+			default:
 				errs = append(errs, fmt.Errorf("%s: %s: %w", x.Name(), path, err))
 			}
 			pkgs = append(pkgs, found...)

@@ -111,3 +111,20 @@ func TestOpenReaderAt(t *testing.T) {
 		require.NoError(t, closeFile())
 	}
 }
+
+// named is an extractor whose errors name the file themselves, as archive
+// readers do ("app.jar!/inner.jar: …").
+type named struct{}
+
+func (named) Name() string                          { return "test/named" }
+func (named) Required(p string, _ fs.FileInfo) bool { return strings.HasSuffix(p, ".jar") }
+func (named) Extract(_ context.Context, in *inventory.Input) ([]inventory.Package, error) {
+	return nil, fmt.Errorf("%s!/inner.jar: truncated", in.Path)
+}
+
+func TestScanNamesTheFileOnce(t *testing.T) {
+	tree := fstest.MapFS{"opt/app.jar": {Data: []byte("x")}}
+	_, err := inventory.Scan(context.Background(), tree, []inventory.Extractor{named{}})
+	require.Error(t, err)
+	assert.Equal(t, "test/named: opt/app.jar!/inner.jar: truncated", err.Error())
+}
