@@ -113,9 +113,22 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 					all[i].ModuleHotfixes = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 				case "baseurl":
 					all[i].BaseURLs = strings.Fields(strings.ReplaceAll(v, ",", " "))
+				default:
+					if _, err := all[i].Network.Set(k, v); err != nil {
+						return nil, fmt.Errorf("--setopt %s.%s: %w", glob, k, err)
+					}
 				}
 			}
 		}
+	}
+	// Download options: the repository's own, else Options.Network's,
+	// else dnf.conf's [main].
+	dflt, err := s.mainNetwork()
+	if err != nil {
+		return nil, err
+	}
+	for i := range all {
+		all[i].Network = all[i].Network.Or(dflt)
 	}
 	edits := ro.Edits
 	if len(ro.Only) > 0 {
@@ -153,6 +166,29 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 		return enabled[i].Cost < enabled[j].Cost
 	})
 	return enabled, nil
+}
+
+// mainNetwork returns Options.Network over the download options of the
+// root's dnf.conf [main] section (found inside the root first, as dnf
+// looks for it).
+func (s *System) mainNetwork() (repo.Network, error) {
+	conf := filepath.Join(s.root, "etc/dnf/dnf.conf")
+	if _, err := os.Stat(conf); err != nil {
+		conf = "/etc/dnf/dnf.conf"
+	}
+	fh, err := os.Open(conf)
+	if errors.Is(err, os.ErrNotExist) {
+		return s.opts.Network, nil
+	}
+	if err != nil {
+		return repo.Network{}, err
+	}
+	defer fh.Close()
+	n, err := repo.ParseMain(fh, conf)
+	if err != nil {
+		return repo.Network{}, err
+	}
+	return s.opts.Network.Or(n), nil
 }
 
 // available is a package offered by a repository.

@@ -3,11 +3,13 @@ package dnfcompat
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/repo"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -29,6 +31,16 @@ func TestParseCommand(t *testing.T) {
 	assert.Equal(t, []string{"A", "B"}, c.query.Filter.Specs)
 	require.Len(t, c.opts.Repos.FromPath, 1, "--repofrompath is a dict: the last value wins")
 	assert.Equal(t, []string{"file:///y"}, c.opts.Repos.FromPath[0].BaseURLs)
+}
+
+func TestSetoptNetwork(t *testing.T) {
+	c, err := parseCommand(strings.Fields("updateinfo --setopt=timeout=5 --setopt=minrate=1k --setopt=retries=0 --setopt=throttle=2M --setopt=r.timeout=1"))
+	require.NoError(t, err)
+	assert.Equal(t, repo.Network{Timeout: 5 * time.Second, MinRate: 1024, Retries: -1, Throttle: 2 << 20}, c.opts.Network)
+	assert.Equal(t, map[string]string{"timeout": "1"}, c.opts.Repos.Set["r"], "a repository's own, applied by alicorn")
+
+	_, err = parseCommand(strings.Fields("updateinfo --setopt=timeout=soon"))
+	require.ErrorContains(t, err, "--setopt timeout")
 }
 
 func FuzzParseCommand(f *testing.F) {

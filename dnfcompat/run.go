@@ -196,6 +196,13 @@ func parseCommand(args []string) (*command, error) {
 	if v, ok := c.mainOpts["reposdir"]; ok {
 		o.Repos.Dirs = append([]string{}, strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })...)
 	}
+	for _, k := range []string{"timeout", "minrate", "retries", "throttle", "bandwidth"} {
+		if v, ok := c.mainOpts[k]; ok {
+			if _, err := o.Network.Set(k, v); err != nil {
+				return nil, usagef("--setopt %s: %s", k, err)
+			}
+		}
+	}
 	if v, ok := c.mainOpts["autocheck_running_kernel"]; ok {
 		c.autoKernel = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes") || strings.EqualFold(v, "on")
 	}

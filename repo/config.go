@@ -31,11 +31,10 @@ type Config struct {
 	ModuleHotfixes bool
 	Priority       int
 	Cost           int
-	// Timeout and MinRate are the repository's low-speed limit (dnf's
-	// timeout and minrate): a transfer slower than MinRate bytes a second
-	// for Timeout is abandoned. Zero leaves the Fetcher's.
-	Timeout time.Duration
-	MinRate int64
+	// Network holds the repository's own download options (timeout,
+	// minrate, retries, throttle, bandwidth); those it leaves unset are
+	// the Fetcher's, or [main]'s once merged with Network.Or.
+	Network
 	// Origin is the file (and line) the repository was defined in.
 	Origin string
 }
@@ -186,10 +185,8 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 			cur.Priority, err = strconv.Atoi(v)
 		case "cost":
 			cur.Cost, err = strconv.Atoi(v)
-		case "timeout":
-			cur.Timeout, err = parseSeconds(v)
-		case "minrate":
-			cur.MinRate, err = parseSize(v)
+		default:
+			_, err = cur.Network.Set(key, v)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: option %s: %w", name, n, key, err)
@@ -199,6 +196,133 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return out, nil
+}
+
+// Network holds dnf's download options, which dnf.conf's [main] section
+// (or --setopt) sets for every repository and a repository may set for
+// itself. The zero value of a field means unset.
+type Network struct {
+	// Timeout and MinRate are the low-speed limit (dnf's timeout, in
+	// seconds, and minrate, in bytes with an optional k, M or G): a
+	// transfer receiving less than MinRate bytes a second for Timeout,
+	// waiting for the response headers included, is abandoned.
+	Timeout time.Duration
+	MinRate int64
+	// Retries is dnf's retries: how many retries a download makes once
+	// every URL has been tried. dnf's retries=0 (for metadata, librepo
+	// then tries each mirror once) is stored as a negative number: none.
+	Retries int
+	// Throttle caps the download speed in bytes a second (dnf's throttle
+	// in its absolute form, with an optional k, M or G). dnf's other
+	// form, a percentage such as 50%, is kept in ThrottlePercent and is
+	// that share of Bandwidth (dnf's bandwidth): without a Bandwidth it
+	// throttles nothing, as in dnf. Zero means no throttling.
+	Throttle        int64
+	ThrottlePercent float64
+	Bandwidth       int64
+}
+
+// Set sets the option key (a dnf option name, lower case) from its
+// value as written in dnf.conf, a .repo file or --setopt. It reports
+// whether key is a Network option; an unknown key is no error.
+func (n *Network) Set(key, value string) (bool, error) {
+	var err error
+	switch key {
+	case "timeout":
+		n.Timeout, err = parseSeconds(value)
+	case "minrate":
+		n.MinRate, err = parseSize(value)
+	case "retries":
+		var r int
+		r, err = strconv.Atoi(value)
+		switch {
+		case err != nil || r < 0:
+			err = fmt.Errorf("%q is not a number of retries", value)
+		case r == 0:
+			n.Retries = -1
+		default:
+			n.Retries = r
+		}
+	case "throttle":
+		if pct, ok := strings.CutSuffix(value, "%"); ok {
+			var f float64
+			f, err = strconv.ParseFloat(strings.TrimSpace(pct), 64)
+			if err != nil || f < 0 || f > 100 {
+				err = fmt.Errorf("%q is not a percentage", value)
+			}
+			n.Throttle, n.ThrottlePercent = 0, f
+		} else {
+			n.Throttle, err = parseSize(value)
+			n.ThrottlePercent = 0
+		}
+	case "bandwidth":
+		n.Bandwidth, err = parseSize(value)
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// Or returns n with the options it leaves unset taken from def: a
+// repository's options over [main]'s. Throttle and ThrottlePercent go
+// together: a repository that sets either form sets throttle.
+func (n Network) Or(def Network) Network {
+	if n.Timeout == 0 {
+		n.Timeout = def.Timeout
+	}
+	if n.MinRate == 0 {
+		n.MinRate = def.MinRate
+	}
+	if n.Retries == 0 {
+		n.Retries = def.Retries
+	}
+	if n.Throttle == 0 && n.ThrottlePercent == 0 {
+		n.Throttle, n.ThrottlePercent = def.Throttle, def.ThrottlePercent
+	}
+	if n.Bandwidth == 0 {
+		n.Bandwidth = def.Bandwidth
+	}
+	return n
+}
+
+// MaxSpeed is the throttle in bytes a second, 0 for none: Throttle, or
+// ThrottlePercent of Bandwidth.
+func (n Network) MaxSpeed() int64 {
+	if n.Throttle > 0 {
+		return n.Throttle
+	}
+	return int64(n.ThrottlePercent / 100 * float64(n.Bandwidth))
+}
+
+// ParseMain reads the download options of a dnf.conf's [main] section.
+// name labels errors; options other than Network's are ignored.
+func ParseMain(r io.Reader, name string) (Network, error) {
+	var n Network
+	section := ""
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for i := 1; sc.Scan(); i++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' && strings.HasSuffix(line, "]") {
+			section = strings.TrimSpace(line[1 : len(line)-1])
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || section != "main" {
+			continue
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		if _, err := n.Set(k, strings.TrimSpace(v)); err != nil {
+			return Network{}, fmt.Errorf("%s:%d: option %s: %w", name, i, k, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Network{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return n, nil
 }
 
 func splitList(s string) []string {

@@ -34,6 +34,10 @@ var ErrChecksum = errors.New("checksum mismatch")
 // during the body.
 var ErrStalled = errors.New("stalled")
 
+// ErrTooLarge is returned when a download exceeds its size: repomd's
+// for a metadata file, the Fetcher's MaxSize for the others.
+var ErrTooLarge = errors.New("larger than expected")
+
 // Defaults of the Fetcher's download settings, dnf's where dnf has one.
 const (
 	// DefaultRetries is dnf's retries option.
@@ -45,6 +49,9 @@ const (
 	// DefaultRetryWait is the wait before the first retry; it doubles
 	// with each further one, up to maxRetryWait.
 	DefaultRetryWait = 250 * time.Millisecond
+	// DefaultMaxSize bounds repomd.xml, a metalink or a mirrorlist, and
+	// metadata files whose size repomd.xml does not give.
+	DefaultMaxSize = 64 << 20
 
 	maxRetryWait = 4 * time.Second
 )
@@ -83,6 +90,17 @@ type Fetcher struct {
 	// (Config) take precedence.
 	LowSpeedTimeout time.Duration
 	MinRate         int64
+	// Throttle caps the download speed, in bytes a second, as dnf's
+	// throttle option does; 0 means none. A repository's own (Config's
+	// Network.MaxSpeed) takes precedence. A throttle below the minimum
+	// rate is an error, as in dnf.
+	Throttle int64
+	// MaxSize bounds the download of repomd.xml, a metalink, a
+	// mirrorlist, and any metadata file repomd.xml gives no size for; 0
+	// means DefaultMaxSize. A metadata file is bounded by its size in
+	// repomd.xml. A download that goes beyond is cut off, with nothing
+	// past the bound written, and fails with ErrTooLarge.
+	MaxSize int64
 	// Prefetch names metadata types (such as "updateinfo" or "modules")
 	// that Fetch downloads into the cache along with repomd.xml, as dnf
 	// loads a repository in one go, so that Progress reports the whole
@@ -204,7 +222,7 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 	i, err := f.tryURLs(ctx, c, "repomd.xml", urls, func(ctx context.Context, base string) error {
 		u := join(base, "repodata/repomd.xml")
 		var buf bytes.Buffer
-		if err := f.get(ctx, c, u, &limitedWriter{w: &buf, n: 64 << 20}, t); err != nil {
+		if err := f.get(ctx, c, u, f.limit(&buf, 0), t); err != nil {
 			return err
 		}
 		if err := sums.verify(buf.Bytes()); err != nil {
@@ -310,7 +328,7 @@ func (f *Fetcher) mirrors(ctx context.Context, c Config) ([]string, checksums, e
 		var b bytes.Buffer
 		if _, err := f.tryURLs(ctx, c, "metalink", []string{c.Metalink}, func(ctx context.Context, u string) error {
 			b.Reset()
-			return f.get(ctx, c, u, &limitedWriter{w: &b, n: 64 << 20}, nil)
+			return f.get(ctx, c, u, f.limit(&b, 0), nil)
 		}); err != nil {
 			return nil, nil, err
 		}
@@ -325,7 +343,7 @@ func (f *Fetcher) mirrors(ctx context.Context, c Config) ([]string, checksums, e
 		var b bytes.Buffer
 		if _, err := f.tryURLs(ctx, c, "mirrorlist", []string{c.Mirrorlist}, func(ctx context.Context, u string) error {
 			b.Reset()
-			return f.get(ctx, c, u, &limitedWriter{w: &b, n: 64 << 20}, nil)
+			return f.get(ctx, c, u, f.limit(&b, 0), nil)
 		}); err != nil {
 			return nil, nil, err
 		}
@@ -416,6 +434,9 @@ func (e *urlError) Unwrap() []error { return e.errs }
 // succeeded. what names the file for errors.
 func (f *Fetcher) tryURLs(ctx context.Context, c Config, what string, urls []string, try func(context.Context, string) error) (int, error) {
 	retries := f.Retries
+	if c.Retries != 0 {
+		retries = c.Retries
+	}
 	if retries == 0 {
 		retries = DefaultRetries
 	}
@@ -485,6 +506,27 @@ func (f *Fetcher) lowSpeed(c Config) (time.Duration, int64) {
 		rate = DefaultMinRate
 	}
 	return timeout, rate
+}
+
+// maxSpeed returns a repository's throttle in bytes a second, 0 for none.
+func (f *Fetcher) maxSpeed(c Config) int64 {
+	if s := c.MaxSpeed(); s > 0 || c.Throttle != 0 || c.ThrottlePercent != 0 {
+		return s
+	}
+	return max(f.Throttle, 0)
+}
+
+// limit bounds what is written to w at size bytes, or the Fetcher's
+// MaxSize when size is not positive.
+func (f *Fetcher) limit(w io.Writer, size int64) *limitedWriter {
+	what := "bytes, repomd.xml's size"
+	if size <= 0 {
+		size, what = f.MaxSize, "bytes, the most allowed"
+		if size <= 0 {
+			size = DefaultMaxSize
+		}
+	}
+	return &limitedWriter{w: w, n: size, max: size, what: what}
 }
 
 // watchdog cancels a transfer that receives less than need bytes in a
@@ -586,6 +628,10 @@ func (f *Fetcher) get(ctx context.Context, c Config, u string, dst io.Writer, t 
 		return permanent{fmt.Errorf("%s: unsupported URL scheme %q", u, pu.Scheme)}
 	}
 	window, rate := f.lowSpeed(c)
+	speed := f.maxSpeed(c)
+	if speed > 0 && speed < rate {
+		return permanent{fmt.Errorf("%s: maximum download speed (throttle %d bytes/s) is lower than the minimum (minrate %d bytes/s)", u, speed, rate)}
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	wd := newWatchdog(cancel, u, window, rate)
@@ -609,40 +655,90 @@ func (f *Fetcher) get(ctx context.Context, c Config, u string, dst io.Writer, t 
 	if resp.StatusCode != http.StatusOK {
 		return &statusError{url: u, code: resp.StatusCode, status: resp.Status}
 	}
+	if lw, ok := dst.(*limitedWriter); ok && resp.ContentLength > lw.n {
+		return permanent{fmt.Errorf("%s: %w: Content-Length %d > %d %s", u, ErrTooLarge, resp.ContentLength, lw.max, lw.what)}
+	}
 	t.sized(resp.ContentLength)
-	if _, err := io.Copy(dst, &countingReader{r: resp.Body, t: t, wd: wd}); err != nil {
+	cr := &countingReader{r: resp.Body, t: t, wd: wd}
+	if speed > 0 {
+		cr.throttle = &throttle{ctx: ctx, rate: speed, start: time.Now()}
+	}
+	if _, err := io.Copy(dst, cr); err != nil {
 		return stalled(err)
 	}
 	return nil
 }
 
-// countingReader reports what it reads to a tracker and a watchdog.
+// countingReader reports what it reads to a tracker and a watchdog,
+// and slows down to its throttle, if any.
 type countingReader struct {
-	r  io.Reader
-	t  *tracker
-	wd *watchdog
+	r        io.Reader
+	t        *tracker
+	wd       *watchdog
+	throttle *throttle
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.throttle != nil {
+		p = p[:min(len(p), c.throttle.chunk())]
+	}
 	n, err := c.r.Read(p)
 	if n > 0 {
 		if c.wd != nil {
 			c.wd.add(n)
 		}
 		c.t.add(int64(n))
+		if c.throttle != nil {
+			if werr := c.throttle.wait(n); werr != nil && err == nil {
+				err = werr
+			}
+		}
 	}
 	return n, err
 }
 
-// limitedWriter fails once more than n bytes are written.
+// throttle paces a transfer at rate bytes a second on average.
+type throttle struct {
+	ctx   context.Context
+	rate  int64
+	start time.Time
+	got   int64
+}
+
+// chunk is how much to read at once: a quarter second's worth, so that
+// the transfer flows evenly.
+func (t *throttle) chunk() int { return int(max(t.rate/4, 512)) }
+
+// wait records n bytes received and sleeps until they are due.
+func (t *throttle) wait(n int) error {
+	t.got += int64(n)
+	due := t.start.Add(time.Duration(float64(t.got) / float64(t.rate) * float64(time.Second)))
+	d := time.Until(due)
+	if d <= 0 {
+		return nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-t.ctx.Done():
+		return context.Cause(t.ctx)
+	case <-timer.C:
+		return nil
+	}
+}
+
+// limitedWriter fails, writing nothing of the block, once more than n
+// bytes would be written. max and what describe the bound for errors.
 type limitedWriter struct {
-	w io.Writer
-	n int64
+	w    io.Writer
+	n    int64
+	max  int64
+	what string
 }
 
 func (l *limitedWriter) Write(p []byte) (int, error) {
 	if int64(len(p)) > l.n {
-		return 0, permanent{errors.New("file too large")}
+		return 0, permanent{fmt.Errorf("%w: more than %d %s", ErrTooLarge, l.max, l.what)}
 	}
 	l.n -= int64(len(p))
 	return l.w.Write(p)
@@ -937,7 +1033,7 @@ func (m *Metadata) fetchVerified(ctx context.Context, d *Data, dir string, t *tr
 		}
 		h, _ := newHash(d.Checksum.Type)
 		mark := t.mark()
-		if err := m.f.get(ctx, m.Config, u, io.MultiWriter(tmp, h), t); err != nil {
+		if err := m.f.get(ctx, m.Config, u, m.f.limit(io.MultiWriter(tmp, h), d.Size), t); err != nil {
 			return err
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, strings.TrimSpace(d.Checksum.Value)) {

@@ -443,3 +443,191 @@ func TestRetryable(t *testing.T) {
 		assert.Equal(t, tc.want, retryable(tc.err), "%v", tc.err)
 	}
 }
+
+// silent listens on 127.0.0.1 and accepts connections without ever
+// answering, until the test ends.
+func silent(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() { l.Close(); <-done })
+	return "http://" + l.Addr().String()
+}
+
+// TestNoAnswerDefaultClient checks that a mirror that never answers, with
+// the default HTTP client, ends in an error naming the URL, and that the
+// next mirror is then used.
+func TestNoAnswerDefaultClient(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  func(t *testing.T) string
+		file string // the file that stalls
+	}{
+		{name: "accepts and never answers", file: "repomd.xml", url: silent},
+		{name: "stalls before headers", file: "repomd.xml", url: func(t *testing.T) string {
+			srv, _ := mirror(t, "repomd.xml", stall(t, "repomd.xml", false))
+			return srv.URL
+		}},
+		{name: "stalls mid-body", file: "updateinfo", url: func(t *testing.T) string {
+			srv, _ := mirror(t, "updateinfo", stall(t, "updateinfo", true))
+			return srv.URL
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := tc.url(t)
+			f := &Fetcher{CacheDir: t.TempDir(), LowSpeedTimeout: 200 * time.Millisecond, RetryWait: time.Millisecond}
+			_, err := advisories(t, f, Config{ID: "slow", BaseURLs: []string{bad}})
+			require.ErrorIs(t, err, ErrStalled)
+			assert.Contains(t, err.Error(), "repository slow")
+			assert.Contains(t, err.Error(), bad+"/repodata/")
+			assert.Contains(t, err.Error(), tc.file)
+
+			good, _ := mirror(t, "", nil)
+			f.CacheDir = t.TempDir()
+			n, err := advisories(t, f, Config{ID: "slow", BaseURLs: []string{bad, good.URL}})
+			require.NoError(t, err, "the next mirror serves it")
+			assert.Equal(t, 1, n)
+		})
+	}
+}
+
+// endless streams zeros without end (up to 65 MiB, to bound the test),
+// announcing a length when announce is set.
+func endless(announce bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		const most = 65 << 20
+		if announce {
+			w.Header().Set("Content-Length", strconv.Itoa(most))
+		}
+		block := make([]byte, 32<<10)
+		for sent := 0; sent < most; sent += len(block) {
+			if _, err := w.Write(block); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		bad      string
+		announce bool
+		maxSize  int64
+	}{
+		{name: "updateinfo without end", bad: "updateinfo"},
+		{name: "updateinfo announced too large", bad: "updateinfo", announce: true},
+		{name: "repomd.xml without end", bad: "repomd.xml", maxSize: 1 << 20},
+		{name: "repomd.xml without end, default bound", bad: "repomd.xml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := mirror(t, tc.bad, endless(tc.announce))
+			cache := t.TempDir()
+			f := quick(nil, cache)
+			f.MaxSize = tc.maxSize
+			_, err := advisories(t, f, Config{ID: "big", BaseURLs: []string{srv.URL}})
+			require.ErrorIs(t, err, ErrTooLarge)
+			t.Log(err)
+			assert.Contains(t, err.Error(), "repository big")
+			assert.Contains(t, err.Error(), srv.URL+"/repodata/")
+			assert.Contains(t, err.Error(), tc.bad)
+			var files []string
+			require.NoError(t, filepath.Walk(cache, func(p string, info os.FileInfo, err error) error {
+				if err == nil && !info.IsDir() {
+					files = append(files, p)
+					assert.LessOrEqual(t, info.Size(), int64(len(exampleFile(t, "repomd.xml"))), p)
+				}
+				return err
+			}))
+			for _, p := range files {
+				assert.NotContains(t, filepath.Base(p), "updateinfo", "nothing unverified is cached")
+			}
+
+			// The next mirror serves it.
+			good, _ := mirror(t, "", nil)
+			n, err := advisories(t, quick(nil, t.TempDir()), Config{ID: "big", BaseURLs: []string{srv.URL, good.URL}})
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+		})
+	}
+}
+
+func TestLimitedWriter(t *testing.T) {
+	var b bytes.Buffer
+	w := (&Fetcher{}).limit(&b, 5)
+	n, err := w.Write([]byte("abc"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	n, err = w.Write([]byte("def"))
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Zero(t, n)
+	assert.Equal(t, "abc", b.String(), "nothing beyond the bound is written")
+	assert.Equal(t, int64(DefaultMaxSize), (&Fetcher{}).limit(&b, 0).n)
+	assert.Equal(t, int64(7), (&Fetcher{MaxSize: 7}).limit(&b, -1).n)
+}
+
+func TestThrottle(t *testing.T) {
+	srv, _ := mirror(t, "", nil)
+	// A throttle above the minimum rate: the download goes through.
+	f := quick(srv.Client(), t.TempDir())
+	f.Throttle = 1 << 20
+	n, err := advisories(t, f, Config{ID: "slow", BaseURLs: []string{srv.URL}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
+	// Below it, an error naming the URL, as dnf's.
+	for _, c := range []Config{
+		{ID: "slow", BaseURLs: []string{srv.URL}, Network: Network{Throttle: 500}},
+		{ID: "slow", BaseURLs: []string{srv.URL}, Network: Network{ThrottlePercent: 10, Bandwidth: 5000}},
+	} {
+		_, err = advisories(t, quick(srv.Client(), t.TempDir()), c)
+		require.ErrorContains(t, err, srv.URL+"/repodata/repomd.xml: maximum download speed")
+	}
+	// A percentage without a bandwidth throttles nothing.
+	assert.Zero(t, (&Fetcher{Throttle: 1000}).maxSpeed(Config{Network: Network{ThrottlePercent: 50}}))
+	assert.Equal(t, int64(1000), (&Fetcher{Throttle: 1000}).maxSpeed(Config{}))
+
+	// The wait ends with the transfer.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(ErrStalled)
+	th := &throttle{ctx: ctx, rate: 1, start: time.Now()}
+	require.ErrorIs(t, th.wait(1000), ErrStalled)
+	assert.Equal(t, 512, th.chunk())
+}
+
+func TestConfigRetries(t *testing.T) {
+	var fails atomic.Int64
+	fails.Store(100)
+	srv, _ := mirror(t, "repomd.xml", func(w http.ResponseWriter, r *http.Request) {
+		fails.Add(-1)
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	for _, tc := range []struct {
+		retries int
+		want    int64
+	}{{-1, 99}, {2, 97}} {
+		fails.Store(100)
+		f := quick(srv.Client(), "")
+		f.Retries = 5
+		_, err := f.Fetch(context.Background(), Config{ID: "busy", BaseURLs: []string{srv.URL}, Network: Network{Retries: tc.retries}})
+		require.ErrorContains(t, err, "503")
+		assert.Equal(t, tc.want, fails.Load(), "the repository's retries win")
+	}
+}

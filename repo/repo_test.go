@@ -116,3 +116,76 @@ func FuzzParseMetalink(f *testing.F) {
 		}
 	})
 }
+
+func TestNetworkSet(t *testing.T) {
+	for _, tc := range []struct {
+		key, value string
+		want       Network
+		err        bool
+	}{
+		{key: "timeout", value: "5", want: Network{Timeout: 5 * time.Second}},
+		{key: "timeout", value: "1.5m", want: Network{Timeout: 90 * time.Second}},
+		{key: "minrate", value: "2k", want: Network{MinRate: 2048}},
+		{key: "retries", value: "3", want: Network{Retries: 3}},
+		{key: "retries", value: "0", want: Network{Retries: -1}},
+		{key: "throttle", value: "1M", want: Network{Throttle: 1 << 20}},
+		{key: "throttle", value: "50%", want: Network{ThrottlePercent: 50}},
+		{key: "bandwidth", value: "1G", want: Network{Bandwidth: 1 << 30}},
+		{key: "timeout", value: "never", err: true},
+		{key: "retries", value: "-2", err: true},
+		{key: "throttle", value: "150%", err: true},
+		{key: "throttle", value: "fast", err: true},
+	} {
+		var n Network
+		ok, err := n.Set(tc.key, tc.value)
+		assert.True(t, ok, tc.key)
+		if tc.err {
+			assert.Error(t, err, "%s=%s", tc.key, tc.value)
+			continue
+		}
+		require.NoError(t, err, "%s=%s", tc.key, tc.value)
+		assert.Equal(t, tc.want, n, "%s=%s", tc.key, tc.value)
+	}
+	var n Network
+	ok, err := n.Set("gpgcheck", "1")
+	assert.False(t, ok)
+	assert.NoError(t, err)
+}
+
+func TestNetworkOr(t *testing.T) {
+	main := Network{Timeout: time.Minute, MinRate: 10, Retries: 4, ThrottlePercent: 50, Bandwidth: 1000}
+	assert.Equal(t, main, Network{}.Or(main))
+	own := Network{Timeout: time.Second, Retries: -1, Throttle: 2000}
+	assert.Equal(t, Network{Timeout: time.Second, MinRate: 10, Retries: -1, Throttle: 2000, Bandwidth: 1000}, own.Or(main),
+		"the repository's own values win; its throttle replaces [main]'s percentage")
+	assert.Equal(t, int64(500), main.MaxSpeed())
+	assert.Equal(t, int64(2000), own.MaxSpeed())
+	assert.Zero(t, Network{ThrottlePercent: 50}.MaxSpeed(), "a percentage of no bandwidth")
+}
+
+func TestParseMain(t *testing.T) {
+	n, err := ParseMain(strings.NewReader(`# dnf.conf
+[main]
+gpgcheck=True
+timeout = 10
+minrate=100k
+retries=0
+throttle=20%
+bandwidth=10M
+
+[updates]
+timeout=99
+`), "dnf.conf")
+	require.NoError(t, err)
+	assert.Equal(t, Network{Timeout: 10 * time.Second, MinRate: 100 << 10, Retries: -1, ThrottlePercent: 20, Bandwidth: 10 << 20}, n)
+	assert.Equal(t, int64(2<<20), n.MaxSpeed())
+
+	_, err = ParseMain(strings.NewReader("[main]\n\ntimeout=soon\n"), "dnf.conf")
+	assert.ErrorContains(t, err, "dnf.conf:3: option timeout")
+
+	cs, err := ParseConfig(strings.NewReader("[r]\nretries=2\nthrottle=1k\n"), "r.repo", nil)
+	require.NoError(t, err)
+	assert.Equal(t, Network{Retries: 2, Throttle: 1024}, cs[0].Network)
+	_, err = ParseConfig(strings.NewReader("[r]\nthrottle=x%\n"), "r.repo", nil)
+	assert.ErrorContains(t, err, "r.repo:2: option throttle")
+}

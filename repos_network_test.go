@@ -1,0 +1,63 @@
+package alicorn
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/repo"
+)
+
+func TestConfigsNetwork(t *testing.T) {
+	root := t.TempDir()
+	reposd := filepath.Join(root, "etc/yum.repos.d")
+	require.NoError(t, os.MkdirAll(reposd, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(reposd, "test.repo"), []byte(`[a]
+baseurl=http://127.0.0.1:1/a/
+timeout=3
+
+[b]
+baseurl=http://127.0.0.1:1/b/
+`), 0o644))
+	for _, tc := range []struct {
+		name string
+		conf string // dnf.conf
+		opts repo.Network
+		set  map[string]map[string]string
+		a, b repo.Network
+		err  string
+	}{
+		{name: "nothing set", conf: "[main]\ngpgcheck=1\n", a: repo.Network{Timeout: 3 * time.Second}},
+		{name: "dnf.conf", conf: "[main]\ntimeout=7\nretries=0\nthrottle=1M\nminrate=2k\n",
+			a: repo.Network{Timeout: 3 * time.Second, MinRate: 2048, Retries: -1, Throttle: 1 << 20},
+			b: repo.Network{Timeout: 7 * time.Second, MinRate: 2048, Retries: -1, Throttle: 1 << 20}},
+		{name: "options over dnf.conf, setopt ID.option over all", conf: "[main]\ntimeout=7\nretries=2\n",
+			opts: repo.Network{Timeout: 9 * time.Second, MinRate: 5},
+			set:  map[string]map[string]string{"a": {"timeout": "1", "throttle": "50%"}},
+			a:    repo.Network{Timeout: time.Second, MinRate: 5, Retries: 2, ThrottlePercent: 50},
+			b:    repo.Network{Timeout: 9 * time.Second, MinRate: 5, Retries: 2}},
+		{name: "bad dnf.conf", conf: "[main]\ntimeout=soon\n", err: "dnf.conf:2: option timeout"},
+		{name: "bad setopt", conf: "[main]\n", set: map[string]map[string]string{"b": {"minrate": "fast"}}, err: "--setopt b.minrate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := filepath.Join(root, "etc/dnf/dnf.conf")
+			require.NoError(t, os.WriteFile(conf, []byte(tc.conf), 0o644))
+			s := &System{root: root, opts: Options{Root: root, Network: tc.opts,
+				Repos: Repos{Dirs: []string{reposd}, Set: tc.set}}}
+			cs, err := s.configs("x86_64", "40")
+			if tc.err != "" {
+				require.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, cs, 2)
+			assert.Equal(t, tc.a, cs[0].Network, "a")
+			assert.Equal(t, tc.b, cs[1].Network, "b")
+		})
+	}
+}
