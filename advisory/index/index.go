@@ -376,27 +376,41 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 	}
 	// The checksum is computed on another core while the core is decoded
 	// (decoding damaged data is safe; nothing is returned unless the sum
-	// holds).
+	// holds). That goroutine reads only the core, which is never mapped,
+	// and every return below waits for it: nothing it reads can be
+	// unmapped or reused under it, whichever check fails first.
 	coreSum := binary.LittleEndian.Uint32(hb[headerLen:])
 	sumOK := make(chan bool, 1)
 	go func() { sumOK <- crc32.Checksum(core, castagnoli) == coreSum }()
-	var details []byte
-	if !opts.Brief {
-		d, release, err := mapSection(r, int64(headerLen), int64(h.details))
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-		if crc32.Checksum(d, castagnoli) != binary.LittleEndian.Uint32(hb[headerLen+4:]) {
-			return nil, ErrCorrupt
-		}
-		details = d
-	}
-	advs, err := decode(h, core, details, opts)
+	advs, err := decodeMapped(r, h, hb, core, opts)
 	if !<-sumOK {
 		return nil, ErrCorrupt
 	}
-	return advs, err
+	if err != nil {
+		return nil, err
+	}
+	return advs, nil
+}
+
+// decodeMapped checks the details section, mapped for the call only
+// (when opts want it), and decodes the advisories. Nothing it returns
+// views the mapping: details are copied out before it is unmapped.
+func decodeMapped(r io.ReaderAt, h header, hb, core []byte, opts Options) ([]*advisory.Advisory, error) {
+	if opts.Brief {
+		return decode(h, core, nil, opts)
+	}
+	details, release, err := mapSection(r, int64(headerLen), int64(h.details))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if crc32.Checksum(details, castagnoli) != binary.LittleEndian.Uint32(hb[headerLen+4:]) {
+		return nil, ErrCorrupt
+	}
+	if details == nil {
+		details = []byte{} // an empty section, not a brief read
+	}
+	return decode(h, core, details, opts)
 }
 
 // Decode reads advisories from a whole index file's content.
