@@ -3,13 +3,16 @@ package repo
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // cachedAdvisories fetches the repository and reads its advisories in
@@ -103,4 +106,58 @@ func TestDamagedCache(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSweepStaleTempFiles: the temporary files of a run that is gone
+// (an exited child's PID) are removed when the next run uses the cache
+// directory, those of a live run (this one) are kept, in normal and
+// cache-only runs.
+func TestSweepStaleTempFiles(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	require.NoError(t, cmd.Run())
+	dead, live := strconv.Itoa(cmd.ProcessState.Pid()), strconv.Itoa(os.Getpid())
+	srv, _ := server(t)
+	c := Config{ID: "updates", BaseURLs: []string{srv.URL + "/repo/"}, Enabled: true}
+	for _, cacheOnly := range []bool{false, true} {
+		cache := t.TempDir()
+		_, err := cachedAdvisories(&Fetcher{Client: srv.Client(), CacheDir: cache}, c)
+		require.NoError(t, err)
+		dir := (&Fetcher{CacheDir: cache}).cacheDir(c)
+		var stale, kept []string
+		for _, prefix := range []string{".index-", ".index-core-", ".download-", ".tmp-"} {
+			stale = append(stale, filepath.Join(dir, prefix+dead+"-123"))
+			kept = append(kept, filepath.Join(dir, prefix+live+"-456"))
+		}
+		for _, n := range append(append([]string{}, stale...), kept...) {
+			require.NoError(t, os.WriteFile(n, []byte("partial"), 0o644))
+		}
+		got, err := cachedAdvisories(&Fetcher{Client: srv.Client(), CacheDir: cache, CacheOnly: cacheOnly}, c)
+		require.NoError(t, err)
+		assert.Len(t, got, 1)
+		for _, n := range stale {
+			assert.NoFileExists(t, n)
+		}
+		for _, n := range kept {
+			assert.FileExists(t, n)
+		}
+	}
+}
+
+// TestTempFilesNamed: every temporary file a run creates in a cache
+// directory names this process, so that a later run can tell when it
+// is stale.
+func TestTempFilesNamed(t *testing.T) {
+	srv, _ := server(t)
+	cache := t.TempDir()
+	dir := (&Fetcher{CacheDir: cache}).cacheDir(Config{ID: "updates", BaseURLs: []string{srv.URL + "/repo/"}})
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	f, err := createDownload(dir)
+	require.NoError(t, err)
+	f.Close()
+	assert.Equal(t, os.Getpid(), tempfile.Owner(filepath.Base(f.Name()), tempDownload))
+	f, err = createDownload("")
+	require.NoError(t, err)
+	f.Close()
+	os.Remove(f.Name())
+	assert.Equal(t, os.Getpid(), tempfile.Owner(filepath.Base(f.Name()), tempDownloadNoCache))
 }

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // The file holds a header, a details section (texts, URLs, file names)
@@ -88,13 +89,22 @@ func (b *Batch) Reset() {
 	*b = Batch{core: encoder{b.core.b[:0]}, details: encoder{b.details.b[:0]}, rec: rec}
 }
 
+// TempPrefix and TempCorePrefix begin the names of the temporary files
+// of an index being written, beside it (see internal/tempfile: the
+// process ID follows), which Close or Abort removes; those of a run
+// killed meanwhile are for tempfile.Sweep.
+const (
+	TempPrefix     = ".index-"
+	TempCorePrefix = ".index-core-"
+)
+
 // Create starts an index that Close moves to path.
 func Create(path string) (*Writer, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempfile.Pattern(TempPrefix))
 	if err != nil {
 		return nil, err
 	}
-	coreTmp, err := os.CreateTemp(filepath.Dir(path), ".index-core-*")
+	coreTmp, err := os.CreateTemp(filepath.Dir(path), tempfile.Pattern(TempCorePrefix))
 	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
