@@ -13,7 +13,7 @@ import (
 // lock takes an exclusive flock on the file at path, created if need
 // be, without waiting: ErrBusy when another process holds it.
 func lock(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644) // read-only: any user who can read it can lock it
 	if err != nil {
 		return nil, err
 	}

@@ -80,3 +80,18 @@ func TestSweepBusy(t *testing.T) {
 	require.NoError(t, Sweep(dir, ".index-"))
 	assert.NoFileExists(t, name)
 }
+
+// BenchmarkSweep sweeps a cache directory as a warm run finds it: a few
+// metadata files and an index, nothing stale.
+func BenchmarkSweep(b *testing.B) {
+	dir := b.TempDir()
+	for _, n := range []string{"repomd.xml", "baseurl", "x-updateinfo.xml.zst", "x-updateinfo.idx", "x-modules.yaml.gz"} {
+		require.NoError(b, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Sweep(dir, ".index-", ".index-core-", ".download-", ".tmp-"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
