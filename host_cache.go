@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/alicorn-dev/alicorn/ecosystems/rpm"
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 )
@@ -160,7 +161,14 @@ func decodeSnapshot(b []byte) (*snapshot, error) {
 	return s, nil
 }
 
+// hostTempPrefix begins the names of snapshots being written (see
+// internal/tempfile: the process ID follows).
+const hostTempPrefix = ".host-"
+
+// readSnapshot reads the snapshot at path, after sweeping from its
+// directory the snapshots that runs killed while writing them left.
 func readSnapshot(path string) (*snapshot, error) {
+	_ = tempfile.Sweep(filepath.Dir(path), hostTempPrefix)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -174,7 +182,7 @@ func writeSnapshot(path string, s *snapshot) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".host-*")
+	f, err := os.CreateTemp(filepath.Dir(path), tempfile.Pattern(hostTempPrefix))
 	if err != nil {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/oci"
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
@@ -18,6 +19,10 @@ import (
 // installroot besides the rpm database.
 var imageConfigDirs = append(append([]string{"etc/dnf/modules.d", "etc/dnf/modules.defaults.d"},
 	trimSlash(defaultReposdirs)...), trimSlash(defaultVarsdirs)...)
+
+// imageTempPrefix begins the names of the temporary roots images are
+// copied to (see internal/tempfile: the process ID follows).
+const imageTempPrefix = "alicorn-image-"
 
 // imageConfigFiles are single files dnf reads from an installroot.
 var imageConfigFiles = []string{"etc/os-release", "usr/lib/os-release", "etc/dnf/dnf.conf"}
@@ -60,6 +65,10 @@ func wanted(name string, info fs.FileInfo) bool {
 // With extractors, the image's other packages they find (gems, wheels,
 // jars) are returned too, with the errors of files they could not read.
 func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor) (string, *scanned, func(), error) {
+	// What runs killed before their cleanups left in the temporary
+	// directory: image roots (below), oci's podman archives and spill
+	// files, inventory's spooled files.
+	_ = tempfile.Sweep(os.TempDir(), imageTempPrefix, "alicorn-podman-", "alicorn-spill-", "alicorn-spool-")
 	img, err := oci.Open(ctx, ref)
 	if err != nil {
 		return "", nil, nil, err
@@ -87,7 +96,7 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 		}
 		found = &scanned{pkgs: pkgs, err: err}
 	}
-	root, err := os.MkdirTemp("", "alicorn-image-")
+	root, err := os.MkdirTemp("", tempfile.Pattern(imageTempPrefix))
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/package-url/packageurl-go"
+
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // Package is one installed package.
@@ -138,7 +140,7 @@ func (in *Input) OpenReaderAt() (r io.ReaderAt, size int64, close func() error, 
 		return ra, in.Info.Size(), f.Close, nil
 	}
 	defer f.Close()
-	tmp, err := os.CreateTemp("", "alicorn-spool-")
+	tmp, err := os.CreateTemp("", tempfile.Pattern("alicorn-spool-"))
 	if err != nil {
 		return nil, 0, nil, err
 	}

@@ -2,7 +2,11 @@ package repo
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/alicorn-dev/alicorn/advisory"
@@ -52,7 +56,9 @@ type AdvisoryOptions struct {
 //
 // With a cache directory, the parsed advisories are kept in an index
 // named after updateinfo's checksum, so the next run with the same
-// metadata loads them without parsing.
+// metadata loads them without parsing. A damaged index is dropped and
+// rebuilt; a damaged cached updateinfo is dropped and downloaded again
+// (in cache-only mode, an error naming it).
 func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*advisory.Advisory, error) {
 	d := m.Repomd.Find("updateinfo")
 	if d == nil {
@@ -63,12 +69,66 @@ func (m *Metadata) Advisories(ctx context.Context, opts AdvisoryOptions) ([]*adv
 		idx = m.CacheFile(sum + "-updateinfo.idx")
 	}
 	if idx != "" {
-		if as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep, Prefilter: opts.Prefilter,
-			NoReferences: opts.NoReferences}); err == nil {
+		as, err := index.Read(idx, index.Options{Brief: opts.Brief, Keep: opts.Keep, Prefilter: opts.Prefilter,
+			NoReferences: opts.NoReferences})
+		if err == nil {
 			m.setRepo(as)
 			return as, nil
 		}
+		if errors.Is(err, index.ErrCorrupt) {
+			os.Remove(idx) // dropped, rebuilt below
+		}
 	}
+	var as []*advisory.Advisory
+	err := m.redownloadDamaged(d, func() (err error) {
+		as, err = m.parseAdvisories(ctx, opts, idx)
+		return err
+	})
+	return as, err
+}
+
+// redownloadDamaged runs read, which reads the metadata file d, and
+// when it fails on a cached copy that no longer matches repomd's
+// checksum (a damaged cache), drops that copy and runs read again, which
+// downloads it anew; in cache-only mode that is an error naming the
+// file.
+func (m *Metadata) redownloadDamaged(d *Data, read func() error) error {
+	err := read()
+	if err == nil || !m.dropDamaged(d) {
+		return err
+	}
+	if m.f.CacheOnly {
+		return fmt.Errorf("repository %s: %s is damaged (%w) and was removed: run without -C to download it again",
+			m.Config.ID, m.cachedName(d), ErrChecksum)
+	}
+	return read()
+}
+
+// dropDamaged removes the cached copy of the metadata file d when it no
+// longer matches repomd's checksum, and tells whether it did: a read
+// that failed on it may succeed on a new download.
+func (m *Metadata) dropDamaged(d *Data) bool {
+	if m.cache == "" || m.local() && !m.f.CacheOnly {
+		return false // not read from the cache
+	}
+	name := m.cachedName(d)
+	f, err := os.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h, err := newHash(d.Checksum.Type)
+	if err != nil {
+		return false
+	}
+	if _, err := io.Copy(h, f); err != nil || strings.EqualFold(hex.EncodeToString(h.Sum(nil)), strings.TrimSpace(d.Checksum.Value)) {
+		return false
+	}
+	return os.Remove(name) == nil
+}
+
+// parseAdvisories parses updateinfo, writing the index idx (unless "").
+func (m *Metadata) parseAdvisories(ctx context.Context, opts AdvisoryOptions, idx string) ([]*advisory.Advisory, error) {
 	r, d, err := m.Open(ctx, "updateinfo")
 	if err != nil {
 		return nil, err
@@ -257,8 +317,22 @@ func (m *Metadata) setRepo(as []*advisory.Advisory) {
 }
 
 // Modules reads the repository's module metadata (modules.yaml); a
-// repository without one declares no modules.
+// repository without one declares no modules. A damaged cached copy is
+// handled as Advisories handles updateinfo's.
 func (m *Metadata) Modules(ctx context.Context) (*modularity.Metadata, error) {
+	d := m.Repomd.Find("modules")
+	if d == nil {
+		return nil, nil
+	}
+	var md *modularity.Metadata
+	err := m.redownloadDamaged(d, func() (err error) {
+		md, err = m.parseModules(ctx)
+		return err
+	})
+	return md, err
+}
+
+func (m *Metadata) parseModules(ctx context.Context) (*modularity.Metadata, error) {
 	r, d, err := m.Open(ctx, "modules")
 	if err != nil || r == nil {
 		return nil, err

@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // ErrNotCached is returned in cache-only mode when metadata is missing.
@@ -178,6 +180,7 @@ func (f *Fetcher) cacheDir(c Config) string {
 // the Prefetch files the cache lacks.
 func (f *Fetcher) Fetch(ctx context.Context, c Config) (*Metadata, error) {
 	md := &Metadata{Config: c, f: f, cache: f.cacheDir(c)}
+	md.sweep()
 	if f.CacheOnly {
 		if md.cache == "" {
 			return nil, fmt.Errorf("repository %s: cache-only mode needs a cache directory", c.ID)
@@ -828,7 +831,7 @@ func (t *tracker) finish(err error) {
 }
 
 func writeFile(name string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(name), tempfile.Pattern(tempWrite))
 	if err != nil {
 		return err
 	}
@@ -1019,7 +1022,7 @@ func (m *Metadata) fetchVerified(ctx context.Context, d *Data, dir string, t *tr
 	if _, err := newHash(d.Checksum.Type); err != nil {
 		return nil, fmt.Errorf("repository %s: %s: %w", m.Config.ID, d.Location.Href, err)
 	}
-	tmp, err := os.CreateTemp(dir, ".download-*")
+	tmp, err := createDownload(dir)
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", m.Config.ID, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"github.com/alicorn-dev/alicorn/advisory"
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // The file holds a header, a details section (texts, URLs, file names)
@@ -88,13 +89,22 @@ func (b *Batch) Reset() {
 	*b = Batch{core: encoder{b.core.b[:0]}, details: encoder{b.details.b[:0]}, rec: rec}
 }
 
+// TempPrefix and TempCorePrefix begin the names of the temporary files
+// of an index being written, beside it (see internal/tempfile: the
+// process ID follows), which Close or Abort removes; those of a run
+// killed meanwhile are for tempfile.Sweep.
+const (
+	TempPrefix     = ".index-"
+	TempCorePrefix = ".index-core-"
+)
+
 // Create starts an index that Close moves to path.
 func Create(path string) (*Writer, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempfile.Pattern(TempPrefix))
 	if err != nil {
 		return nil, err
 	}
-	coreTmp, err := os.CreateTemp(filepath.Dir(path), ".index-core-*")
+	coreTmp, err := os.CreateTemp(filepath.Dir(path), tempfile.Pattern(TempCorePrefix))
 	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
@@ -376,27 +386,41 @@ func read(r io.ReaderAt, size int64, opts Options) ([]*advisory.Advisory, error)
 	}
 	// The checksum is computed on another core while the core is decoded
 	// (decoding damaged data is safe; nothing is returned unless the sum
-	// holds).
+	// holds). That goroutine reads only the core, which is never mapped,
+	// and every return below waits for it: nothing it reads can be
+	// unmapped or reused under it, whichever check fails first.
 	coreSum := binary.LittleEndian.Uint32(hb[headerLen:])
 	sumOK := make(chan bool, 1)
 	go func() { sumOK <- crc32.Checksum(core, castagnoli) == coreSum }()
-	var details []byte
-	if !opts.Brief {
-		d, release, err := mapSection(r, int64(headerLen), int64(h.details))
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-		if crc32.Checksum(d, castagnoli) != binary.LittleEndian.Uint32(hb[headerLen+4:]) {
-			return nil, ErrCorrupt
-		}
-		details = d
-	}
-	advs, err := decode(h, core, details, opts)
+	advs, err := decodeMapped(r, h, hb, core, opts)
 	if !<-sumOK {
 		return nil, ErrCorrupt
 	}
-	return advs, err
+	if err != nil {
+		return nil, err
+	}
+	return advs, nil
+}
+
+// decodeMapped checks the details section, mapped for the call only
+// (when opts want it), and decodes the advisories. Nothing it returns
+// views the mapping: details are copied out before it is unmapped.
+func decodeMapped(r io.ReaderAt, h header, hb, core []byte, opts Options) ([]*advisory.Advisory, error) {
+	if opts.Brief {
+		return decode(h, core, nil, opts)
+	}
+	details, release, err := mapSection(r, int64(headerLen), int64(h.details))
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if crc32.Checksum(details, castagnoli) != binary.LittleEndian.Uint32(hb[headerLen+4:]) {
+		return nil, ErrCorrupt
+	}
+	if details == nil {
+		details = []byte{} // an empty section, not a brief read
+	}
+	return decode(h, core, details, opts)
 }
 
 // Decode reads advisories from a whole index file's content.

@@ -3,6 +3,7 @@ package index
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -252,5 +253,65 @@ func BenchmarkReadBrief(b *testing.B) {
 		if _, err := Read(path, opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestReadDamagedFile damages a mapped index file in each of its parts:
+// every read fails with ErrCorrupt naming the file, and none crashes.
+// The index is large enough that the core's checksum, computed on
+// another goroutine, is still running when a damaged details section is
+// found (its mapping was once unmapped under that goroutine).
+func TestReadDamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.idx")
+	require.NoError(t, Write(good, sample(t, 3000)))
+	data, err := os.ReadFile(good)
+	require.NoError(t, err)
+	ncore := int(binary.LittleEndian.Uint64(data[len(magic)+5*8:]))
+	ndetails := int(binary.LittleEndian.Uint64(data[len(magic)+6*8:]))
+	detailsAt, coreAt, tailAt := headerLen, headerLen+ndetails, len(data)-8
+	require.Equal(t, len(data), coreAt+ncore+8)
+	flip := func(off int) []byte {
+		b := append([]byte{}, data...)
+		b[off] ^= 0xff
+		return b
+	}
+	tests := []struct {
+		name string
+		data []byte
+		// details marks damage only a full read sees: a brief one
+		// never reads the details section.
+		details bool
+	}{
+		{"magic", flip(0), false},
+		{"counts", flip(len(magic)), false},
+		{"lengths", flip(len(magic) + 5*8), false},
+		{"details start", flip(detailsAt), true},
+		{"details middle", flip(detailsAt + ndetails/2), true},
+		{"details end", flip(coreAt - 1), true},
+		{"core start", flip(coreAt), false},
+		{"core middle", flip(coreAt + ncore/2), false},
+		{"core end", flip(tailAt - 1), false},
+		{"core sum", flip(tailAt), false},
+		{"details sum", flip(tailAt + 4), true},
+		{"truncated", data[:len(data)-1], false},
+		{"half", data[:len(data)/2], false},
+		{"header only", data[:headerLen], false},
+		{"empty", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "bad.idx")
+			require.NoError(t, os.WriteFile(path, tt.data, 0o644))
+			for _, opts := range []Options{{}, {NoReferences: true}, {Brief: true}} {
+				_, err := Read(path, opts)
+				if opts.Brief && tt.details {
+					require.NoError(t, err)
+					continue
+				}
+				require.ErrorIs(t, err, ErrCorrupt, "%+v", opts)
+				assert.Contains(t, err.Error(), path)
+			}
+		})
 	}
 }

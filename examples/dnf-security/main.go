@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -20,7 +21,10 @@ func main() {
 	// live heap: collecting at 50% growth keeps the peak RSS of a cold run
 	// about 10% lower at no measurable cost in time.
 	debug.SetGCPercent(50)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (what kill, systemd and timeout send) ends a run as ^C
+	// does: the context is canceled and the deferred cleanups remove the
+	// temporary files of downloads and indexes in progress.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := dnfcompat.Env{Stdout: os.Stdout, Stderr: os.Stderr}
 	if ws, err := unix.IoctlGetWinsize(int(os.Stderr.Fd()), unix.TIOCGWINSZ); err == nil {
 		env.StderrWidth = int(ws.Col) // a terminal: progress bars

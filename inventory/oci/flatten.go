@@ -15,6 +15,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // Options tune Flatten.
@@ -320,7 +322,7 @@ func (fl *flattener) spill(tr *tar.Reader, e *entry) error {
 		return fmt.Errorf("%s: %d bytes is more than this reader keeps (spill limit %d)", e.name, e.size, fl.opts.MaxSpill)
 	}
 	if fl.fs.spill == nil {
-		f, err := os.CreateTemp(fl.opts.SpillDir, "alicorn-spill-")
+		f, err := os.CreateTemp(fl.opts.SpillDir, tempfile.Pattern("alicorn-spill-"))
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 )
 
 // Image is an opened image. Close releases what opening it took
@@ -123,7 +125,7 @@ const refName = "org.opencontainers.image.ref.name"
 
 // fromPodman saves an image of podman's storage as an oci-archive.
 func fromPodman(ctx context.Context, ref string) (v1.Image, func(), error) {
-	dir, err := os.MkdirTemp("", "alicorn-podman-")
+	dir, err := os.MkdirTemp("", tempfile.Pattern("alicorn-podman-"))
 	if err != nil {
 		return nil, nil, err
 	}
