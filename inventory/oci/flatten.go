@@ -420,7 +420,13 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		}
 	}
 
+	n := 0
 	for name, e := range mine.all() {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if !e.shadowed {
 			fl.fs.entries.put(name, e)
 		}
@@ -609,7 +615,13 @@ func (fl *flattener) finish(ctx context.Context) error {
 			break
 		}
 	}
+	n := 0
 	for _, e := range f.entries.all() {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		slices.Sort(e.children)
 	}
 	return nil
