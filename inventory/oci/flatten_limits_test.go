@@ -242,3 +242,26 @@ func TestHardLinkRereadChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, l.reads, "read once when the target was kept")
 }
+
+func TestLookupLinksToTheRoot(t *testing.T) {
+	img := imageOf(t, layerOf(t,
+		ent{Name: "etc/os-release", Body: "ID=fedora\n"},
+		ent{Name: "root", Link: "/"}, ent{Name: "here", Link: "."}, ent{Name: "etc/up", Link: "../.."},
+		ent{Name: "etc/abs", Link: "/etc"},
+	))
+	f, err := Flatten(context.Background(), img, Options{Want: all})
+	require.NoError(t, err)
+	for _, name := range []string{"etc/os-release", "root/etc/os-release", "here/etc/os-release",
+		"etc/up/etc/os-release", "root/here/etc/abs/up/root/etc/os-release"} {
+		b, err := f.ReadFile(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, "ID=fedora\n", string(b), name)
+	}
+	for _, name := range []string{"root", "here", "etc/up"} {
+		info, err := f.Stat(name)
+		require.NoError(t, err, name)
+		assert.True(t, info.IsDir(), name)
+	}
+	_, err = f.Stat("root/nothing")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
