@@ -11,8 +11,14 @@
 // uncompressed contents against the configuration's diff IDs); a mismatch
 // is an ErrDigest naming the blob.
 //
-// Layers are streamed once, top layer first; only the contents a caller
-// asks for are kept, in memory (or, with Options.SpillDir, the large ones
-// in a temporary file that FS.Close removes). Hostile layers (paths that climb out of
-// the root, link loops, huge sizes) fail with an error naming the layer.
+// Layers are streamed once, top layer first (a layer is read a second
+// time only when a wanted name is a hard link to a file of the same layer
+// whose contents were not kept); only the contents a caller asks for, and
+// those of the files wanted names are hard links to, are kept, in memory
+// (or, with Options.SpillDir, the large ones in a temporary file that
+// FS.Close removes). Hostile layers (paths that climb out of the root,
+// link loops, huge sizes, paths of a hundred thousand parts) fail with an
+// error naming the layer or cost time linear in their size; a cancelled
+// context stops Flatten within the 64 KiB being read, even inside one
+// entry of many gigabytes.
 package oci

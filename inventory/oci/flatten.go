@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -35,8 +37,10 @@ type Options struct {
 	// jars.
 	SpillDir string
 	MaxSpill int64
-	// MaxEntries bounds the entries of all layers together (default
-	// 4,000,000), against layers made only of tiny entries.
+	// MaxEntries bounds the entries of all layers together, with the
+	// parent directories they imply without listing them (default
+	// 4,000,000), against layers made only of tiny entries or of paths
+	// of very many parts.
 	MaxEntries int
 }
 
@@ -52,7 +56,7 @@ type Layer struct {
 type FS struct {
 	// Layers lists the image's layers, bottom first.
 	Layers  []Layer
-	entries map[string]*entry
+	entries *names[*entry]
 	spill   *os.File // large kept files, with Options.SpillDir
 }
 
@@ -69,6 +73,29 @@ type entry struct {
 	spillAt  int64
 	kept     bool     // data (or the spill file) holds the contents
 	children []string // base names, sorted (directories)
+
+	// While flattening: the entry's index in its layer's tar stream (-1
+	// for placeholders), whether an upper layer hides it, and for a hard
+	// link the file whose contents it shares (see root). A placeholder
+	// stands for a hard link's target in a lower layer, not read yet; want
+	// says that a link to it wants the contents.
+	ord      int
+	shadowed bool
+	src      *entry
+	want     bool
+}
+
+// root returns the entry holding the contents e shares, following hard
+// links (and shortening the chain for the next call).
+func (e *entry) root() *entry {
+	r := e
+	for r.src != nil {
+		r = r.src
+	}
+	for e.src != nil && e.src != r {
+		e, e.src = e.src, r
+	}
+	return r
 }
 
 // Flatten reads every layer of img, top first, into an FS.
@@ -100,7 +127,8 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	if len(cfg.RootFS.DiffIDs) != len(layers) {
 		return nil, fmt.Errorf("the image has %d layers and its configuration names %d", len(layers), len(cfg.RootFS.DiffIDs))
 	}
-	f := &FS{entries: map[string]*entry{}}
+	seed := maphash.MakeSeed()
+	f := &FS{entries: newNames[*entry](seed)}
 	for _, l := range layers {
 		var info Layer
 		// An uncompressed layer is named by its diff ID (asking for its
@@ -115,26 +143,39 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	for i := range f.Layers {
 		f.Layers[i].DiffID = cfg.RootFS.DiffIDs[i].String()
 	}
-	fl := &flattener{fs: f, opts: opts, hidden: map[string]bool{}, opaque: map[string]bool{}}
+	fl := &flattener{fs: f, opts: opts, seed: seed, hidden: newNames[struct{}](seed), opaque: newNames[struct{}](seed),
+		below: map[string]*entry{}}
 	for i := len(layers) - 1; i >= 0; i-- {
 		if err := fl.layer(ctx, i, layers[i], cfg.RootFS.DiffIDs[i]); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("layer %d (%s): %w", i, f.Layers[i].Digest, err)
 		}
 	}
-	f.finish()
+	if len(fl.below) > 0 {
+		f.Close()
+		missing := slices.Sorted(maps.Keys(fl.below))
+		return nil, fmt.Errorf("hard link to %s: no regular file of that name under the link's layer", missing[0])
+	}
+	if err := fl.finish(ctx); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return f, nil
 }
 
 type flattener struct {
 	fs      *FS
 	opts    Options
+	seed    maphash.Seed
 	total   int64 // bytes kept in memory
 	spilled int64 // bytes written to the spill file
 	entries int
 	// What upper layers hide from lower ones: whited-out paths, and
 	// directories made opaque.
-	hidden, opaque map[string]bool
+	hidden, opaque *names[struct{}]
+	// Hard links of the layers read so far to files of lower layers:
+	// placeholders by target name.
+	below map[string]*entry
 }
 
 // verifyConfig checks the configuration blob against its digest.
@@ -179,21 +220,38 @@ func cleanName(name string) (string, error) {
 // covered reports whether an upper layer hides name: it, or one of its
 // parents, was whited out, made opaque, or is not a directory there.
 func (fl *flattener) covered(name string) bool {
-	if fl.hidden[name] {
+	if fl.hidden.has(name) || fl.opaque.has(".") {
 		return true
 	}
-	for dir := path.Dir(name); ; dir = path.Dir(dir) {
-		if dir == "." {
-			return fl.opaque["."]
-		}
-		if fl.hidden[dir] || fl.opaque[dir] {
+	for dir, h := range ancestors(fl.seed, name) {
+		if _, ok := fl.hidden.getHashed(dir, h); ok {
 			return true
 		}
-		if e := fl.fs.entries[dir]; e != nil && e.typ != tar.TypeDir {
+		if _, ok := fl.opaque.getHashed(dir, h); ok {
+			return true
+		}
+		if e, ok := fl.fs.entries.getHashed(dir, h); ok && e.typ != tar.TypeDir {
 			return true
 		}
 	}
+	return false
 }
+
+// Hard links. A link's target is the file of that name when the link is
+// extracted: earlier in the same layer, or else in the layers below. The
+// layers are streamed top first, once, and only wanted contents are kept,
+// so a wanted link can name a file whose contents were not kept:
+//   - a target in a lower layer has not been read yet: a placeholder
+//     stands for it (flattener.below) until the layer that holds it is
+//     read, which keeps its contents as it streams by;
+//   - a target earlier in the same layer has streamed by: keeping every
+//     file's contents in case a later name links to it would hold whole
+//     layers in memory, and recording where each file lies does not help
+//     a compressed stream, which cannot seek. So the layer is read a
+//     second time (again), keeping just those targets. This costs one more
+//     decompression of that layer, only for images with such a link (rare:
+//     rpm databases hard-linked by some image builders), and the second
+//     reading is checked against the diff ID as the first was.
 
 func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Hash) error {
 	rc, err := l.Uncompressed()
@@ -205,11 +263,16 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 	if err != nil {
 		return err
 	}
-	tr := tar.NewReader(io.TeeReader(rc, sum))
-	// This layer's own entries, whiteouts and opaque directories; merged
-	// under the upper layers' when the layer ends (within a layer the last
-	// entry for a name wins, as when extracting).
-	mine := map[string]*entry{}
+	in := io.TeeReader(&ctxReader{ctx: ctx, r: rc}, sum)
+	tr := tar.NewReader(in)
+	// This layer's own entries (also those upper layers hide, as targets
+	// of hard links), whiteouts and opaque directories; merged under the
+	// upper layers' when the layer ends (within a layer the last entry for
+	// a name wins, as when extracting).
+	mine := newNames[*entry](fl.seed)
+	above := fl.below            // upper layers' links to files here or lower
+	fresh := map[string]*entry{} // this layer's links to files lower
+	need := map[int]*entry{}     // files whose contents links want and the first reading did not keep
 	var whiteouts, opaques []string
 	for n := 0; ; n++ {
 		if n%256 == 0 {
@@ -231,20 +294,25 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		if err != nil {
 			return err
 		}
-		dir, base := path.Split(name)
-		dir = path.Clean(dir)
-		if base == ".wh..wh..opq" {
+		b := base(name)
+		dir := "."
+		if len(b) < len(name) {
+			dir = name[:len(name)-len(b)-1]
+		}
+		if b == ".wh..wh..opq" {
 			opaques = append(opaques, dir)
 			continue
 		}
-		if strings.HasPrefix(base, ".wh.") {
-			whiteouts = append(whiteouts, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+		if strings.HasPrefix(b, ".wh.") {
+			whiteouts = append(whiteouts, path.Join(dir, strings.TrimPrefix(b, ".wh.")))
 			continue
 		}
-		if fl.covered(name) || fl.fs.entries[name] != nil {
-			continue
+		e := &entry{name: name, mode: hdr.FileInfo().Mode(), size: hdr.Size, mtime: hdr.ModTime, layer: idx, ord: n}
+		e.shadowed = fl.covered(name) || fl.fs.entries.has(name)
+		p := above[name]
+		wanted := func() bool {
+			return p != nil && p.want || !e.shadowed && fl.opts.Want != nil && fl.opts.Want(name, info{e})
 		}
-		e := &entry{name: name, mode: hdr.FileInfo().Mode(), size: hdr.Size, mtime: hdr.ModTime, layer: idx}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			e.typ, e.size = tar.TypeDir, 0
@@ -255,48 +323,189 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 			if err != nil {
 				return fmt.Errorf("hard link %s: %w", name, err)
 			}
-			t := mine[target]
-			if t == nil || t.typ != tar.TypeReg {
-				return fmt.Errorf("hard link %s: %s is not a regular file earlier in the layer", name, hdr.Linkname)
+			e.typ, e.size = tar.TypeReg, 0
+			if t, ok := mine.get(target); ok {
+				if t.typ != tar.TypeReg {
+					return fmt.Errorf("hard link %s: %s is not a regular file", name, hdr.Linkname)
+				}
+				e.size, e.mode, e.mtime = t.size, t.mode, t.mtime
+				e.src = t.root()
+			} else {
+				q := fresh[target]
+				if q == nil {
+					q = &entry{name: target, typ: tar.TypeReg, layer: -1, ord: -1}
+					fresh[target] = q
+				}
+				e.src = q
 			}
-			*e = *t
-			e.name = name
+			if wanted() {
+				wantContents(e.src, need)
+			}
 		case tar.TypeReg: // the reader reports old-style regular files (TypeRegA) as TypeReg
 			e.typ = tar.TypeReg
-			if err := fl.read(tr, e); err != nil {
-				return err
+			if wanted() {
+				if err := fl.read(tr, e); err != nil {
+					return err
+				}
 			}
 		default:
 			// Devices, fifos: listed, never read.
 			e.typ = hdr.Typeflag
 			e.size = 0
 		}
-		mine[name] = e
+		mine.put(name, e)
 	}
 	// The rest of the stream (the archive's end, padding) counts too.
-	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil {
+	if _, err := io.Copy(io.Discard, in); err != nil {
 		return fmt.Errorf("reading the layer: %w", err)
 	}
 	if err := compareSum("diff ID", want, sum); err != nil {
 		return err
 	}
-	for name, e := range mine {
-		fl.fs.entries[name] = e
+
+	// Upper layers' links to names of this layer resolve here, unless
+	// this layer removed the name from under them.
+	var wh, op *names[struct{}]
+	if len(above) > 0 {
+		wh, op = newNames[struct{}](fl.seed), newNames[struct{}](fl.seed)
+		for _, w := range whiteouts {
+			wh.put(w, struct{}{})
+		}
+		for _, o := range opaques {
+			op.put(o, struct{}{})
+		}
+	}
+	removes := func(name string) bool {
+		if wh.has(name) || op.has(".") {
+			return true
+		}
+		for dir, h := range ancestors(fl.seed, name) {
+			_, w := wh.getHashed(dir, h)
+			_, o := op.getHashed(dir, h)
+			e, ok := mine.getHashed(dir, h)
+			if w || o || ok && e.typ != tar.TypeDir {
+				return true
+			}
+		}
+		return false
+	}
+	below := map[string]*entry{}
+	for _, name := range slices.Sorted(maps.Keys(above)) {
+		p := above[name]
+		if t, ok := mine.get(name); ok {
+			if t.typ != tar.TypeReg {
+				return fmt.Errorf("hard link to %s: not a regular file", name)
+			}
+			p.src = t.root()
+			if p.want {
+				wantContents(p.src, need)
+			}
+			continue
+		}
+		if removes(name) {
+			return fmt.Errorf("hard link to %s: removed by this layer, under the link's", name)
+		}
+		below[name] = p
+	}
+	for name, q := range fresh {
+		if p := below[name]; p != nil {
+			q.src = p
+			p.want = p.want || q.want
+			continue
+		}
+		below[name] = q
+	}
+	fl.below = below
+	if len(need) > 0 {
+		if err := fl.again(ctx, l, want, need); err != nil {
+			return err
+		}
+	}
+
+	n := 0
+	for name, e := range mine.all() {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if !e.shadowed {
+			fl.fs.entries.put(name, e)
+		}
 	}
 	for _, w := range whiteouts {
-		fl.hidden[w] = true
+		fl.hidden.put(w, struct{}{})
 	}
 	for _, o := range opaques {
-		fl.opaque[o] = true
+		fl.opaque.put(o, struct{}{})
 	}
 	return nil
 }
 
-// read keeps a wanted file's contents.
-func (fl *flattener) read(tr *tar.Reader, e *entry) error {
-	if fl.opts.Want == nil || !fl.opts.Want(e.name, (&file{e: e}).info()) {
-		return nil
+// wantContents records that a link wants the contents of r (a root): a
+// placeholder keeps them when its layer is read, a file of the layer being
+// read not kept yet is read again.
+func wantContents(r *entry, need map[int]*entry) {
+	r = r.root()
+	switch {
+	case r.ord < 0:
+		r.want = true
+	case !r.kept && r.size > 0:
+		need[r.ord] = r
 	}
+}
+
+// again reads the layer a second time to keep the contents of need (by
+// index in the tar stream), which hard links want; see the comment on
+// hard links above.
+func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need map[int]*entry) error {
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return fmt.Errorf("reading the layer again for hard links: %w", err)
+	}
+	defer rc.Close()
+	sum, err := hasher("diff ID", want)
+	if err != nil {
+		return err
+	}
+	in := io.TeeReader(&ctxReader{ctx: ctx, r: rc}, sum)
+	tr := tar.NewReader(in)
+	for n := 0; len(need) > 0; n++ {
+		if n%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the layer again for hard links: %w", err)
+		}
+		e := need[n]
+		if e == nil {
+			continue
+		}
+		delete(need, n)
+		if hdr.Typeflag != tar.TypeReg || hdr.Size != e.size {
+			return fmt.Errorf("reading the layer again for hard links: entry %d changed", n)
+		}
+		if err := fl.read(tr, e); err != nil {
+			return err
+		}
+	}
+	if len(need) > 0 {
+		return fmt.Errorf("reading the layer again for hard links: the layer is shorter")
+	}
+	if _, err := io.Copy(io.Discard, in); err != nil {
+		return fmt.Errorf("reading the layer again for hard links: %w", err)
+	}
+	return compareSum("diff ID", want, sum)
+}
+
+// read keeps a file's contents.
+func (fl *flattener) read(tr *tar.Reader, e *entry) error {
 	if fl.opts.SpillDir != "" && e.size > spillOver && e.size <= fl.opts.MaxFile {
 		return fl.spill(tr, e)
 	}
@@ -340,35 +549,82 @@ func (fl *flattener) spill(tr *tar.Reader, e *entry) error {
 	return nil
 }
 
-// finish adds the directories the layers left implicit and lists every
-// directory's children.
-func (f *FS) finish() {
-	if f.entries["."] == nil {
-		f.entries["."] = &entry{name: ".", typ: tar.TypeDir, mode: fs.ModeDir | 0o755, layer: -1}
+// finish gives hard links their target's contents, adds the directories
+// the layers left implicit (counted against Options.MaxEntries) and lists
+// every directory's children. Each entry's parents are found with hashes
+// computed along its name, and a missing parent is made once: the work is
+// linear in the names' lengths, however deep.
+func (fl *flattener) finish(ctx context.Context) error {
+	f := fl.fs
+	root, ok := f.entries.get(".")
+	if !ok {
+		root = &entry{name: ".", typ: tar.TypeDir, mode: fs.ModeDir | 0o755, layer: -1}
+		f.entries.put(".", root)
 	}
-	work := make([]string, 0, len(f.entries))
-	for n := range f.entries {
-		if n != "." {
-			work = append(work, n)
+	list := make([]*entry, 0, f.entries.len())
+	for _, e := range f.entries.all() {
+		if e.src != nil {
+			r := e.root()
+			e.size, e.mode, e.mtime = r.size, r.mode, r.mtime
+			e.data, e.spilled, e.spillAt, e.kept = r.data, r.spilled, r.spillAt, r.kept
+		}
+		if e != root {
+			list = append(list, e)
 		}
 	}
-	for len(work) > 0 {
-		n := work[len(work)-1]
-		work = work[:len(work)-1]
-		dir := path.Dir(n)
-		d := f.entries[dir]
-		if d == nil {
-			d = &entry{name: dir, typ: tar.TypeDir, mode: fs.ModeDir | 0o755, layer: -1}
-			f.entries[dir] = d
-			if dir != "." {
-				work = append(work, dir)
+	for _, e := range f.entries.all() {
+		e.src = nil
+	}
+	type parent struct {
+		end int // the parent is name[:end]
+		h   uint64
+	}
+	var parents []parent
+	for i, e := range list {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
-		if d.typ == tar.TypeDir {
-			d.children = append(d.children, path.Base(n))
+		parents = parents[:0]
+		for dir, h := range ancestors(fl.seed, e.name) {
+			parents = append(parents, parent{len(dir), h})
+		}
+		child := e
+		for k := len(parents) - 1; ; k-- {
+			d := root
+			if k >= 0 {
+				dir := e.name[:parents[k].end]
+				if d, ok = f.entries.getHashed(dir, parents[k].h); !ok {
+					if fl.entries++; fl.entries > fl.opts.MaxEntries {
+						return fmt.Errorf("more than %d entries in the image (with the directories it implies)", fl.opts.MaxEntries)
+					}
+					if k%4096 == 0 {
+						if err := ctx.Err(); err != nil {
+							return err
+						}
+					}
+					d = &entry{name: dir, typ: tar.TypeDir, mode: fs.ModeDir | 0o755, layer: -1}
+					f.entries.putHashed(dir, parents[k].h, d)
+					d.children = append(d.children, base(child.name))
+					child = d
+					continue
+				}
+			}
+			if d.typ == tar.TypeDir {
+				d.children = append(d.children, base(child.name))
+			}
+			break
 		}
 	}
-	for _, e := range f.entries {
+	n := 0
+	for _, e := range f.entries.all() {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		slices.Sort(e.children)
 	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -18,46 +19,70 @@ const maxHops = 40
 
 // lookup resolves name inside the root, following symbolic links (the
 // last one only when follow is set). Absolute targets start at the image
-// root and ".." stops there: nothing resolves outside the image.
+// root and ".." stops there: nothing resolves outside the image. Each
+// prefix is looked up by a hash extended part by part (see ancestors), so
+// a lookup costs the name's length, however deep.
 func (f *FS) lookup(op, name string, follow bool) (*entry, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
 	}
-	parts := split(name)
-	cur, hops := ".", 0
-	for i := 0; i < len(parts); i++ {
-		next := path.Join(cur, parts[i])
-		e := f.entries[next]
-		if e == nil {
+	root, _ := f.entries.get(".")
+	if name == "." {
+		return root, nil
+	}
+	// full[:at] is resolved to cur ("" for the root); h hashes it.
+	full, at, cur, hops := name, 0, root, 0
+	var h maphash.Hash
+	h.SetSeed(f.entries.seed)
+	for at < len(full) {
+		start := at
+		if at > 0 {
+			start++ // the slash
+		}
+		end := strings.IndexByte(full[start:], '/')
+		if end < 0 {
+			end = len(full)
+		} else {
+			end += start
+		}
+		next := h // a copy: h stays the hash of full[:at]
+		next.WriteString(full[at:end])
+		e, ok := f.entries.getHashed(full[:end], next.Sum64())
+		if !ok {
 			return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
-		last := i == len(parts)-1
+		last := end == len(full)
 		if e.typ == tar.TypeSymlink && (!last || follow) {
 			if hops++; hops > maxHops {
 				return nil, &fs.PathError{Op: op, Path: name, Err: syscall.ELOOP}
 			}
-			base := cur
+			dir := full[:at]
 			if strings.HasPrefix(e.link, "/") {
-				base = "."
+				dir = ""
 			}
-			target := path.Clean("/" + base + "/" + e.link) // ".." stops at the root
-			parts = append(split(target[1:]), parts[i+1:]...)
-			cur, i = ".", -1
+			target := path.Clean("/" + dir + "/" + e.link) // ".." stops at the root
+			if target == "/" {
+				full = strings.TrimPrefix(full[end:], "/")
+			} else {
+				full = target[1:] + full[end:]
+			}
+			at, cur = 0, root
+			h.Reset()
 			continue
 		}
 		if !last && e.typ != tar.TypeDir {
 			return nil, &fs.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
 		}
-		cur = next
+		at, cur, h = end, e, next
 	}
-	return f.entries[cur], nil
+	return cur, nil
 }
 
-func split(name string) []string {
-	if name == "." || name == "" {
-		return nil
-	}
-	return strings.Split(name, "/")
+// entry returns the entry of a clean name (nil if none), without
+// following links.
+func (f *FS) entry(name string) *entry {
+	e, _ := f.entries.get(name)
+	return e
 }
 
 // Close removes the file that large kept files were spilled to, if any;
@@ -154,7 +179,7 @@ func (f *FS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	out := make([]fs.DirEntry, 0, len(e.children))
 	for _, c := range e.children {
-		out = append(out, fs.FileInfoToDirEntry((&file{e: f.entries[path.Join(e.name, c)]}).info()))
+		out = append(out, fs.FileInfoToDirEntry((&file{e: f.entry(path.Join(e.name, c))}).info()))
 	}
 	return out, nil
 }
@@ -224,7 +249,7 @@ func (fl *file) ReadDir(n int) ([]fs.DirEntry, error) {
 	}
 	out := make([]fs.DirEntry, 0, len(rest))
 	for _, c := range rest {
-		out = append(out, fs.FileInfoToDirEntry((&file{e: fl.fs.entries[path.Join(fl.e.name, c)]}).info()))
+		out = append(out, fs.FileInfoToDirEntry((&file{e: fl.fs.entry(path.Join(fl.e.name, c))}).info()))
 	}
 	fl.dir += len(rest)
 	if n > 0 && len(out) == 0 {
