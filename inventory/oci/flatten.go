@@ -27,14 +27,16 @@ type Options struct {
 	// path and the header alone); the others can be listed and stat'ed
 	// but not read. Nil keeps none.
 	Want func(name string, info fs.FileInfo) bool
-	// MaxFile bounds one kept file (default 256 MiB) and MaxTotal all of
-	// them in memory (default 1 GiB): a layer that claims more is an error.
+	// MaxFile bounds one file kept in memory (default 256 MiB) and
+	// MaxTotal all of them (default 1 GiB). A wanted file past a limit is
+	// not kept and not an error of the image: reading it fails with
+	// ErrTooLarge, naming it, and the other files are read.
 	MaxFile, MaxTotal int64
 	// SpillDir, when set, is a directory where kept files of more than
 	// 1 MiB are written (to one temporary file, removed by FS.Close)
-	// instead of memory, up to MaxSpill bytes (default 16 GiB): for
-	// images whose wanted files are large, such as a Java application's
-	// jars.
+	// instead of memory, whatever their size, up to MaxSpill bytes in all
+	// (default 16 GiB): for images whose wanted files are large, such as
+	// a Java application's fat jars.
 	SpillDir string
 	MaxSpill int64
 	// MaxEntries bounds the entries of all layers together, with the
@@ -72,6 +74,10 @@ type entry struct {
 	spilled  bool // the contents are in FS.spill at offset spillAt
 	spillAt  int64
 	kept     bool     // data (or the spill file) holds the contents
+	// tooLarge, for a wanted file whose contents were not kept because a
+	// limit would have been passed, says so: reading it is that error,
+	// and the rest of the image is read all the same.
+	tooLarge error
 	children []string // base names, sorted (directories)
 
 	// While flattening: the entry's index in its layer's tar stream (-1
@@ -505,13 +511,23 @@ func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need m
 }
 
 // read keeps a file's contents.
+//
+// A file too large to keep is not an error of the image: its reads fail
+// with ErrTooLarge, naming it, and every other file is read.
 func (fl *flattener) read(tr *tar.Reader, e *entry) error {
-	if fl.opts.SpillDir != "" && e.size > spillOver && e.size <= fl.opts.MaxFile {
+	if fl.opts.SpillDir != "" && e.size > spillOver {
+		// On disk, a file of any size fits within the spill budget.
+		if fl.spilled+e.size > fl.opts.MaxSpill {
+			e.tooLarge = fmt.Errorf("%d bytes: %w (spill limit %d bytes, %d used)", e.size, ErrTooLarge,
+				fl.opts.MaxSpill, fl.spilled)
+			return nil
+		}
 		return fl.spill(tr, e)
 	}
 	if e.size < 0 || e.size > fl.opts.MaxFile || fl.total+e.size > fl.opts.MaxTotal {
-		return fmt.Errorf("%s: %d bytes is more than this reader keeps (file limit %d, total %d)",
-			e.name, e.size, fl.opts.MaxFile, fl.opts.MaxTotal)
+		e.tooLarge = fmt.Errorf("%d bytes: %w (memory limits: %d bytes a file, %d in all, %d used)", e.size,
+			ErrTooLarge, fl.opts.MaxFile, fl.opts.MaxTotal, fl.total)
+		return nil
 	}
 	data := make([]byte, e.size)
 	if _, err := io.ReadFull(tr, data); err != nil {
@@ -527,9 +543,6 @@ const spillOver = 1 << 20
 
 // spill keeps a wanted file's contents in the spill file.
 func (fl *flattener) spill(tr *tar.Reader, e *entry) error {
-	if fl.spilled+e.size > fl.opts.MaxSpill {
-		return fmt.Errorf("%s: %d bytes is more than this reader keeps (spill limit %d)", e.name, e.size, fl.opts.MaxSpill)
-	}
 	if fl.fs.spill == nil {
 		f, err := os.CreateTemp(fl.opts.SpillDir, tempfile.Pattern("alicorn-spill-"))
 		if err != nil {
@@ -566,7 +579,7 @@ func (fl *flattener) finish(ctx context.Context) error {
 		if e.src != nil {
 			r := e.root()
 			e.size, e.mode, e.mtime = r.size, r.mode, r.mtime
-			e.data, e.spilled, e.spillAt, e.kept = r.data, r.spilled, r.spillAt, r.kept
+			e.data, e.spilled, e.spillAt, e.kept, e.tooLarge = r.data, r.spilled, r.spillAt, r.kept, r.tooLarge
 		}
 		if e != root {
 			list = append(list, e)

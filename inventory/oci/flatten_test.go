@@ -182,16 +182,23 @@ func TestHostileLayers(t *testing.T) {
 		assert.ErrorIs(t, err, c.want, c.name)
 		assert.Contains(t, err.Error(), "layer 0 (sha256:", c.name)
 	}
-	// A file larger than the reader keeps.
-	_, err := Flatten(context.Background(), imageOf(t, layerOf(t, ent{Name: "big", Body: "0123456789"})),
-		Options{Want: all, MaxFile: 5})
-	assert.ErrorContains(t, err, "more than this reader keeps")
+	// A file larger than the reader keeps: its reads fail, naming it and
+	// the limit; the rest of the image is read.
+	fsys, err := Flatten(context.Background(), imageOf(t, layerOf(t, ent{Name: "big", Body: "0123456789"},
+		ent{Name: "small", Body: "ok"})), Options{Want: all, MaxFile: 5})
+	require.NoError(t, err)
+	_, err = fsys.ReadFile("big")
+	assert.ErrorIs(t, err, ErrTooLarge)
+	assert.ErrorContains(t, err, "read big: 10 bytes: too large to keep (memory limits: 5 bytes a file")
+	b, err := fsys.ReadFile("small")
+	require.NoError(t, err)
+	assert.Equal(t, "ok", string(b))
 	// Too many entries.
 	_, err = Flatten(context.Background(), imageOf(t, layerOf(t, ent{Name: "a"}, ent{Name: "b"}, ent{Name: "c"})),
 		Options{MaxEntries: 2})
 	assert.ErrorContains(t, err, "more than 2 entries")
 	// A truncated layer.
-	b := tarOf(t, ent{Name: "a", Body: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+	b = tarOf(t, ent{Name: "a", Body: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
 	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b[:540])), nil })
 	require.NoError(t, err)
 	_, err = Flatten(context.Background(), imageOf(t, l), Options{Want: all})
@@ -230,10 +237,12 @@ func TestSpill(t *testing.T) {
 	img := imageOf(t, layerOf(t, ent{Name: "opt/app.jar", Body: big}, ent{Name: "opt/small.jar", Body: "tiny"},
 		ent{Name: "opt/link.jar", Link: "app.jar"}))
 	dir := t.TempDir()
-	_, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20})
-	require.Error(t, err, "past MaxTotal without a spill directory")
+	f, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20})
+	require.NoError(t, err)
+	_, err = f.ReadFile("opt/app.jar")
+	require.ErrorIs(t, err, ErrTooLarge, "past MaxTotal without a spill directory")
 
-	f, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20, SpillDir: dir})
+	f, err = Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20, SpillDir: dir})
 	require.NoError(t, err)
 	spilled, _ := filepath.Glob(filepath.Join(dir, "alicorn-spill-*"))
 	require.Len(t, spilled, 1)
@@ -253,8 +262,25 @@ func TestSpill(t *testing.T) {
 	spilled, _ = filepath.Glob(filepath.Join(dir, "alicorn-spill-*"))
 	assert.Empty(t, spilled, "Close removes the spill file")
 
-	_, err = Flatten(context.Background(), img, Options{Want: all, SpillDir: dir, MaxSpill: 1 << 20})
-	require.ErrorContains(t, err, "spill limit")
+	// Past the spill budget a file is not kept, and says so when read;
+	// the small one is read all the same.
+	f, err = Flatten(context.Background(), img, Options{Want: all, SpillDir: dir, MaxSpill: 1 << 20})
+	require.NoError(t, err)
+	_, err = f.ReadFile("opt/app.jar")
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.ErrorContains(t, err, "spill limit")
+	b, err = f.ReadFile("opt/small.jar")
+	require.NoError(t, err)
+	assert.Equal(t, "tiny", string(b))
+	require.NoError(t, f.Close())
 	spilled, _ = filepath.Glob(filepath.Join(dir, "alicorn-spill-*"))
-	assert.Empty(t, spilled, "a failed Flatten leaves nothing behind")
+	assert.Empty(t, spilled, "nothing left behind")
+
+	// On disk, a file larger than MaxFile (a memory limit) is kept.
+	f, err = Flatten(context.Background(), img, Options{Want: all, SpillDir: dir, MaxFile: 1 << 20})
+	require.NoError(t, err)
+	b, err = f.ReadFile("opt/app.jar")
+	require.NoError(t, err)
+	assert.Len(t, b, len(big))
+	require.NoError(t, f.Close())
 }

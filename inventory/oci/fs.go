@@ -198,12 +198,19 @@ func (f *FS) LayerOf(name string) string {
 // not keep.
 var ErrNotKept = errors.New("contents not kept (not chosen by Options.Want)")
 
+// ErrTooLarge is wrapped by reads of wanted files whose contents were not
+// kept because Options.MaxFile, MaxTotal or MaxSpill would have been
+// passed (the rest of the image was read).
+var ErrTooLarge = errors.New("too large to keep")
+
 func (e *entry) readable(name string) error {
 	switch {
 	case e.typ == tar.TypeDir:
 		return &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
 	case e.typ != tar.TypeReg:
 		return &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	case !e.kept && e.tooLarge != nil:
+		return &fs.PathError{Op: "read", Path: name, Err: e.tooLarge}
 	case !e.kept && e.size > 0:
 		return &fs.PathError{Op: "read", Path: name, Err: ErrNotKept}
 	}
