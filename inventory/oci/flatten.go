@@ -63,17 +63,17 @@ type FS struct {
 }
 
 type entry struct {
-	name     string // clean, slash-separated, relative to the root ("." for it)
-	typ      byte   // tar.TypeReg, TypeDir, TypeSymlink; hard links become TypeReg
-	mode     fs.FileMode
-	size     int64
-	mtime    time.Time
-	link     string // symlink target as written
-	layer    int    // index in Layers; -1 for directories made up for missing parents
-	data     []byte
-	spilled  bool // the contents are in FS.spill at offset spillAt
-	spillAt  int64
-	kept     bool     // data (or the spill file) holds the contents
+	name    string // clean, slash-separated, relative to the root ("." for it)
+	typ     byte   // tar.TypeReg, TypeDir, TypeSymlink; hard links become TypeReg
+	mode    fs.FileMode
+	size    int64
+	mtime   time.Time
+	link    string // symlink target as written
+	layer   int    // index in Layers; -1 for directories made up for missing parents
+	data    []byte
+	spilled bool // the contents are in FS.spill at offset spillAt
+	spillAt int64
+	kept    bool // data (or the spill file) holds the contents
 	// tooLarge, for a wanted file whose contents were not kept because a
 	// limit would have been passed, says so: reading it is that error,
 	// and the rest of the image is read all the same.
