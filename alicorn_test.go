@@ -13,8 +13,6 @@ import (
 	"github.com/alicorn-dev/alicorn/repo"
 )
 
-const goodUpdateinfo = rpmtest.OneAdvisory
-
 // testBuilder returns a builder whose RPM cache survives test runs.
 func testBuilder(t testing.TB) *rpmtest.Builder { return rpmtest.Cached(t) }
 
