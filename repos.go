@@ -172,7 +172,12 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 // root's dnf.conf [main] section (found inside the root first, as dnf
 // looks for it).
 func (s *System) mainNetwork() (repo.Network, error) {
-	conf := filepath.Join(s.root, "etc/dnf/dnf.conf")
+	// An image's own dnf.conf does not tune the host's repositories.
+	root := s.root
+	if s.opts.Image != "" && !s.opts.ImageRepos {
+		root = "/"
+	}
+	conf := filepath.Join(root, "etc/dnf/dnf.conf")
 	if _, err := os.Stat(conf); err != nil {
 		conf = "/etc/dnf/dnf.conf"
 	}

@@ -39,3 +39,17 @@ func TestImageRepos(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"remote"}, got)
 }
+
+// TestImageDNFConfNotForHostRepos: an image's dnf.conf does not tune the
+// host's repositories (a throttle of 1 byte/s would make them fail).
+func TestImageDNFConfNotForHostRepos(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/dnf.conf"), []byte("[main]\nthrottle=1\n"), 0o644))
+	n, err := (&System{opts: Options{Image: "oci:/x"}, root: root}).mainNetwork()
+	require.NoError(t, err)
+	assert.NotEqual(t, int64(1), n.Throttle)
+	n, err = (&System{opts: Options{Image: "oci:/x", ImageRepos: true}, root: root}).mainNetwork()
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n.Throttle, "with the image's repositories, its dnf.conf")
+}

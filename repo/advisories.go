@@ -200,7 +200,11 @@ func (m *Metadata) parseAdvisories(ctx context.Context, opts AdvisoryOptions, id
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
+		// Keep may wait on what KeepReady announces: never after a cancel.
 		for _, h := range held {
+			if err != nil {
+				break
+			}
 			if opts.Keep == nil || opts.Keep(h) {
 				as = append(as, j.copyOf(h))
 			}

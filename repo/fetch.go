@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -186,8 +187,11 @@ func (f *Fetcher) Fetch(ctx context.Context, c Config) (*Metadata, error) {
 			return nil, fmt.Errorf("repository %s: cache-only mode needs a cache directory", c.ID)
 		}
 		b, err := os.ReadFile(filepath.Join(md.cache, "repomd.xml"))
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("repository %s: %w: run once without -C to fill the cache", c.ID, ErrNotCached)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("repository %s: %w", c.ID, err)
 		}
 		base, _ := os.ReadFile(filepath.Join(md.cache, "baseurl"))
 		md.BaseURL = string(base)
