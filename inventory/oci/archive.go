@@ -101,7 +101,7 @@ func readBlob(src layoutFiles, what string, h v1.Hash, limit int64) ([]byte, err
 type layoutDir struct {
 	root  *os.Root
 	mu    sync.Mutex
-	files []*os.File
+	files map[string]*os.File // one per blob however often it is read
 }
 
 func openLayoutDir(dir string) (*layoutDir, error) {
@@ -109,25 +109,31 @@ func openLayoutDir(dir string) (*layoutDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &layoutDir{root: root}, nil
+	return &layoutDir{root: root, files: map[string]*os.File{}}, nil
 }
 
+// open returns a reader of the file name. A file is opened once and read
+// through section readers (ReadAt is safe to share), so that reading a
+// blob again, or with a second reader that hashes it, takes no new file
+// descriptor.
 func (d *layoutDir) open(name string) (*io.SectionReader, error) {
-	f, err := d.root.Open(name)
-	if err != nil {
-		return nil, err
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, ok := d.files[name]
+	if !ok {
+		var err error
+		if f, err = d.root.Open(name); err != nil {
+			return nil, err
+		}
+		d.files[name] = f
 	}
 	info, err := f.Stat()
 	if err != nil || !info.Mode().IsRegular() {
-		f.Close()
 		if err == nil {
 			err = fmt.Errorf("%s: not a regular file", name)
 		}
 		return nil, err
 	}
-	d.mu.Lock()
-	d.files = append(d.files, f)
-	d.mu.Unlock()
 	return io.NewSectionReader(f, 0, info.Size()), nil
 }
 
@@ -137,7 +143,7 @@ func (d *layoutDir) close() {
 	for _, f := range d.files {
 		f.Close()
 	}
-	d.files = nil
+	d.files = map[string]*os.File{}
 	d.root.Close()
 }
 

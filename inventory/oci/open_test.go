@@ -285,3 +285,21 @@ func TestDockerRegistry(t *testing.T) {
 	_, err = Open(context.Background(), "docker://"+addr+"/alicorn/missing:1")
 	assert.Error(t, err)
 }
+
+// TestLayoutDirOneFilePerBlob: reading a blob again (and the hashing
+// second reader) takes no new file descriptor.
+func TestLayoutDirOneFilePerBlob(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "blob"), []byte("abc"), 0o644))
+	d, err := openLayoutDir(dir)
+	require.NoError(t, err)
+	defer d.close()
+	for range 5 {
+		r, err := d.open("blob")
+		require.NoError(t, err)
+		b, err := io.ReadAll(r)
+		require.NoError(t, err)
+		assert.Equal(t, "abc", string(b))
+	}
+	assert.Len(t, d.files, 1)
+}
