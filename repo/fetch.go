@@ -249,8 +249,7 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 	}
 	md.BaseURL = urls[i]
 	md.urls = append([]string{urls[i]}, append(append([]string{}, urls[:i]...), urls[i+1:]...)...)
-	sum := sha256.Sum256(raw)
-	md.Repomd, md.RepomdChecksum = rm, hex.EncodeToString(sum[:])
+	md.record(raw, rm)
 	if md.cache == "" {
 		t.show()
 		return nil
@@ -282,9 +281,14 @@ func (m *Metadata) setRepomd(raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("repository %s (%s): %w", m.Config.ID, m.BaseURL, err)
 	}
+	m.record(raw, rm)
+	return nil
+}
+
+// record keeps repomd.xml as parsed and the checksum of its content.
+func (m *Metadata) record(raw []byte, rm *Repomd) {
 	sum := sha256.Sum256(raw)
 	m.Repomd, m.RepomdChecksum = rm, hex.EncodeToString(sum[:])
-	return nil
 }
 
 // prefetch downloads the Fetcher's Prefetch files the cache lacks, as
