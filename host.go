@@ -223,7 +223,7 @@ func excludes(root string, given []string, disabled bool) []string {
 			k, v, ok := strings.Cut(line, "=")
 			k = strings.TrimSpace(k)
 			if ok && section == "main" && (k == "excludepkgs" || k == "exclude") {
-				out = append(out, splitList(strings.TrimSpace(v))...)
+				out = append(out, repo.SplitList(strings.TrimSpace(v))...)
 			}
 		}
 	}
@@ -234,11 +234,6 @@ func excludes(root string, given []string, disabled bool) []string {
 		}
 	}
 	return clean
-}
-
-// splitList splits a dnf list option's value at commas and white space.
-func splitList(v string) []string {
-	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
 // excluded reports whether a package matches an exclude glob in any of

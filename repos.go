@@ -104,13 +104,24 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 				continue
 			}
 			for k, v := range opts {
+				var flag *bool
 				switch k {
 				case "enabled":
-					all[i].Enabled = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+					flag = &all[i].Enabled
 				case "skip_if_unavailable":
-					all[i].SkipIfUnavailable = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+					flag = &all[i].SkipIfUnavailable
 				case "module_hotfixes":
-					all[i].ModuleHotfixes = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+					flag = &all[i].ModuleHotfixes
+				}
+				if flag != nil {
+					b, err := repo.ParseBool(v)
+					if err != nil {
+						return nil, fmt.Errorf("--setopt %s.%s: %w", glob, k, err)
+					}
+					*flag = b
+					continue
+				}
+				switch k {
 				case "baseurl":
 					all[i].BaseURLs = strings.Fields(strings.ReplaceAll(v, ",", " "))
 				default:

@@ -204,7 +204,9 @@ func parseCommand(args []string) (*command, error) {
 		}
 	}
 	if v, ok := c.mainOpts["autocheck_running_kernel"]; ok {
-		c.autoKernel = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes") || strings.EqualFold(v, "on")
+		if c.autoKernel, err = repo.ParseBool(v); err != nil {
+			return nil, usagef("--setopt autocheck_running_kernel: %s", err)
+		}
 	}
 	seen := map[string]int{}
 	for _, spec := range p.values["repofrompath"] {

@@ -132,7 +132,7 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if cur != nil && key == "baseurl" {
-				cur.BaseURLs = append(cur.BaseURLs, splitList(vars.Expand(trimmed))...)
+				cur.BaseURLs = append(cur.BaseURLs, SplitList(vars.Expand(trimmed))...)
 				continue
 			}
 			if key != "" {
@@ -170,17 +170,17 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 		case "name":
 			cur.Name = v
 		case "baseurl":
-			cur.BaseURLs = splitList(v)
+			cur.BaseURLs = SplitList(v)
 		case "metalink":
 			cur.Metalink = v
 		case "mirrorlist":
 			cur.Mirrorlist = v
 		case "enabled":
-			cur.Enabled, err = parseBool(v)
+			cur.Enabled, err = ParseBool(v)
 		case "skip_if_unavailable":
-			cur.SkipIfUnavailable, err = parseBool(v)
+			cur.SkipIfUnavailable, err = ParseBool(v)
 		case "module_hotfixes":
-			cur.ModuleHotfixes, err = parseBool(v)
+			cur.ModuleHotfixes, err = ParseBool(v)
 		case "priority":
 			cur.Priority, err = strconv.Atoi(v)
 		case "cost":
@@ -325,11 +325,14 @@ func ParseMain(r io.Reader, name string) (Network, error) {
 	return n, nil
 }
 
-func splitList(s string) []string {
+// SplitList splits a dnf list option's value at commas and white space.
+func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
 }
 
-func parseBool(s string) (bool, error) {
+// ParseBool reads a dnf boolean: 1, yes, true, on or 0, no, false, off,
+// in any case.
+func ParseBool(s string) (bool, error) {
 	switch strings.ToLower(s) {
 	case "1", "yes", "true", "on":
 		return true, nil
