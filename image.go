@@ -68,7 +68,7 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 	// What runs killed before their cleanups left in the temporary
 	// directory: image roots (below), oci's podman archives and spill
 	// files, inventory's spooled files.
-	_ = tempfile.Sweep(os.TempDir(), imageTempPrefix, "alicorn-podman-", "alicorn-spill-", "alicorn-spool-")
+	_ = tempfile.Sweep(os.TempDir(), imageTempPrefix, oci.TempPodman, oci.TempSpill, inventory.TempSpool)
 	img, err := oci.Open(ctx, ref)
 	if err != nil {
 		return "", nil, nil, err

@@ -127,6 +127,10 @@ func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, e
 	return pkgs, errors.Join(errs...)
 }
 
+// TempSpool is the name prefix of the files OpenReaderAt spools streams
+// to (the process ID follows it, see internal/tempfile).
+const TempSpool = "alicorn-spool-"
+
 // OpenReaderAt opens the input's file for random access (zip archives
 // need it): the file itself when its file system offers it (os.DirFS and
 // flattened images do), else a copy spooled to a temporary file, which
@@ -140,7 +144,7 @@ func (in *Input) OpenReaderAt() (r io.ReaderAt, size int64, close func() error, 
 		return ra, in.Info.Size(), f.Close, nil
 	}
 	defer f.Close()
-	tmp, err := os.CreateTemp("", tempfile.Pattern("alicorn-spool-"))
+	tmp, err := os.CreateTemp("", tempfile.Pattern(TempSpool))
 	if err != nil {
 		return nil, 0, nil, err
 	}

@@ -538,13 +538,21 @@ func (fl *flattener) read(tr *tar.Reader, e *entry) error {
 	return nil
 }
 
+// TempSpill and TempPodman are the name prefixes of the spill files and
+// of the directories podman saves images to (the process ID follows them,
+// see internal/tempfile).
+const (
+	TempSpill  = "alicorn-spill-"
+	TempPodman = "alicorn-podman-"
+)
+
 // spillOver is the size above which kept files go to the spill file.
 const spillOver = 1 << 20
 
 // spill keeps a wanted file's contents in the spill file.
 func (fl *flattener) spill(tr *tar.Reader, e *entry) error {
 	if fl.fs.spill == nil {
-		f, err := os.CreateTemp(fl.opts.SpillDir, tempfile.Pattern("alicorn-spill-"))
+		f, err := os.CreateTemp(fl.opts.SpillDir, tempfile.Pattern(TempSpill))
 		if err != nil {
 			return err
 		}

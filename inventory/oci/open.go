@@ -125,7 +125,7 @@ const refName = "org.opencontainers.image.ref.name"
 
 // fromPodman saves an image of podman's storage as an oci-archive.
 func fromPodman(ctx context.Context, ref string) (v1.Image, func(), error) {
-	dir, err := os.MkdirTemp("", tempfile.Pattern("alicorn-podman-"))
+	dir, err := os.MkdirTemp("", tempfile.Pattern(TempPodman))
 	if err != nil {
 		return nil, nil, err
 	}
