@@ -63,9 +63,10 @@ type Options struct {
 	Client *http.Client
 	// Network holds dnf's download options for every repository (dnf's
 	// timeout, minrate, retries, throttle and bandwidth, as --setopt sets
-	// them): those left zero are read from the root's dnf.conf [main],
-	// else dnf's defaults (timeout 30 s, minrate 1000 bytes/s, retries
-	// 10, no throttle). A repository's own .repo values win.
+	// them): those left unset (repo.Network.IsSet; Set sets one to zero)
+	// are read from the root's dnf.conf [main], else dnf's defaults
+	// (timeout 30 s, minrate 1000 bytes/s, retries 10, no throttle). A
+	// repository's own values win, zero included.
 	Network repo.Network
 	// Progress, when set, is told how each repository's metadata download
 	// goes, as dnf shows it (not called for cache hits).

@@ -61,3 +61,46 @@ baseurl=http://127.0.0.1:1/b/
 		})
 	}
 }
+
+// TestConfigsNetworkExplicitZero: a repository's own throttle=0 or
+// minrate=0 (its .repo section's or --setopt's) wins over [main]'s, as in
+// dnf; --setopt=throttle=0 wins over dnf.conf's.
+func TestConfigsNetworkExplicitZero(t *testing.T) {
+	root := t.TempDir()
+	reposd := filepath.Join(root, "etc/yum.repos.d")
+	require.NoError(t, os.MkdirAll(reposd, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/dnf.conf"),
+		[]byte("[main]\nthrottle=1M\nminrate=2k\nbandwidth=5M\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(reposd, "test.repo"), []byte(`[a]
+baseurl=http://127.0.0.1:1/a/
+throttle=0
+
+[b]
+baseurl=http://127.0.0.1:1/b/
+
+[c]
+baseurl=http://127.0.0.1:1/c/
+`), 0o644))
+	s := &System{root: root, opts: Options{Root: root, Repos: Repos{Dirs: []string{reposd},
+		Set: map[string]map[string]string{"b": {"minrate": "0", "bandwidth": "0"}}}}}
+	cs, err := s.configs("x86_64", "40")
+	require.NoError(t, err)
+	require.Len(t, cs, 3)
+	a, b, c := cs[0].Network, cs[1].Network, cs[2].Network
+	assert.Zero(t, a.MaxSpeed(), "a's own throttle=0")
+	assert.Equal(t, int64(2048), a.MinRate)
+	assert.Equal(t, int64(1<<20), b.MaxSpeed())
+	assert.Zero(t, b.MinRate, "--setopt=b.minrate=0")
+	assert.Zero(t, b.Bandwidth, "--setopt=b.bandwidth=0")
+	assert.Equal(t, int64(1<<20), c.MaxSpeed(), "[main]'s")
+
+	var zero repo.Network
+	_, err = zero.Set("throttle", "0")
+	require.NoError(t, err)
+	s.opts.Network = zero
+	cs, err = s.configs("x86_64", "40")
+	require.NoError(t, err)
+	assert.Zero(t, cs[2].Network.MaxSpeed(), "--setopt=throttle=0 over dnf.conf's")
+	assert.True(t, cs[2].Network.IsSet("throttle"))
+}

@@ -200,7 +200,9 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 
 // Network holds dnf's download options, which dnf.conf's [main] section
 // (or --setopt) sets for every repository and a repository may set for
-// itself. The zero value of a field means unset.
+// itself. A zero field is unset, unless Set set it to zero: IsSet tells,
+// and Or keeps such an explicit zero over the default, as dnf keeps a
+// repository's own throttle=0 over [main]'s.
 type Network struct {
 	// Timeout and MinRate are the low-speed limit (dnf's timeout, in
 	// seconds, and minrate, in bytes with an optional k, M or G): a
@@ -220,6 +222,57 @@ type Network struct {
 	Throttle        int64
 	ThrottlePercent float64
 	Bandwidth       int64
+
+	// zero marks the options Set set to zero (netTimeout, ...).
+	zero uint8
+}
+
+// Network's option bits, for Network.zero.
+const (
+	netTimeout uint8 = 1 << iota
+	netMinRate
+	netRetries
+	netThrottle
+	netBandwidth
+)
+
+// netBit is the bit of the Network option key, 0 for none.
+func netBit(key string) uint8 {
+	switch key {
+	case "timeout":
+		return netTimeout
+	case "minrate":
+		return netMinRate
+	case "retries":
+		return netRetries
+	case "throttle":
+		return netThrottle
+	case "bandwidth":
+		return netBandwidth
+	}
+	return 0
+}
+
+// IsSet reports whether the option key (timeout, minrate, retries,
+// throttle or bandwidth) is set: non-zero, or set to zero by Set.
+// throttle is set by either of its forms.
+func (n Network) IsSet(key string) bool {
+	var v bool
+	switch key {
+	case "timeout":
+		v = n.Timeout != 0
+	case "minrate":
+		v = n.MinRate != 0
+	case "retries":
+		v = n.Retries != 0
+	case "throttle":
+		v = n.Throttle != 0 || n.ThrottlePercent != 0
+	case "bandwidth":
+		v = n.Bandwidth != 0
+	default:
+		return false
+	}
+	return v || n.zero&netBit(key) != 0
 }
 
 // Set sets the option key (a dnf option name, lower case) from its
@@ -260,26 +313,39 @@ func (n *Network) Set(key, value string) (bool, error) {
 	default:
 		return false, nil
 	}
+	bit := netBit(key)
+	n.zero &^= bit
+	if err == nil && !n.IsSet(key) {
+		n.zero |= bit
+	}
 	return true, err
 }
 
-// Or returns n with the options it leaves unset taken from def: a
-// repository's options over [main]'s. Throttle and ThrottlePercent go
-// together: a repository that sets either form sets throttle.
+// Or returns n with the options it leaves unset (see IsSet) taken from
+// def: a repository's options over [main]'s. An option set to zero stays
+// zero. Throttle and ThrottlePercent go together: a repository that sets
+// either form sets throttle.
 func (n Network) Or(def Network) Network {
-	if n.Timeout == 0 {
+	take := func(key string) bool {
+		if n.IsSet(key) {
+			return false
+		}
+		n.zero |= def.zero & netBit(key)
+		return true
+	}
+	if take("timeout") {
 		n.Timeout = def.Timeout
 	}
-	if n.MinRate == 0 {
+	if take("minrate") {
 		n.MinRate = def.MinRate
 	}
-	if n.Retries == 0 {
+	if take("retries") {
 		n.Retries = def.Retries
 	}
-	if n.Throttle == 0 && n.ThrottlePercent == 0 {
+	if take("throttle") {
 		n.Throttle, n.ThrottlePercent = def.Throttle, def.ThrottlePercent
 	}
-	if n.Bandwidth == 0 {
+	if take("bandwidth") {
 		n.Bandwidth = def.Bandwidth
 	}
 	return n

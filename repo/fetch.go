@@ -521,7 +521,7 @@ func (f *Fetcher) lowSpeed(c Config) (time.Duration, int64) {
 
 // maxSpeed returns a repository's throttle in bytes a second, 0 for none.
 func (f *Fetcher) maxSpeed(c Config) int64 {
-	if s := c.MaxSpeed(); s > 0 || c.Throttle != 0 || c.ThrottlePercent != 0 {
+	if s := c.MaxSpeed(); s > 0 || c.IsSet("throttle") {
 		return s
 	}
 	return max(f.Throttle, 0)

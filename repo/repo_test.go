@@ -163,6 +163,48 @@ func TestNetworkOr(t *testing.T) {
 	assert.Zero(t, Network{ThrottlePercent: 50}.MaxSpeed(), "a percentage of no bandwidth")
 }
 
+// TestNetworkOrExplicitZero: an option set to zero is set, and wins over
+// the default as dnf's repository options do (throttle=0 over [main]'s
+// throttle).
+func TestNetworkOrExplicitZero(t *testing.T) {
+	main := Network{Timeout: time.Minute, MinRate: 10, Throttle: 2000, Bandwidth: 1000}
+	var own Network
+	for _, k := range []string{"timeout", "minrate", "throttle", "bandwidth"} {
+		assert.False(t, own.IsSet(k), k)
+		ok, err := own.Set(k, "0")
+		require.True(t, ok)
+		require.NoError(t, err)
+		assert.True(t, own.IsSet(k), k)
+	}
+	got := own.Or(main)
+	assert.Zero(t, got.Timeout)
+	assert.Zero(t, got.MinRate)
+	assert.Zero(t, got.Throttle)
+	assert.Zero(t, got.MaxSpeed())
+	assert.Zero(t, got.Bandwidth)
+	assert.True(t, got.IsSet("throttle"), "still set, over a further default")
+	assert.Zero(t, got.Or(main).MaxSpeed())
+	assert.Zero(t, (&Fetcher{Throttle: 1000}).maxSpeed(Config{Network: got}), "over the Fetcher's throttle too")
+
+	var pct Network
+	_, err := pct.Set("throttle", "0%")
+	require.NoError(t, err)
+	assert.Zero(t, pct.Or(main).MaxSpeed(), "0%% is a throttle too")
+
+	// [main]'s own zero passes on to a repository that leaves it unset,
+	// and setting a value again clears it.
+	var m Network
+	_, err = m.Set("throttle", "0")
+	require.NoError(t, err)
+	assert.True(t, Network{}.Or(m).IsSet("throttle"))
+	_, err = m.Set("throttle", "5k")
+	require.NoError(t, err)
+	_, err = m.Set("throttle", "x")
+	require.Error(t, err)
+	assert.False(t, m.IsSet("throttle"), "a bad value leaves it unset")
+	assert.False(t, m.IsSet("gpgcheck"))
+}
+
 func TestParseMain(t *testing.T) {
 	n, err := ParseMain(strings.NewReader(`# dnf.conf
 [main]
