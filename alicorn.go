@@ -141,11 +141,15 @@ type System struct {
 	// rootScan holds the non-RPM packages of Options.Image (or of the root
 	// with ScanRoot) when feeds apply.
 	rootScan *scanned
-	excl     []string
-	units    []*unit
-	ecos     *ecosystems.Set
-	matcher  match.Matcher
-	feeds    feedCache
+	// excl are the exclude globs in force; mainNet the download options
+	// of Options.Network and dnf.conf's [main], or mainErr (readDNFConf).
+	excl    []string
+	mainNet repo.Network
+	mainErr error
+	units   []*unit
+	ecos    *ecosystems.Set
+	matcher match.Matcher
+	feeds   feedCache
 
 	hostOnce sync.Once
 	host     *host
@@ -214,7 +218,7 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 		}
 		s.rootScan = &scanned{pkgs: pkgs, err: err}
 	}
-	s.excl = excludes(s.root, opts.Excludes, opts.DisableExcludes)
+	s.readDNFConf()
 	if s.units, err = s.loadUnits(ctx); err != nil {
 		s.Close()
 		return nil, err

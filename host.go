@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -198,42 +197,6 @@ func CompatibleArches(arch string) []string {
 		return []string{"ppc64le", "noarch"}
 	}
 	return []string{arch, "noarch"}
-}
-
-// excludes returns the exclude globs in force: the given ones, and
-// excludepkgs from the root's dnf.conf [main] section (found inside the
-// root first, as dnf looks for it).
-func excludes(root string, given []string, disabled bool) []string {
-	if disabled {
-		return nil
-	}
-	out := append([]string{}, given...)
-	conf := filepath.Join(root, "etc/dnf/dnf.conf")
-	if _, err := os.Stat(conf); err != nil {
-		conf = "/etc/dnf/dnf.conf"
-	}
-	if b, err := os.ReadFile(conf); err == nil {
-		section := ""
-		for _, line := range strings.Split(string(b), "\n") {
-			line = strings.TrimSpace(line)
-			if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-				section = strings.TrimSpace(line[1 : len(line)-1])
-				continue
-			}
-			k, v, ok := strings.Cut(line, "=")
-			k = strings.TrimSpace(k)
-			if ok && section == "main" && (k == "excludepkgs" || k == "exclude") {
-				out = append(out, repo.SplitList(strings.TrimSpace(v))...)
-			}
-		}
-	}
-	var clean []string
-	for _, x := range out {
-		if x != "" {
-			clean = append(clean, x)
-		}
-	}
-	return clean
 }
 
 // excluded reports whether a package matches an exclude glob in any of

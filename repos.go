@@ -134,12 +134,11 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 	}
 	// Download options: the repository's own, else Options.Network's,
 	// else dnf.conf's [main].
-	dflt, err := s.mainNetwork()
-	if err != nil {
-		return nil, err
+	if s.mainErr != nil {
+		return nil, s.named(s.mainErr)
 	}
 	for i := range all {
-		all[i].Network = all[i].Network.Or(dflt)
+		all[i].Network = all[i].Network.Or(s.mainNet)
 	}
 	edits := ro.Edits
 	if len(ro.Only) > 0 {
@@ -179,32 +178,59 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 	return enabled, nil
 }
 
-// mainNetwork returns Options.Network over the download options of the
-// root's dnf.conf [main] section (found inside the root first, as dnf
-// looks for it).
-func (s *System) mainNetwork() (repo.Network, error) {
-	// An image's own dnf.conf does not tune the host's repositories.
-	root := s.root
-	if s.opts.Image != "" && !s.opts.ImageRepos {
-		root = "/"
-	}
+// dnfConf is the dnf.conf dnf reads for root: inside it first, else the
+// host's.
+func dnfConf(root string) string {
 	conf := filepath.Join(root, "etc/dnf/dnf.conf")
 	if _, err := os.Stat(conf); err != nil {
 		conf = "/etc/dnf/dnf.conf"
 	}
+	return conf
+}
+
+// readMain reads the [main] section of the dnf.conf file conf; a missing
+// file sets nothing. On a bad value it returns what it read with the
+// error.
+func readMain(conf string) (repo.Main, error) {
 	fh, err := os.Open(conf)
 	if errors.Is(err, os.ErrNotExist) {
-		return s.opts.Network, nil
+		return repo.Main{}, nil
 	}
 	if err != nil {
-		return repo.Network{}, err
+		return repo.Main{}, err // names the file
 	}
 	defer fh.Close()
-	n, err := repo.ParseMain(fh, conf)
-	if err != nil {
-		return repo.Network{}, err
+	return repo.ParseMain(fh, conf)
+}
+
+// readDNFConf reads, once for the run, the dnf.conf [main] sections the
+// run needs, each file once: the root's (or the image's) for the
+// excludes, and for the download options the same file, but the host's
+// when an image's own repositories are not read (an image's dnf.conf
+// does not tune the host's repositories). It sets s.excl (Options.Excludes
+// and the excludepkgs, unless DisableExcludes) and s.mainNet
+// (Options.Network over [main]'s), or s.mainErr, which configs returns:
+// a dnf.conf that cannot be read leaves the excludes alone, as dnf's
+// bad values do.
+func (s *System) readDNFConf() {
+	exclConf := dnfConf(s.root)
+	netConf := exclConf
+	if s.opts.Image != "" && !s.opts.ImageRepos {
+		netConf = dnfConf("/")
 	}
-	return s.opts.Network.Or(n), nil
+	m, err := readMain(exclConf)
+	if !s.opts.DisableExcludes {
+		s.excl = nil
+		for _, x := range append(append([]string{}, s.opts.Excludes...), m.Excludes...) {
+			if x != "" {
+				s.excl = append(s.excl, x)
+			}
+		}
+	}
+	if netConf != exclConf {
+		m, err = readMain(netConf)
+	}
+	s.mainNet, s.mainErr = s.opts.Network.Or(m.Network), err
 }
 
 // available is a package offered by a repository.

@@ -1,6 +1,7 @@
 package alicorn
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -49,6 +50,7 @@ baseurl=http://127.0.0.1:1/b/
 			require.NoError(t, os.WriteFile(conf, []byte(tc.conf), 0o644))
 			s := &System{root: root, opts: Options{Root: root, Network: tc.opts,
 				Repos: Repos{Dirs: []string{reposd}, Set: tc.set}}}
+			s.readDNFConf()
 			cs, err := s.configs("x86_64", "40")
 			if tc.err != "" {
 				require.ErrorContains(t, err, tc.err)
@@ -84,6 +86,7 @@ baseurl=http://127.0.0.1:1/c/
 `), 0o644))
 	s := &System{root: root, opts: Options{Root: root, Repos: Repos{Dirs: []string{reposd},
 		Set: map[string]map[string]string{"b": {"minrate": "0", "bandwidth": "0"}}}}}
+	s.readDNFConf()
 	cs, err := s.configs("x86_64", "40")
 	require.NoError(t, err)
 	require.Len(t, cs, 3)
@@ -99,8 +102,33 @@ baseurl=http://127.0.0.1:1/c/
 	_, err = zero.Set("throttle", "0")
 	require.NoError(t, err)
 	s.opts.Network = zero
+	s.readDNFConf()
 	cs, err = s.configs("x86_64", "40")
 	require.NoError(t, err)
 	assert.Zero(t, cs[2].Network.MaxSpeed(), "--setopt=throttle=0 over dnf.conf's")
 	assert.True(t, cs[2].Network.IsSet("throttle"))
+}
+
+// TestDNFConfReadOnce: dnf.conf is read once, by Open, for both the
+// excludes and the download options: a report made after it changed
+// still uses what Open read.
+func TestDNFConfReadOnce(t *testing.T) {
+	root := t.TempDir()
+	reposd := filepath.Join(root, "etc/yum.repos.d")
+	require.NoError(t, os.MkdirAll(reposd, 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(reposd, "a.repo"), []byte("[a]\nbaseurl=http://127.0.0.1:1/a/\n"), 0o644))
+	conf := filepath.Join(root, "etc/dnf/dnf.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("[main]\nthrottle=1k\nexcludepkgs=foo, bar\n"), 0o644))
+	s, err := Open(context.Background(), Options{Root: root, Excludes: []string{"baz"}, CacheDir: t.TempDir(),
+		Repos: Repos{Dirs: []string{reposd}}})
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, []string{"baz", "foo", "bar"}, s.excl)
+
+	require.NoError(t, os.WriteFile(conf, []byte("[main]\nthrottle=soon\n"), 0o644))
+	cs, err := s.configs("x86_64", "40")
+	require.NoError(t, err, "dnf.conf is not read again")
+	require.Len(t, cs, 1)
+	assert.Equal(t, int64(1024), cs[0].Network.MaxSpeed(), "the throttle read by Open")
 }

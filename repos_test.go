@@ -41,15 +41,23 @@ func TestImageRepos(t *testing.T) {
 }
 
 // TestImageDNFConfNotForHostRepos: an image's dnf.conf does not tune the
-// host's repositories (a throttle of 1 byte/s would make them fail).
+// host's repositories (a throttle of 1 byte/s would make them fail); its
+// excludepkgs still leave out the image's packages.
 func TestImageDNFConfNotForHostRepos(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "etc/dnf"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/dnf.conf"), []byte("[main]\nthrottle=1\n"), 0o644))
-	n, err := (&System{opts: Options{Image: "oci:/x"}, root: root}).mainNetwork()
-	require.NoError(t, err)
-	assert.NotEqual(t, int64(1), n.Throttle)
-	n, err = (&System{opts: Options{Image: "oci:/x", ImageRepos: true}, root: root}).mainNetwork()
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), n.Throttle, "with the image's repositories, its dnf.conf")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "etc/dnf/dnf.conf"),
+		[]byte("[main]\nthrottle=1\nexcludepkgs=image-only\n"), 0o644))
+	s := &System{opts: Options{Image: "oci:/x"}, root: root}
+	s.readDNFConf()
+	assert.NotEqual(t, int64(1), s.mainNet.Throttle)
+	assert.Contains(t, s.excl, "image-only", "the image's excludes")
+	s = &System{opts: Options{Image: "oci:/x", ImageRepos: true}, root: root}
+	s.readDNFConf()
+	require.NoError(t, s.mainErr)
+	assert.Equal(t, int64(1), s.mainNet.Throttle, "with the image's repositories, its dnf.conf")
+	assert.Equal(t, []string{"image-only"}, s.excl)
+	s = &System{opts: Options{Image: "oci:/x", DisableExcludes: true, Excludes: []string{"x"}}, root: root}
+	s.readDNFConf()
+	assert.Empty(t, s.excl)
 }

@@ -360,10 +360,23 @@ func (n Network) MaxSpeed() int64 {
 	return int64(n.ThrottlePercent / 100 * float64(n.Bandwidth))
 }
 
-// ParseMain reads the download options of a dnf.conf's [main] section.
-// name labels errors; options other than Network's are ignored.
-func ParseMain(r io.Reader, name string) (Network, error) {
-	var n Network
+// Main is what is read of a dnf.conf's [main] section.
+type Main struct {
+	// Network holds the download options, for every repository.
+	Network
+	// Excludes are the package globs of excludepkgs (and of its other
+	// name, exclude), in the order written.
+	Excludes []string
+}
+
+// ParseMain reads a dnf.conf's [main] section: the download options and
+// the excludes. name labels errors. Other options and sections are
+// ignored, and so are option names written in another case, as dnf
+// ignores them (Timeout is not timeout). A bad value does not stop the
+// reading: ParseMain returns all it read, with the error of the first.
+func ParseMain(r io.Reader, name string) (Main, error) {
+	var m Main
+	var first error
 	section := ""
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -380,15 +393,19 @@ func ParseMain(r io.Reader, name string) (Network, error) {
 		if !ok || section != "main" {
 			continue
 		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		if _, err := n.Set(k, strings.TrimSpace(v)); err != nil {
-			return Network{}, fmt.Errorf("%s:%d: option %s: %w", name, i, k, err)
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if k == "excludepkgs" || k == "exclude" {
+			m.Excludes = append(m.Excludes, SplitList(v)...)
+			continue
+		}
+		if _, err := m.Network.Set(k, v); err != nil && first == nil {
+			first = fmt.Errorf("%s:%d: option %s: %w", name, i, k, err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return Network{}, fmt.Errorf("%s: %w", name, err)
+	if err := sc.Err(); err != nil && first == nil {
+		first = fmt.Errorf("%s: %w", name, err)
 	}
-	return n, nil
+	return m, first
 }
 
 // SplitList splits a dnf list option's value at commas and white space.

@@ -206,7 +206,7 @@ func TestNetworkOrExplicitZero(t *testing.T) {
 }
 
 func TestParseMain(t *testing.T) {
-	n, err := ParseMain(strings.NewReader(`# dnf.conf
+	m, err := ParseMain(strings.NewReader(`# dnf.conf
 [main]
 gpgcheck=True
 timeout = 10
@@ -214,16 +214,25 @@ minrate=100k
 retries=0
 throttle=20%
 bandwidth=10M
+excludepkgs=kernel*, foo
+exclude = bar
+# excludepkgs=commented
+Throttle=1
+EXCLUDEPKGS=upper
 
 [updates]
 timeout=99
+excludepkgs=elsewhere
 `), "dnf.conf")
 	require.NoError(t, err)
-	assert.Equal(t, Network{Timeout: 10 * time.Second, MinRate: 100 << 10, Retries: -1, ThrottlePercent: 20, Bandwidth: 10 << 20}, n)
-	assert.Equal(t, int64(2<<20), n.MaxSpeed())
+	assert.Equal(t, Network{Timeout: 10 * time.Second, MinRate: 100 << 10, Retries: -1, ThrottlePercent: 20, Bandwidth: 10 << 20},
+		m.Network, "option names are dnf's, in their case")
+	assert.Equal(t, int64(2<<20), m.MaxSpeed())
+	assert.Equal(t, []string{"kernel*", "foo", "bar"}, m.Excludes)
 
-	_, err = ParseMain(strings.NewReader("[main]\n\ntimeout=soon\n"), "dnf.conf")
+	m, err = ParseMain(strings.NewReader("[main]\n\ntimeout=soon\nexcludepkgs=foo\nthrottle=x\n"), "dnf.conf")
 	assert.ErrorContains(t, err, "dnf.conf:3: option timeout")
+	assert.Equal(t, []string{"foo"}, m.Excludes, "the rest is read")
 
 	cs, err := ParseConfig(strings.NewReader("[r]\nretries=2\nthrottle=1k\n"), "r.repo", nil)
 	require.NoError(t, err)
