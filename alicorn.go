@@ -114,7 +114,10 @@ type Repos struct {
 	Dirs []string
 	// Set holds per-repository options by repository ID glob (dnf's
 	// --setopt=ID.option=value): enabled, skip_if_unavailable,
-	// module_hotfixes, baseurl.
+	// module_hotfixes, baseurl and the download options (repo.Network).
+	// The other options of dnf's repositories are accepted and ignored;
+	// one they do not have is a warning of Report (UnknownOptionError)
+	// for each repository the glob matches, as in dnf.
 	Set map[string]map[string]string
 	// FromPath are extra repositories (dnf's --repofrompath), enabled.
 	FromPath []repo.Config

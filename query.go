@@ -49,7 +49,8 @@ type Report struct {
 	// Modules are the modules deployed on the root, in the order found,
 	// each with the findings for the packages inside its image.
 	Modules []report.ModuleFindings
-	// Warnings are problems that did not stop the report: repositories
+	// Warnings are problems that did not stop the report: per-repository
+	// options dnf does not know (UnknownOptionError), repositories
 	// skipped (skip_if_unavailable), files of images that could not be
 	// read, images without an rpm database, OSV ranges that could not be
 	// read. Each names what it is about.
@@ -156,6 +157,7 @@ func (s *System) Report(ctx context.Context, q Query) (*Report, error) {
 	}
 	rep := &Report{Mode: q.Mode, Arch: arch, Host: HostReport{Installed: h.pkgs, RunningKernel: h.kernel,
 		Advisories: d.advs}}
+	rep.Warnings = append(rep.Warnings, d.warnings...)
 	rep.Warnings = append(rep.Warnings, d.skipped...)
 	rep.Warnings = append(rep.Warnings, s.warnings...)
 

@@ -40,8 +40,9 @@ func insideRoot(root string, dirs []string) []string {
 	return dirs
 }
 
-// configs returns the enabled repositories in dnf's order.
-func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
+// configs returns the enabled repositories in dnf's order, and the
+// warnings dnf gives on reading them (UnknownOptionError).
+func (s *System) configs(arch, releasever string) ([]repo.Config, []error, error) {
 	ro := &s.opts.Repos
 	vars := repo.Vars{"basearch": repo.BaseArch(arch), "arch": arch}
 	if releasever != "" {
@@ -65,7 +66,7 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 		}
 	}
 	if err := repo.LoadVars(vars, varsdirs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dirs := ro.Dirs
 	if dirs == nil {
@@ -75,12 +76,12 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 	for _, d := range dirs {
 		cs, err := repo.LoadDir(d, vars)
 		if err != nil {
-			return nil, s.named(err)
+			return nil, nil, s.named(err)
 		}
 		if imageRepos && ro.Dirs == nil {
 			for _, c := range cs {
 				if err := localURL(c); err != nil {
-					return nil, fmt.Errorf("image %s: repository %s: %w", s.opts.Image, c.ID, err)
+					return nil, nil, fmt.Errorf("image %s: repository %s: %w", s.opts.Image, c.ID, err)
 				}
 			}
 		}
@@ -97,7 +98,9 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 			all = append(all, rc)
 		}
 	}
-	// Per-repository --setopt.
+	// Per-repository --setopt: dnf warns of an option its repositories
+	// do not have, for each repository the glob matches, and goes on.
+	warns := unknownOptions(all, ro.Set)
 	for glob, opts := range ro.Set {
 		for i := range all {
 			if !match.Glob(glob, all[i].ID) {
@@ -116,7 +119,7 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 				if flag != nil {
 					b, err := repo.ParseBool(v)
 					if err != nil {
-						return nil, fmt.Errorf("--setopt %s.%s: %w", glob, k, err)
+						return nil, nil, fmt.Errorf("--setopt %s.%s: %w", glob, k, err)
 					}
 					*flag = b
 					continue
@@ -126,7 +129,7 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 					all[i].BaseURLs = strings.Fields(strings.ReplaceAll(v, ",", " "))
 				default:
 					if _, err := all[i].Network.Set(k, v); err != nil {
-						return nil, fmt.Errorf("--setopt %s.%s: %w", glob, k, err)
+						return nil, nil, fmt.Errorf("--setopt %s.%s: %w", glob, k, err)
 					}
 				}
 			}
@@ -135,7 +138,7 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 	// Download options: the repository's own, else Options.Network's,
 	// else dnf.conf's [main].
 	if s.mainErr != nil {
-		return nil, s.named(s.mainErr)
+		return nil, nil, s.named(s.mainErr)
 	}
 	for i := range all {
 		all[i].Network = all[i].Network.Or(s.mainNet)
@@ -158,7 +161,7 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 			}
 		}
 		if !hit && e.Enable {
-			return nil, fmt.Errorf("unknown repo: '%s'", e.Glob)
+			return nil, nil, fmt.Errorf("unknown repo: '%s'", e.Glob)
 		}
 	}
 	var enabled []repo.Config
@@ -175,7 +178,78 @@ func (s *System) configs(arch, releasever string) ([]repo.Config, error) {
 		}
 		return enabled[i].Cost < enabled[j].Cost
 	})
-	return enabled, nil
+	return enabled, warns, nil
+}
+
+// UnknownOptionError is a warning of Report: a per-repository option
+// (Repos.Set, dnf's --setopt=ID.option=value) that dnf's repositories do
+// not have. dnf warns, once for each repository the glob matches, and
+// goes on; the option is ignored.
+type UnknownOptionError struct {
+	// Repo is the repository's ID, Glob the Repos.Set glob that matched
+	// it, Option and Value what was set.
+	Repo, Glob, Option, Value string
+}
+
+func (e *UnknownOptionError) Error() string {
+	return fmt.Sprintf("--setopt %s.%s=%s: repository %s has no option %s: ignored", e.Glob, e.Option, e.Value,
+		e.Repo, e.Option)
+}
+
+// unknownOptions returns the warnings for the options of set (by ID glob)
+// that dnf's repositories do not have, in the repositories' order, then
+// the globs' and the options' (sorted: set has no order).
+func unknownOptions(all []repo.Config, set map[string]map[string]string) []error {
+	var globs []string
+	for g, opts := range set {
+		for k := range opts {
+			if !repoOption(k) {
+				globs = append(globs, g)
+				break
+			}
+		}
+	}
+	if len(globs) == 0 {
+		return nil
+	}
+	sort.Strings(globs)
+	var out []error
+	for _, c := range all {
+		for _, g := range globs {
+			if !match.Glob(g, c.ID) {
+				continue
+			}
+			keys := make([]string, 0, len(set[g]))
+			for k := range set[g] {
+				if !repoOption(k) {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				out = append(out, &UnknownOptionError{Repo: c.ID, Glob: g, Option: k, Value: set[g][k]})
+			}
+		}
+	}
+	return out
+}
+
+// repoOption reports whether dnf 4.14's repositories have the option key
+// (libdnf's ConfigRepo, less cachedir, which dnf's --setopt does not
+// find there either). Names are in dnf's case.
+func repoOption(key string) bool {
+	switch key {
+	case "bandwidth", "baseurl", "cost", "countme", "deltarpm", "deltarpm_percentage", "enabled",
+		"enabled_metadata", "enablegroups", "exclude", "excludepkgs", "fastestmirror", "gpgcheck", "gpgkey",
+		"includepkgs", "ip_resolve", "max_downloads_per_mirror", "max_parallel_downloads", "mediaid",
+		"metadata_expire", "metalink", "minrate", "mirrorlist", "module_hotfixes", "name", "password",
+		"priority", "protected_packages", "proxy", "proxy_auth_method", "proxy_password", "proxy_sslcacert",
+		"proxy_sslclientcert", "proxy_sslclientkey", "proxy_sslverify", "proxy_username", "repo_gpgcheck",
+		"retries", "skip_if_unavailable", "sslcacert", "sslclientcert", "sslclientkey", "sslverify",
+		"sslverifystatus", "throttle", "timeout", "type", "user_agent", "username":
+		return true
+	}
+	return false
 }
 
 // dnfConf is the dnf.conf dnf reads for root: inside it first, else the
@@ -252,6 +326,8 @@ type repoData struct {
 	advs    []*advisory.Advisory
 	avail   []available
 	streams *modularity.Metadata
+	// warnings are those of reading the configuration (configs).
+	warnings []error
 	// skipped are the repositories left out (skip_if_unavailable).
 	skipped []error
 	// loaded are the repositories read, in dnf's order, with the
@@ -263,7 +339,7 @@ type repoData struct {
 // advisories in repository order and, for the Updates mode, their packages.
 func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever string, keep func(*advisory.Advisory) bool,
 	keepReady <-chan struct{}) (*repoData, error) {
-	cfgs, err := s.configs(arch, releasever)
+	cfgs, warns, err := s.configs(arch, releasever)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +411,7 @@ func (s *System) loadRepos(ctx context.Context, q *Query, arch, releasever strin
 		}()
 	}
 	wg.Wait()
-	d := &repoData{enabled: len(cfgs), streams: &modularity.Metadata{}}
+	d := &repoData{enabled: len(cfgs), streams: &modularity.Metadata{}, warnings: warns}
 	var errs []error
 	for _, r := range results {
 		if r.err != nil {

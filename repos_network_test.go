@@ -51,7 +51,7 @@ baseurl=http://127.0.0.1:1/b/
 			s := &System{root: root, opts: Options{Root: root, Network: tc.opts,
 				Repos: Repos{Dirs: []string{reposd}, Set: tc.set}}}
 			s.readDNFConf()
-			cs, err := s.configs("x86_64", "40")
+			cs, _, err := s.configs("x86_64", "40")
 			if tc.err != "" {
 				require.ErrorContains(t, err, tc.err)
 				return
@@ -87,7 +87,7 @@ baseurl=http://127.0.0.1:1/c/
 	s := &System{root: root, opts: Options{Root: root, Repos: Repos{Dirs: []string{reposd},
 		Set: map[string]map[string]string{"b": {"minrate": "0", "bandwidth": "0"}}}}}
 	s.readDNFConf()
-	cs, err := s.configs("x86_64", "40")
+	cs, _, err := s.configs("x86_64", "40")
 	require.NoError(t, err)
 	require.Len(t, cs, 3)
 	a, b, c := cs[0].Network, cs[1].Network, cs[2].Network
@@ -103,7 +103,7 @@ baseurl=http://127.0.0.1:1/c/
 	require.NoError(t, err)
 	s.opts.Network = zero
 	s.readDNFConf()
-	cs, err = s.configs("x86_64", "40")
+	cs, _, err = s.configs("x86_64", "40")
 	require.NoError(t, err)
 	assert.Zero(t, cs[2].Network.MaxSpeed(), "--setopt=throttle=0 over dnf.conf's")
 	assert.True(t, cs[2].Network.IsSet("throttle"))
@@ -127,8 +127,48 @@ func TestDNFConfReadOnce(t *testing.T) {
 	assert.Equal(t, []string{"baz", "foo", "bar"}, s.excl)
 
 	require.NoError(t, os.WriteFile(conf, []byte("[main]\nthrottle=soon\n"), 0o644))
-	cs, err := s.configs("x86_64", "40")
+	cs, _, err := s.configs("x86_64", "40")
 	require.NoError(t, err, "dnf.conf is not read again")
 	require.Len(t, cs, 1)
 	assert.Equal(t, int64(1024), cs[0].Network.MaxSpeed(), "the throttle read by Open")
+}
+
+// TestConfigsUnknownOption: a per-repository option dnf's repositories do
+// not have is a warning for each repository the glob matches (disabled
+// ones too, as dnf reads them all), not an error; options dnf has are
+// not.
+func TestConfigsUnknownOption(t *testing.T) {
+	root := t.TempDir()
+	reposd := filepath.Join(root, "etc/yum.repos.d")
+	require.NoError(t, os.MkdirAll(reposd, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(reposd, "test.repo"), []byte(`[fedora]
+baseurl=http://127.0.0.1:1/f/
+
+[updates]
+baseurl=http://127.0.0.1:1/u/
+enabled=0
+`), 0o644))
+	s := &System{root: root, opts: Options{Root: root, Repos: Repos{Dirs: []string{reposd},
+		Set: map[string]map[string]string{
+			"fedora":  {"bogus": "1", "gpgcheck": "0", "cachedir": "/x"},
+			"*":       {"Enabled": "1", "sslverify": "0"},
+			"nomatch": {"bogus": "2"},
+		}}}}
+	s.readDNFConf()
+	cs, warns, err := s.configs("x86_64", "40")
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	var got []UnknownOptionError
+	for _, w := range warns {
+		var u *UnknownOptionError
+		require.ErrorAs(t, w, &u)
+		got = append(got, *u)
+	}
+	assert.Equal(t, []UnknownOptionError{
+		{Repo: "fedora", Glob: "*", Option: "Enabled", Value: "1"},
+		{Repo: "fedora", Glob: "fedora", Option: "bogus", Value: "1"},
+		{Repo: "fedora", Glob: "fedora", Option: "cachedir", Value: "/x"},
+		{Repo: "updates", Glob: "*", Option: "Enabled", Value: "1"},
+	}, got)
+	assert.EqualError(t, warns[1], "--setopt fedora.bogus=1: repository fedora has no option bogus: ignored")
 }

@@ -19,7 +19,7 @@ func TestImageRepos(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "image.repo"), []byte(body), 0o644))
 	}
 	ids := func(s *System) ([]string, error) {
-		cfgs, err := s.configs("x86_64", "40")
+		cfgs, _, err := s.configs("x86_64", "40")
 		var out []string
 		for _, c := range cfgs {
 			out = append(out, c.ID)

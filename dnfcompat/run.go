@@ -365,6 +365,14 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 		return nil, err
 	}
 	for _, w := range rep.Warnings {
+		var unknown *alicorn.UnknownOptionError
+		if errors.As(w, &unknown) {
+			// dnf's warning, which -q silences.
+			if !c.quiet {
+				fmt.Fprintf(env.Stderr, "Repo %s did not have a %s attr. before setopt\n", unknown.Repo, unknown.Option)
+			}
+			continue
+		}
 		// Files that could not be read are named, and the rest reported.
 		for _, line := range strings.Split(w.Error(), "\n") {
 			fmt.Fprintf(env.Stderr, "%s: warning: %s\n", env.Prog, line)
