@@ -105,6 +105,9 @@ type Options struct {
 	// Ecosystems are the non-RPM ecosystems scanned for when feeds apply
 	// (nil means PyPI, RubyGems and Maven).
 	Ecosystems *ecosystems.Set
+	// Limits bound the memory and temporary disk the run's readers of
+	// images and archives use, all together.
+	Limits Limits
 }
 
 // Repos chooses repositories as dnf's options do.
@@ -151,6 +154,7 @@ type System struct {
 	mainErr error
 	units   []*unit
 	ecos    *ecosystems.Set
+	lim     inventory.Limits
 	matcher match.Matcher
 	feeds   feedCache
 
@@ -188,7 +192,7 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 			opts.CacheDir = filepath.Join(d, "alicorn")
 		}
 	}
-	s := &System{opts: opts, root: opts.Root}
+	s := &System{opts: opts, root: opts.Root, lim: opts.Limits.budgets()}
 	var err error
 	if s.ecos = opts.Ecosystems; s.ecos == nil {
 		if s.ecos, err = ecosystems.NewSet(pypi.Ecosystem{}, gem.Ecosystem{}, maven.Ecosystem{}); err != nil {
@@ -208,14 +212,14 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 		if s.hasFeeds() {
 			extractors = s.ecos.Extractors()
 		}
-		root, found, cleanup, err := imageRoot(ctx, opts.Image, extractors)
+		root, found, cleanup, err := imageRoot(ctx, opts.Image, extractors, s.lim)
 		if err != nil {
 			return nil, err
 		}
 		s.cleanups = append(s.cleanups, cleanup)
 		s.root, s.rootScan = root, found
 	} else if opts.ScanRoot && s.hasFeeds() {
-		pkgs, err := inventory.Scan(ctx, pseudoLess{os.DirFS(opts.Root)}, s.ecos.Extractors())
+		pkgs, err := inventory.ScanWithin(ctx, pseudoLess{os.DirFS(opts.Root)}, s.ecos.Extractors(), s.lim)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -3,6 +3,7 @@ package alicorn
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -56,6 +57,15 @@ func wanted(name string, info fs.FileInfo) bool {
 	return false
 }
 
+// wantedHead reports whether a file wanted is worth keeping, given its
+// first bytes: an rpm database that is not one is not.
+func wantedHead(name string, info fs.FileInfo, head []byte) bool {
+	if x := (rpmdb.Extractor{}); x.Required(name, info) {
+		return x.WantsHead(name, head)
+	}
+	return wanted(name, info)
+}
+
 // imageRoot opens an image and writes the files dnf would read from its
 // root (the rpm database and configuration, links resolved inside the
 // image) into a temporary directory that stands in for the installroot:
@@ -64,24 +74,30 @@ func wanted(name string, info fs.FileInfo) bool {
 //
 // With extractors, the image's other packages they find (gems, wheels,
 // jars) are returned too, with the errors of files they could not read.
-func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor) (string, *scanned, func(), error) {
+//
+// Everything held is charged to lim: the flattened image's list and
+// kept files, the extractors' archives, the root's copies (on disk).
+func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor, lim inventory.Limits) (string, *scanned, func(), error) {
 	// What runs killed before their cleanups left in the temporary
 	// directory: image roots (below), oci's podman archives and spill
 	// files, inventory's spooled files.
-	_ = tempfile.Sweep(os.TempDir(), imageTempPrefix, oci.TempPodman, oci.TempSpill, inventory.TempSpool)
+	_ = tempfile.Sweep(lim.TempDir, imageTempPrefix, oci.TempPodman, oci.TempSpill, inventory.TempSpool)
 	img, err := oci.Open(ctx, ref)
 	if err != nil {
 		return "", nil, nil, err
 	}
 	defer img.Close()
-	want := wanted
-	if len(extractors) > 0 {
-		required := inventory.Required(extractors)
-		want = func(name string, info fs.FileInfo) bool { return wanted(name, info) || required(name, info) }
-	}
-	opts := oci.Options{Want: want}
-	if len(extractors) > 0 {
-		opts.SpillDir = os.TempDir() // jars can be large: kept on disk, not in memory
+	required, requiredHead := inventory.Required(extractors), inventory.RequiredHead(extractors)
+	opts := oci.Options{
+		Want: func(name string, info fs.FileInfo) bool { return wanted(name, info) || required(name, info) },
+		WantHead: func(name string, info fs.FileInfo, head []byte) bool {
+			return wantedHead(name, info, head) || requiredHead(name, info, head)
+		},
+		// Files of more than 1 MiB (rpm databases, jars) are kept on
+		// disk, not in memory.
+		SpillDir: lim.TempDir,
+		Memory:   lim.Memory,
+		Disk:     lim.Disk,
 	}
 	fsys, err := oci.Flatten(ctx, img, opts)
 	if err != nil {
@@ -90,31 +106,31 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 	defer fsys.Close()
 	var found *scanned
 	if len(extractors) > 0 {
-		pkgs, err := inventory.Scan(ctx, fsys, extractors)
+		pkgs, err := inventory.ScanWithin(ctx, fsys, extractors, lim)
 		if ctx.Err() != nil {
 			return "", nil, nil, ctx.Err()
 		}
 		found = &scanned{pkgs: pkgs, err: err}
 	}
-	root, err := os.MkdirTemp("", tempfile.Pattern(imageTempPrefix))
+	root, err := os.MkdirTemp(lim.TempDir, tempfile.Pattern(imageTempPrefix))
 	if err != nil {
 		return "", nil, nil, err
 	}
-	cleanup := func() { os.RemoveAll(root) }
+	var written int64 // charged to the disk budget until cleanup
+	cleanup := func() { os.RemoveAll(root); lim.Disk.Give(written) }
 	write := func(name string) error {
 		info, err := fsys.Stat(name) // follows links inside the image
 		if err != nil || !info.Mode().IsRegular() {
 			return nil // absent, or not a file: as if absent
 		}
-		b, err := fsys.ReadFile(name)
-		if err != nil {
+		if err := lim.Disk.Take(info.Size()); err != nil {
+			return fmt.Errorf("image %s: %s: %w", ref, name, err)
+		}
+		written += info.Size()
+		if err := copyOut(fsys, name, filepath.Join(root, filepath.FromSlash(name))); err != nil {
 			return fmt.Errorf("image %s: %w", ref, err)
 		}
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(p, b, 0o644)
+		return nil
 	}
 	var names []string
 	for _, d := range rpmdb.Dirs {
@@ -139,6 +155,28 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 		}
 	}
 	return root, found, cleanup, nil
+}
+
+// copyOut writes the file name of fsys to the path p, streaming (an rpm
+// database can be large).
+func copyOut(fsys fs.FS, name, p string) error {
+	src, err := fsys.Open(name)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	dst, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err // a PathError naming the file
+	}
+	return dst.Close()
 }
 
 // scanned are the non-RPM packages of an image, and the errors of the

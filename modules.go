@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/alicorn-dev/alicorn/advisory"
@@ -77,8 +78,11 @@ func (s *System) loadModules(ctx context.Context) ([]module.Module, error) {
 	return out, nil
 }
 
-// loadUnits opens every module's image, at once, and reads its packages.
-// The returned function removes the extracted roots.
+// loadUnits opens every module's image, as many at once as there are
+// cores, and reads its packages. An image that hit a budget (Limits)
+// while others were read beside it is read again alone, so that what a
+// module reports does not depend on which images happened to be read at
+// the same time.
 func (s *System) loadUnits(ctx context.Context) ([]*unit, error) {
 	mods, err := s.loadModules(ctx)
 	if err != nil || len(mods) == 0 {
@@ -88,29 +92,30 @@ func (s *System) loadUnits(ctx context.Context) ([]*unit, error) {
 	cleanups := make([]func(), len(mods))
 	errs := make([]error, len(mods))
 	var wg sync.WaitGroup
+	// As many images at once as there are cores: more would only hold
+	// more of the memory budget at a time.
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, m := range mods {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var extractors []inventory.Extractor
-			if s.hasFeeds() || len(m.OSV) > 0 {
-				extractors = s.ecos.Extractors()
-			}
-			root, found, cleanup, err := imageRoot(ctx, m.Image, extractors)
-			if err != nil {
-				errs[i] = fmt.Errorf("module %s (%s): %w", m.Name, m.Source, err)
-				return
-			}
-			cleanups[i] = cleanup
-			u := &unit{mod: m, root: root}
-			if err := u.read(ctx, root, found, s.opts.OSVRPMOwned); err != nil {
-				errs[i] = fmt.Errorf("module %s: %w", m.Name, &imageError{err: err, root: root, ref: m.Image})
-				return
-			}
-			units[i] = u
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			units[i], cleanups[i], errs[i] = s.loadUnit(ctx, m)
 		}()
 	}
 	wg.Wait()
+	if len(mods) > 1 {
+		for i, m := range mods {
+			if !errors.Is(errs[i], inventory.ErrBudget) && (units[i] == nil || !errors.Is(errors.Join(units[i].warn...), inventory.ErrBudget)) {
+				continue
+			}
+			if cleanups[i] != nil {
+				cleanups[i]()
+			}
+			units[i], cleanups[i], errs[i] = s.loadUnit(ctx, m)
+		}
+	}
 	for _, f := range cleanups {
 		if f != nil {
 			s.cleanups = append(s.cleanups, f)
@@ -125,6 +130,24 @@ func (s *System) loadUnits(ctx context.Context) ([]*unit, error) {
 		}
 	}
 	return units, nil
+}
+
+// loadUnit opens a module's image and reads its packages; cleanup
+// removes its extracted root.
+func (s *System) loadUnit(ctx context.Context, m module.Module) (*unit, func(), error) {
+	var extractors []inventory.Extractor
+	if s.hasFeeds() || len(m.OSV) > 0 {
+		extractors = s.ecos.Extractors()
+	}
+	root, found, cleanup, err := imageRoot(ctx, m.Image, extractors, s.lim)
+	if err != nil {
+		return nil, nil, fmt.Errorf("module %s (%s): %w", m.Name, m.Source, err)
+	}
+	u := &unit{mod: m, root: root}
+	if err := u.read(ctx, root, found, s.opts.OSVRPMOwned); err != nil {
+		return nil, cleanup, fmt.Errorf("module %s: %w", m.Name, &imageError{err: err, root: root, ref: m.Image})
+	}
+	return u, cleanup, nil
 }
 
 // read reads the installed packages of the image extracted at root: its

@@ -89,6 +89,9 @@ var options = []option{
 	{names: []string{"--podman-modules"}, dest: "podman-modules"},
 	{names: []string{"--osv"}, value: true, dest: "osv"},
 	{names: []string{"--osv-rpm-owned"}, dest: "osv-rpm-owned"},
+	{names: []string{"--max-memory"}, value: true, dest: "max-memory"},
+	{names: []string{"--max-disk"}, value: true, dest: "max-disk"},
+	{names: []string{"--tempdir"}, value: true, dest: "tempdir"},
 }
 
 // usageError is a command-line error: dnf exits 1 with "Command line error".

@@ -48,6 +48,12 @@ Not in dnf:
                                 package with its advisories' CVE ids and fixed versions
   --osv-rpm-owned               also check packages whose files an RPM owns (by default they are reported
                                 only through that RPM's advisories, which carry the distribution's fixes)
+  --max-memory=SIZE             what the readers of images and archives may hold in memory at once, all
+                                together (k, M or G; none for no bound; default 192M): past it a file is
+                                not read, with a warning, or an image of too many files is an error
+  --max-disk=SIZE               the same for their temporary files (large jars and rpm databases kept on
+                                disk, nested archives; default 4G)
+  --tempdir=DIR                 where the temporary files go (default $TMPDIR or /tmp)
 
 Exit status: 0 success, 1 error (one line on stderr, nothing on stdout), 100 with --fail-on.
 `

@@ -170,6 +170,27 @@ func parseCommand(args []string) (*command, error) {
 	if v := p.values["releasever"]; len(v) > 0 {
 		o.Releasever = v[len(v)-1]
 	}
+	for _, l := range []struct {
+		flag string
+		dst  *int64
+	}{{"max-memory", &o.Limits.Memory}, {"max-disk", &o.Limits.Disk}} {
+		v := p.values[l.flag]
+		if len(v) == 0 {
+			continue
+		}
+		if v[len(v)-1] == "none" {
+			*l.dst = -1
+			continue
+		}
+		n, err := repo.ParseSize(v[len(v)-1])
+		if err != nil || n == 0 {
+			return nil, usagef("argument --%s: %q is not a size (a number of bytes, with k, M or G; or none)", l.flag, v[len(v)-1])
+		}
+		*l.dst = n
+	}
+	if v := p.values["tempdir"]; len(v) > 0 {
+		o.Limits.TempDir = v[len(v)-1]
+	}
 	if v := p.values["fail-on"]; len(v) > 0 {
 		if c.failOn, err = alicorn.ParseSeverity(v[len(v)-1]); err != nil {
 			return nil, usagef("argument --fail-on: invalid choice: '%s' (choose from 'Critical', 'Important', 'Moderate', 'Low')", v[len(v)-1])

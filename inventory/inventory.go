@@ -51,6 +51,18 @@ type Input struct {
 	Info fs.FileInfo
 	// Layer is the digest of the image layer that wrote the file, if any.
 	Layer string
+	// Limits are the run's budgets, which an extractor charges with what
+	// it holds beyond the file itself (nested archives).
+	Limits Limits
+}
+
+// Limits are the budgets a scan charges. The zero value limits nothing
+// and spills to os.TempDir().
+type Limits struct {
+	// Memory is charged with what is held in memory, Disk with what is
+	// written to temporary files in TempDir.
+	Memory, Disk *Budget
+	TempDir      string
 }
 
 // LayeredFS is a file tree made of layers (a container image): LayerOf
@@ -76,6 +88,12 @@ type Extractor interface {
 // file. Failures of single files are joined and returned beside the
 // packages found elsewhere; a walk failure or a cancelled context stops it.
 func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, error) {
+	return ScanWithin(ctx, fsys, extractors, Limits{})
+}
+
+// ScanWithin is Scan with the extractors charging lim's budgets: a file
+// whose reading would pass one is a failure of that file.
+func ScanWithin(ctx context.Context, fsys fs.FS, extractors []Extractor, lim Limits) ([]Package, error) {
 	var pkgs []Package
 	var errs []error
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
@@ -103,7 +121,7 @@ func Scan(ctx context.Context, fsys fs.FS, extractors []Extractor) ([]Package, e
 			if !x.Required(path, info) {
 				continue
 			}
-			in := &Input{FS: fsys, Path: path, Info: info}
+			in := &Input{FS: fsys, Path: path, Info: info, Limits: lim}
 			if l, ok := fsys.(LayeredFS); ok {
 				in.Layer = l.LayerOf(path)
 			}
@@ -144,12 +162,22 @@ func (in *Input) OpenReaderAt() (r io.ReaderAt, size int64, close func() error, 
 		return ra, in.Info.Size(), f.Close, nil
 	}
 	defer f.Close()
-	tmp, err := os.CreateTemp("", tempfile.Pattern(TempSpool))
-	if err != nil {
+	size = in.Info.Size()
+	if err := in.Limits.Disk.Take(size); err != nil {
 		return nil, 0, nil, err
 	}
-	cleanup := func() error { tmp.Close(); return os.Remove(tmp.Name()) }
-	n, err := io.Copy(tmp, f)
+	tmp, err := os.CreateTemp(in.Limits.TempDir, tempfile.Pattern(TempSpool))
+	if err != nil {
+		in.Limits.Disk.Give(size)
+		return nil, 0, nil, err
+	}
+	cleanup := func() error {
+		tmp.Close()
+		in.Limits.Disk.Give(size)
+		return os.Remove(tmp.Name())
+	}
+	// Not past the size taken: a file that grows while read is cut off.
+	n, err := io.Copy(tmp, io.LimitReader(f, size))
 	if err != nil {
 		cleanup()
 		return nil, 0, nil, err
@@ -164,6 +192,37 @@ func Required(extractors []Extractor) func(path string, info fs.FileInfo) bool {
 	return func(path string, info fs.FileInfo) bool {
 		for _, x := range extractors {
 			if x.Required(path, info) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// HeadChecker is implemented by extractors that can tell from a file's
+// first bytes whether they can read it at all (a zip archive starts with
+// "PK"). Image readers that keep large files on disk ask before writing
+// one, so that a file only named like an archive costs nothing.
+type HeadChecker interface {
+	// WantsHead reports whether the extractor can read a file of this
+	// path that begins with head (at most HeadLen bytes; fewer for a
+	// shorter file).
+	WantsHead(path string, head []byte) bool
+}
+
+// HeadLen is how many first bytes HeadChecker.WantsHead is given.
+const HeadLen = 512
+
+// RequiredHead returns a function that reports whether any of the
+// extractors that require a file can read it, given its first bytes: an
+// extractor without HeadChecker can (oci.Options.WantHead).
+func RequiredHead(extractors []Extractor) func(path string, info fs.FileInfo, head []byte) bool {
+	return func(path string, info fs.FileInfo, head []byte) bool {
+		for _, x := range extractors {
+			if !x.Required(path, info) {
+				continue
+			}
+			if h, ok := x.(HeadChecker); !ok || h.WantsHead(path, head) {
 				return true
 			}
 		}

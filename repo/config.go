@@ -284,7 +284,7 @@ func (n *Network) Set(key, value string) (bool, error) {
 	case "timeout":
 		n.Timeout, err = parseSeconds(value)
 	case "minrate":
-		n.MinRate, err = parseSize(value)
+		n.MinRate, err = ParseSize(value)
 	case "retries":
 		var r int
 		r, err = strconv.Atoi(value)
@@ -305,11 +305,11 @@ func (n *Network) Set(key, value string) (bool, error) {
 			}
 			n.Throttle, n.ThrottlePercent = 0, f
 		} else {
-			n.Throttle, err = parseSize(value)
+			n.Throttle, err = ParseSize(value)
 			n.ThrottlePercent = 0
 		}
 	case "bandwidth":
-		n.Bandwidth, err = parseSize(value)
+		n.Bandwidth, err = ParseSize(value)
 	default:
 		return false, nil
 	}
@@ -449,9 +449,9 @@ func parseSeconds(s string) (time.Duration, error) {
 	return time.Duration(f * float64(unit)), nil
 }
 
-// parseSize reads a byte count as dnf does: a number, or with a unit
+// ParseSize reads a byte count as dnf does: a number, or with a unit
 // k, M or G (powers of 1024).
-func parseSize(s string) (int64, error) {
+func ParseSize(s string) (int64, error) {
 	mult := 1.0
 	num := s
 	if n := len(s); n > 0 {

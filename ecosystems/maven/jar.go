@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
+	"os"
 	"path"
 	"strings"
 
 	"github.com/package-url/packageurl-go"
 
 	"github.com/alicorn-dev/alicorn/ecosystems"
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -42,8 +45,14 @@ const (
 	// DefaultMaxInflated bounds the bytes inflated for one top-level
 	// archive, nested archives and metadata files together.
 	DefaultMaxInflated = 1 << 30
-	// DefaultMaxNested bounds one nested archive, which is held in memory.
+	// DefaultMaxNested bounds one nested archive. A stored one is read in
+	// place; a compressed one is inflated into memory up to inMemory
+	// bytes, else into a temporary file.
 	DefaultMaxNested = 256 << 20
+	// inMemory is the largest compressed nested archive inflated into
+	// memory (charged to the memory budget); larger ones go to a
+	// temporary file (charged to the disk budget).
+	inMemory = 8 << 20
 	// maxMeta bounds one pom.properties or MANIFEST.MF.
 	maxMeta = 1 << 20
 	// maxEntries bounds the entries of one archive's directory.
@@ -81,6 +90,10 @@ func (Archive) Required(p string, info fs.FileInfo) bool {
 // Extract lists the artifacts of the archive and of the archives nested
 // in it. Their locations are the file's path, and for nested ones the
 // path inside it after "!/" as Java's jar URLs write it.
+//
+// What it holds is charged to in.Limits: the archives' directories and
+// nested archives inflated into memory to the memory budget, nested
+// archives inflated into temporary files to the disk budget.
 func (x Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.Package, error) {
 	ra, size, closeFile, err := in.OpenReaderAt()
 	if err != nil {
@@ -88,9 +101,17 @@ func (x Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.
 	}
 	defer closeFile()
 	x = x.withDefaults()
-	w := &walker{ctx: ctx, x: x, layer: in.Layer, budget: x.MaxInflated}
+	w := &walker{ctx: ctx, x: x, layer: in.Layer, budget: x.MaxInflated, lim: in.Limits}
 	err = w.archive(ra, size, in.Path, path.Base(in.Path), 0)
 	return w.out, err
+}
+
+// WantsHead reports whether head can start a jar: a zip archive, or a
+// launch script before one (Spring Boot's fully executable jars).
+func (Archive) WantsHead(_ string, head []byte) bool { return zipHead(head) }
+
+func zipHead(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("PK")) || bytes.HasPrefix(head, []byte("#!"))
 }
 
 func (x Archive) withDefaults() Archive {
@@ -110,7 +131,8 @@ type walker struct {
 	ctx    context.Context
 	x      Archive
 	layer  string
-	budget int64
+	budget int64 // bytes left to inflate
+	lim    inventory.Limits
 	out    []inventory.Package
 }
 
@@ -143,10 +165,11 @@ func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	zr, err := zip.NewReader(ra, size)
+	zr, release, err := inventory.NewZipReader(ra, size, w.lim.Memory)
 	if err != nil {
 		return fmt.Errorf("%s: %w", loc, err)
 	}
+	defer release()
 	if len(zr.File) > maxEntries {
 		return fmt.Errorf("%s: %d entries: %w", loc, len(zr.File), ErrLimit)
 	}
@@ -190,7 +213,7 @@ func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int
 			errs = append(errs, fmt.Errorf("%s: nested deeper than %d: %w", inner, w.x.MaxDepth, ErrLimit))
 			continue
 		}
-		b, err := w.read(zf, w.x.MaxNested)
+		r, n, done, err := w.nested(ra, zf)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", loc, err))
 			if errors.Is(err, ErrLimit) && w.budget <= 0 {
@@ -198,11 +221,97 @@ func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int
 			}
 			continue
 		}
-		if err := w.archive(bytes.NewReader(b), int64(len(b)), inner, path.Base(zf.Name), depth+1); err != nil {
+		err = w.archive(r, n, inner, path.Base(zf.Name), depth+1)
+		done()
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// nested opens a nested archive for random access: in place when it is
+// stored (as Spring Boot stores its BOOT-INF/lib jars), else inflated,
+// charged to the inflation budget, into memory or a temporary file
+// charged to the run's budgets. done releases it. Contents that do not
+// start as a zip archive are refused before anything is inflated.
+func (w *walker) nested(ra io.ReaderAt, zf *zip.File) (r io.ReaderAt, size int64, done func(), err error) {
+	size = int64(zf.UncompressedSize64)
+	if zf.UncompressedSize64 > uint64(w.x.MaxNested) {
+		return nil, 0, nil, fmt.Errorf("%s: %d bytes: %w", zf.Name, zf.UncompressedSize64, ErrLimit)
+	}
+	head := make([]byte, 2)
+	if zf.Method == zip.Store && zf.CompressedSize64 == zf.UncompressedSize64 {
+		off, err := zf.DataOffset()
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
+		}
+		if off > math.MaxInt64-size {
+			return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, zip.ErrFormat)
+		}
+		sr := io.NewSectionReader(ra, off, size)
+		if _, err := sr.ReadAt(head, 0); err != nil || !zipHead(head) {
+			return nil, 0, nil, fmt.Errorf("%s: not a zip archive", zf.Name)
+		}
+		return sr, size, func() {}, nil
+	}
+	if size > w.budget {
+		return nil, 0, nil, fmt.Errorf("%s: inflates past %d bytes: %w", zf.Name, w.budget, ErrLimit)
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadFull(rc, head); err != nil || !zipHead(head) {
+		return nil, 0, nil, fmt.Errorf("%s: not a zip archive", zf.Name)
+	}
+	// archive/zip fails a read past the recorded size (and a checksum
+	// mismatch at the end): the size can be trusted to allocate.
+	rest := io.MultiReader(bytes.NewReader(head), rc)
+	w.budget -= size
+	if size <= inMemory {
+		if err := w.lim.Memory.Take(size); err != nil {
+			return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
+		}
+		b := make([]byte, size)
+		if _, err := io.ReadFull(rest, b); err != nil {
+			w.lim.Memory.Give(size)
+			return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
+		}
+		return bytes.NewReader(b), size, func() { w.lim.Memory.Give(size) }, nil
+	}
+	if err := w.lim.Disk.Take(size); err != nil {
+		return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	f, err := os.CreateTemp(w.lim.TempDir, tempfile.Pattern(inventory.TempSpool))
+	if err != nil {
+		w.lim.Disk.Give(size)
+		return nil, 0, nil, err
+	}
+	done = func() {
+		f.Close()
+		os.Remove(f.Name())
+		w.lim.Disk.Give(size)
+	}
+	if _, err := io.Copy(f, &ctxReader{w.ctx, io.LimitReader(rest, size)}); err != nil {
+		done()
+		return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
+	}
+	return f, size, done, nil
+}
+
+// ctxReader stops a long inflation once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func (w *walker) add(a Artifact, loc string) {

@@ -1,7 +1,7 @@
 package pypi
 
 import (
-	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -24,17 +24,16 @@ func (Archive) Required(p string, info fs.FileInfo) bool {
 	return (ext == ".whl" || ext == ".egg") && info.Mode().IsRegular()
 }
 
+// WantsHead reports whether head starts a zip archive.
+func (Archive) WantsHead(_ string, head []byte) bool { return bytes.HasPrefix(head, []byte("PK")) }
+
 // Extract reads the archive's metadata file.
 func (Archive) Extract(ctx context.Context, in *inventory.Input) ([]inventory.Package, error) {
-	ra, size, closeFile, err := in.OpenReaderAt()
+	zr, closeZip, err := in.OpenZip()
 	if err != nil {
 		return nil, err
 	}
-	defer closeFile()
-	zr, err := zip.NewReader(ra, size)
-	if err != nil {
-		return nil, err
-	}
+	defer closeZip()
 	for _, zf := range zr.File {
 		dir, file := path.Split(zf.Name)
 		dir = strings.TrimSuffix(dir, "/")

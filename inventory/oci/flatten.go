@@ -2,6 +2,7 @@ package oci
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/alicorn-dev/alicorn/internal/tempfile"
+	"github.com/alicorn-dev/alicorn/inventory"
 )
 
 // Options tune Flatten.
@@ -44,7 +46,23 @@ type Options struct {
 	// 4,000,000), against layers made only of tiny entries or of paths
 	// of very many parts.
 	MaxEntries int
+	// Memory and Disk, when set, are budgets shared with the rest of a
+	// run (other images, extractors): Flatten charges Memory with its
+	// list of entries (about EntryCost bytes each, plus the name) and the
+	// contents it keeps in memory, Disk with the spill file, and FS.Close
+	// gives them back. An image whose entries pass Memory is an error; a
+	// file whose contents would pass a budget is not kept (ErrTooLarge).
+	Memory, Disk *inventory.Budget
+	// WantHead, when set, is asked before a wanted file is spilled, with
+	// its first inventory.HeadLen bytes: a file its readers cannot read
+	// anyway (a "jar" of zeros) is then not kept, and costs no disk.
+	// Reading it fails with ErrUnreadable.
+	WantHead func(name string, info fs.FileInfo, head []byte) bool
 }
+
+// EntryCost is about what Flatten holds in memory for one entry of an
+// image besides its name (charged to Options.Memory).
+const EntryCost = 320
 
 // Layer identifies one layer of an image.
 type Layer struct {
@@ -60,6 +78,9 @@ type FS struct {
 	Layers  []Layer
 	entries *names[*entry]
 	spill   *os.File // large kept files, with Options.SpillDir
+	// What Flatten took from Options.Memory and Disk, given back by Close.
+	memory, disk        *inventory.Budget
+	memTaken, diskTaken int64
 }
 
 type entry struct {
@@ -134,7 +155,7 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 		return nil, fmt.Errorf("the image has %d layers and its configuration names %d", len(layers), len(cfg.RootFS.DiffIDs))
 	}
 	seed := maphash.MakeSeed()
-	f := &FS{entries: newNames[*entry](seed)}
+	f := &FS{entries: newNames[*entry](seed), memory: opts.Memory, disk: opts.Disk}
 	for _, l := range layers {
 		var info Layer
 		// An uncompressed layer is named by its diff ID (asking for its
@@ -166,7 +187,26 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 		f.Close()
 		return nil, err
 	}
+	if err := fl.charge(0, true); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return f, nil
+}
+
+// charge takes n bytes of entry list from the memory budget, in steps of
+// 256 KiB (or all that is pending when flush).
+func (fl *flattener) charge(n int64, flush bool) error {
+	fl.pending += n
+	if fl.pending < 256<<10 && !flush {
+		return nil
+	}
+	if err := fl.opts.Memory.Take(fl.pending); err != nil {
+		return fmt.Errorf("the image's list of %d entries: %w", fl.entries, err)
+	}
+	fl.fs.memTaken += fl.pending
+	fl.pending = 0
+	return nil
 }
 
 type flattener struct {
@@ -176,6 +216,7 @@ type flattener struct {
 	total   int64 // bytes kept in memory
 	spilled int64 // bytes written to the spill file
 	entries int
+	pending int64 // entry list bytes not charged to Options.Memory yet
 	// What upper layers hide from lower ones: whited-out paths, and
 	// directories made opaque.
 	hidden, opaque *names[struct{}]
@@ -298,6 +339,9 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		}
 		name, err := cleanName(hdr.Name)
 		if err != nil {
+			return err
+		}
+		if err := fl.charge(EntryCost+int64(len(name)), false); err != nil {
 			return err
 		}
 		b := base(name)
@@ -516,19 +560,37 @@ func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need m
 // with ErrTooLarge, naming it, and every other file is read.
 func (fl *flattener) read(tr *tar.Reader, e *entry) error {
 	if fl.opts.SpillDir != "" && e.size > spillOver {
-		// On disk, a file of any size fits within the spill budget.
-		if fl.spilled+e.size > fl.opts.MaxSpill {
-			e.tooLarge = fmt.Errorf("%d bytes: %w (spill limit %d bytes, %d used)", e.size, ErrTooLarge,
-				fl.opts.MaxSpill, fl.spilled)
+		head := make([]byte, min(e.size, inventory.HeadLen))
+		if _, err := io.ReadFull(tr, head); err != nil {
+			return fmt.Errorf("%s: %w", e.name, err)
+		}
+		if fl.opts.WantHead != nil && !fl.opts.WantHead(e.name, info{e}, head) {
+			e.tooLarge = ErrUnreadable
 			return nil
 		}
-		return fl.spill(tr, e)
+		// On disk, a file of any size fits within the spill limits.
+		if fl.spilled+e.size > fl.opts.MaxSpill {
+			e.tooLarge = fmt.Errorf("%s: %w (spill limit %s, %s used)", inventory.Size(e.size), ErrTooLarge,
+				inventory.Size(fl.opts.MaxSpill), inventory.Size(fl.spilled))
+			return nil
+		}
+		if err := fl.opts.Disk.Take(e.size); err != nil {
+			e.tooLarge = fmt.Errorf("%s: %w: %w", inventory.Size(e.size), ErrTooLarge, err)
+			return nil
+		}
+		fl.fs.diskTaken += e.size
+		return fl.spill(io.MultiReader(bytes.NewReader(head), tr), e)
 	}
 	if e.size < 0 || e.size > fl.opts.MaxFile || fl.total+e.size > fl.opts.MaxTotal {
-		e.tooLarge = fmt.Errorf("%d bytes: %w (memory limits: %d bytes a file, %d in all, %d used)", e.size,
-			ErrTooLarge, fl.opts.MaxFile, fl.opts.MaxTotal, fl.total)
+		e.tooLarge = fmt.Errorf("%s: %w (memory limits: %s a file, %s in all, %s used)", inventory.Size(e.size),
+			ErrTooLarge, inventory.Size(fl.opts.MaxFile), inventory.Size(fl.opts.MaxTotal), inventory.Size(fl.total))
 		return nil
 	}
+	if err := fl.opts.Memory.Take(e.size); err != nil {
+		e.tooLarge = fmt.Errorf("%s: %w: %w", inventory.Size(e.size), ErrTooLarge, err)
+		return nil
+	}
+	fl.fs.memTaken += e.size
 	data := make([]byte, e.size)
 	if _, err := io.ReadFull(tr, data); err != nil {
 		return fmt.Errorf("%s: %w", e.name, err)
@@ -550,7 +612,7 @@ const (
 const spillOver = 1 << 20
 
 // spill keeps a wanted file's contents in the spill file.
-func (fl *flattener) spill(tr *tar.Reader, e *entry) error {
+func (fl *flattener) spill(tr io.Reader, e *entry) error {
 	if fl.fs.spill == nil {
 		f, err := os.CreateTemp(fl.opts.SpillDir, tempfile.Pattern(TempSpill))
 		if err != nil {
@@ -619,6 +681,10 @@ func (fl *flattener) finish(ctx context.Context) error {
 				if d, ok = f.entries.getHashed(dir, parents[k].h); !ok {
 					if fl.entries++; fl.entries > fl.opts.MaxEntries {
 						return fmt.Errorf("more than %d entries in the image (with the directories it implies)", fl.opts.MaxEntries)
+					}
+					// The name is a part of the child's, not a copy.
+					if err := fl.charge(EntryCost, false); err != nil {
+						return err
 					}
 					if k%4096 == 0 {
 						if err := ctx.Err(); err != nil {

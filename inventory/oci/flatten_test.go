@@ -189,7 +189,7 @@ func TestHostileLayers(t *testing.T) {
 	require.NoError(t, err)
 	_, err = fsys.ReadFile("big")
 	assert.ErrorIs(t, err, ErrTooLarge)
-	assert.ErrorContains(t, err, "read big: 10 bytes: too large to keep (memory limits: 5 bytes a file")
+	assert.ErrorContains(t, err, "read big: 10 B: too large to keep (memory limits: 5 B a file")
 	b, err := fsys.ReadFile("small")
 	require.NoError(t, err)
 	assert.Equal(t, "ok", string(b))

@@ -88,6 +88,9 @@ func (f *FS) entry(name string) *entry {
 // Close removes the file that large kept files were spilled to, if any;
 // the FS cannot read them after.
 func (f *FS) Close() error {
+	f.memory.Give(f.memTaken)
+	f.disk.Give(f.diskTaken)
+	f.memTaken, f.diskTaken = 0, 0
 	if f.spill == nil {
 		return nil
 	}
@@ -199,9 +202,14 @@ func (f *FS) LayerOf(name string) string {
 var ErrNotKept = errors.New("contents not kept (not chosen by Options.Want)")
 
 // ErrTooLarge is wrapped by reads of wanted files whose contents were not
-// kept because Options.MaxFile, MaxTotal or MaxSpill would have been
-// passed (the rest of the image was read).
+// kept because Options.MaxFile, MaxTotal or MaxSpill, or the Memory or
+// Disk budget, would have been passed (the rest of the image was read).
 var ErrTooLarge = errors.New("too large to keep")
+
+// ErrUnreadable is wrapped by reads of wanted files whose contents were
+// not kept because Options.WantHead said that their first bytes are not
+// what their readers read.
+var ErrUnreadable = errors.New("contents not kept: not in a format its readers read")
 
 func (e *entry) readable(name string) error {
 	switch {

@@ -97,6 +97,12 @@ func (x Extractor) Extract(ctx context.Context, in *inventory.Input) ([]inventor
 	return out, nil
 }
 
+// WantsHead reports whether head begins an rpm database (SQLite, ndb or
+// Berkeley DB hash): image readers keep nothing else of that name.
+func (Extractor) WantsHead(_ string, head []byte) bool {
+	return bytes.HasPrefix(head, []byte(sqliteMagic)) || bytes.HasPrefix(head, []byte("RpmP")) || sniffBDB(head) != nil
+}
+
 // openReader recognises a database by content and returns its record
 // iterator. SQLite is read from the file format (a write-ahead log, which
 // a file tree may not even hold beside it, is not applied).
@@ -111,7 +117,7 @@ func openReader(r io.ReaderAt, size int64) (func(context.Context, func(uint32, [
 			return nil, SQLite, err
 		}
 		return s.each, SQLite, nil
-	case len(head) >= 4 && string(head[:4]) == "RpmP":
+	case bytes.HasPrefix(head, []byte("RpmP")):
 		db, err := openNDB(r, size)
 		if err != nil {
 			return nil, NDB, err
