@@ -137,7 +137,8 @@ func TestServer(t *testing.T) {
 		}
 		return resp, err
 	}
-	for _, s := range []hostile.Stall{hostile.NoAnswer, hostile.BeforeHeaders, hostile.MidBody, hostile.Endless} {
+	for _, s := range []hostile.Stall{hostile.NoAnswer, hostile.BeforeHeaders, hostile.MidBody, hostile.Endless,
+		hostile.EndlessAnnounced} {
 		t.Run(s.String(), func(t *testing.T) {
 			srv, err := hostile.NewServer(s, http.FileServerFS(files), "repomd")
 			require.NoError(t, err)
@@ -161,8 +162,13 @@ func TestServer(t *testing.T) {
 				b, err := io.ReadAll(resp.Body)
 				require.Error(t, err, "stalls")
 				assert.Equal(t, strings.Repeat("r", 500), string(b))
-			case hostile.Endless:
+			case hostile.Endless, hostile.EndlessAnnounced:
 				require.NoError(t, err)
+				if s == hostile.EndlessAnnounced {
+					assert.Equal(t, int64(1<<40), resp.ContentLength)
+				} else {
+					assert.Equal(t, int64(-1), resp.ContentLength)
+				}
 				n, err := io.Copy(io.Discard, io.LimitReader(resp.Body, 8<<20))
 				require.NoError(t, err)
 				assert.Equal(t, int64(8<<20), n)

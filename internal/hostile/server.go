@@ -25,6 +25,8 @@ const (
 	MidBody
 	// Endless answers 200 with zeros that never end.
 	Endless
+	// EndlessAnnounced is Endless announcing a Content-Length of 1 TiB.
+	EndlessAnnounced
 )
 
 func (s Stall) String() string {
@@ -37,6 +39,8 @@ func (s Stall) String() string {
 		return "stalls mid-body"
 	case Endless:
 		return "endless body"
+	case EndlessAnnounced:
+		return "endless body, 1 TiB announced"
 	}
 	return "Stall(" + strconv.Itoa(int(s)) + ")"
 }
@@ -132,7 +136,10 @@ func (srv *Server) stall(s Stall, files http.Handler, w http.ResponseWriter, r *
 		w.WriteHeader(rec.Code)
 		w.Write(body[:len(body)/2])
 		w.(http.Flusher).Flush()
-	case Endless:
+	case Endless, EndlessAnnounced:
+		if s == EndlessAnnounced {
+			w.Header().Set("Content-Length", strconv.FormatInt(1<<40, 10))
+		}
 		w.WriteHeader(http.StatusOK)
 		block := bytes.Repeat([]byte{0}, 32<<10)
 		for {
