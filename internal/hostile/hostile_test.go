@@ -75,6 +75,21 @@ func TestImages(t *testing.T) {
 			assert.True(t, string(b) == want, "%s %.40s", ref, name)
 		}
 	}
+	// A directory as a layer.
+	tree := filepath.Join(dir, "tree")
+	require.NoError(t, os.MkdirAll(filepath.Join(tree, "etc"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(tree, "etc/hostname"), []byte("box\n"), 0o644))
+	require.NoError(t, os.Symlink("hostname", filepath.Join(tree, "etc/name")))
+	entries, err := hostile.FromDir(tree)
+	require.NoError(t, err)
+	assert.Equal(t, []hostile.Entry{{Name: "etc/"}, {Name: "etc/hostname", File: filepath.Join(tree, "etc/hostname")},
+		{Name: "etc/name", Link: "hostname"}}, entries)
+	ref, err := hostile.WriteLayout(filepath.Join(dir, "tree-layout"), entries)
+	require.NoError(t, err)
+	b, err := flatten(t, ref).ReadFile("etc/name")
+	require.NoError(t, err)
+	assert.Equal(t, "box\n", string(b))
+
 	info, err := os.Stat(filepath.Join(dir, "image.tar"))
 	require.NoError(t, err)
 	assert.Less(t, info.Size(), int64(1<<20), "zeros compress")

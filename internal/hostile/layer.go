@@ -218,3 +218,34 @@ func tarDir(w io.Writer, dir string) error {
 	})
 	return errors.Join(err, tw.Close())
 }
+
+// FromDir returns entries for the directories, regular files (read from
+// disk when the layer is) and symbolic links under dir, by their paths
+// relative to it, parents first: dir as an image's root.
+func FromDir(dir string) ([]Entry, error) {
+	var out []Entry
+	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		switch {
+		case info.IsDir():
+			out = append(out, Entry{Name: name + "/"})
+		case info.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			out = append(out, Entry{Name: name, Link: target})
+		case info.Mode().IsRegular():
+			out = append(out, Entry{Name: name, File: p})
+		}
+		return nil
+	})
+	return out, err
+}
