@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -197,6 +198,9 @@ func leftovers(t *testing.T, dirs ...string) []string {
 	var out []string
 	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return nil // not made yet: nothing in it
+			}
 			if err != nil {
 				return err
 			}
