@@ -14,7 +14,9 @@ import (
 // TestStallingMirror: the repository's only mirror misbehaves. The run
 // gives up after dnf's timeout (1 s here) or at the announced size, exits
 // 1 with one error naming the URL, prints nothing, and leaves nothing in
-// the cache or the temporary directory.
+// the cache (no temporary file, no part of the file it was downloading)
+// or the temporary directory. A run from a good mirror then uses the
+// cache the failure left.
 func TestStallingMirror(t *testing.T) {
 	f := newFixture(t, 50)
 	for _, tc := range []struct {
@@ -43,6 +45,9 @@ func TestStallingMirror(t *testing.T) {
 			assert.Contains(t, r.stderr, tc.file)
 			assert.Positive(t, srv.Hits(), "the server was asked")
 			assertClean(t, "after the failed run", cache, tmp)
+			partial, err := filepath.Glob(filepath.Join(cache, "*", "*updateinfo*"))
+			require.NoError(t, err)
+			assert.Empty(t, partial, "nothing unverified is cached")
 
 			// The cache the failure left serves a run from a good mirror.
 			r = run(t, tmp, f.args("", cache, "updateinfo", "list")...)
