@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn/internal/hostile"
 )
 
 const exampleRepo = "../internal/testdata/example/repo"
@@ -176,21 +178,14 @@ func halfThenClose(t *testing.T, part string) http.HandlerFunc {
 	}
 }
 
-// stall sends the headers and half of the file (or, with headers false,
-// nothing at all), then waits for the client to give up.
-func stall(t *testing.T, part string, headers bool) http.HandlerFunc {
-	b := exampleFile(t, part)
-	return func(w http.ResponseWriter, r *http.Request) {
-		if headers {
-			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-			w.Write(b[:len(b)/2])
-			w.(http.Flusher).Flush()
-		}
-		select {
-		case <-r.Context().Done():
-		case <-time.After(20 * time.Second):
-		}
-	}
+// stalling serves the example repository on 127.0.0.1, misbehaving as
+// st (see hostile.Stall) on the paths that contain part.
+func stalling(t *testing.T, st hostile.Stall, part string) *hostile.Server {
+	t.Helper()
+	srv, err := hostile.NewServer(st, http.FileServer(http.Dir(exampleRepo)), part)
+	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // corrupt serves the file with a byte changed.
@@ -212,28 +207,39 @@ func TestMirrorFailover(t *testing.T) {
 		do   func(t *testing.T) http.HandlerFunc
 		// noCache fetches without a cache directory.
 		noCache bool
+		// stall, when do is nil, is how the first mirror misbehaves.
+		stall hostile.Stall
 	}{
 		{name: "500 on repomd.xml", bad: "repomd.xml", do: func(*testing.T) http.HandlerFunc { return status500 }},
 		{name: "500 on updateinfo", bad: "updateinfo", do: func(*testing.T) http.HandlerFunc { return status500 }},
 		{name: "500 on updateinfo, no cache", bad: "updateinfo", noCache: true, do: func(*testing.T) http.HandlerFunc { return status500 }},
 		{name: "closed mid-body", bad: "updateinfo", do: func(t *testing.T) http.HandlerFunc { return halfThenClose(t, "updateinfo") }},
-		{name: "repomd.xml stalls before headers", bad: "repomd.xml", do: func(t *testing.T) http.HandlerFunc { return stall(t, "repomd.xml", false) }},
-		{name: "updateinfo stalls mid-body", bad: "updateinfo", do: func(t *testing.T) http.HandlerFunc { return stall(t, "updateinfo", true) }},
+		{name: "repomd.xml stalls before headers", bad: "repomd.xml", stall: hostile.BeforeHeaders},
+		{name: "updateinfo stalls mid-body", bad: "updateinfo", stall: hostile.MidBody},
 		{name: "wrong checksum", bad: "updateinfo", do: func(t *testing.T) http.HandlerFunc { return corrupt(t, "updateinfo") }},
 		{name: "wrong checksum, no cache", bad: "updateinfo", noCache: true, do: func(t *testing.T) http.HandlerFunc { return corrupt(t, "updateinfo") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			first, hits := mirror(t, tc.bad, tc.do(t))
+			var client *http.Client
+			var firstURL string
+			var hits func() int64
+			if tc.do != nil {
+				first, n := mirror(t, tc.bad, tc.do(t))
+				client, firstURL, hits = first.Client(), first.URL, n.Load
+			} else {
+				first := stalling(t, tc.stall, tc.bad)
+				firstURL, hits = first.URL, func() int64 { return int64(first.Hits()) }
+			}
 			second, _ := mirror(t, "", nil)
 			cache := t.TempDir()
 			if tc.noCache {
 				cache = ""
 			}
-			c := Config{ID: "updates", BaseURLs: []string{first.URL + "/", second.URL + "/"}}
-			n, err := advisories(t, quick(first.Client(), cache), c)
+			c := Config{ID: "updates", BaseURLs: []string{firstURL + "/", second.URL + "/"}}
+			n, err := advisories(t, quick(client, cache), c)
 			require.NoError(t, err)
 			assert.Equal(t, 1, n)
-			assert.Positive(t, hits.Load(), "the first mirror was tried")
+			assert.Positive(t, hits(), "the first mirror was tried")
 			if cache != "" {
 				got, err := filepath.Glob(filepath.Join(cache, "*", "*updateinfo.xml.gz"))
 				require.NoError(t, err)
@@ -268,8 +274,12 @@ func TestAllMirrorsFail(t *testing.T) {
 
 func TestStall(t *testing.T) {
 	for _, headers := range []bool{false, true} {
-		srv, hits := mirror(t, "repomd.xml", stall(t, "repomd.xml", headers))
-		f := quick(srv.Client(), t.TempDir())
+		st := hostile.BeforeHeaders
+		if headers {
+			st = hostile.MidBody
+		}
+		srv := stalling(t, st, "repomd.xml")
+		f := quick(nil, t.TempDir())
 		f.Retries = 1
 		c := Config{ID: "slow", BaseURLs: []string{srv.URL}}
 		if headers {
@@ -281,7 +291,7 @@ func TestStall(t *testing.T) {
 		t.Log(err)
 		assert.Contains(t, err.Error(), "repository slow")
 		assert.Contains(t, err.Error(), srv.URL+"/repodata/repomd.xml: stalled")
-		assert.Equal(t, int64(1), hits.Load(), "a server that stalled is not waited for again")
+		assert.Equal(t, 1, srv.Hits(), "a server that stalled is not waited for again")
 	}
 }
 
@@ -444,54 +454,20 @@ func TestRetryable(t *testing.T) {
 	}
 }
 
-// silent listens on 127.0.0.1 and accepts connections without ever
-// answering, until the test ends.
-func silent(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() { l.Close(); <-done })
-	return "http://" + l.Addr().String()
-}
-
 // TestNoAnswerDefaultClient checks that a mirror that never answers, with
 // the default HTTP client, ends in an error naming the URL, and that the
 // next mirror is then used.
 func TestNoAnswerDefaultClient(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		url  func(t *testing.T) string
-		file string // the file that stalls
+		stall hostile.Stall
+		file  string // the file that stalls
 	}{
-		{name: "accepts and never answers", file: "repomd.xml", url: silent},
-		{name: "stalls before headers", file: "repomd.xml", url: func(t *testing.T) string {
-			srv, _ := mirror(t, "repomd.xml", stall(t, "repomd.xml", false))
-			return srv.URL
-		}},
-		{name: "stalls mid-body", file: "updateinfo", url: func(t *testing.T) string {
-			srv, _ := mirror(t, "updateinfo", stall(t, "updateinfo", true))
-			return srv.URL
-		}},
+		{hostile.NoAnswer, "repomd.xml"},
+		{hostile.BeforeHeaders, "repomd.xml"},
+		{hostile.MidBody, "updateinfo"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			bad := tc.url(t)
+		t.Run(tc.stall.String(), func(t *testing.T) {
+			bad := stalling(t, tc.stall, tc.file).URL
 			f := &Fetcher{CacheDir: t.TempDir(), LowSpeedTimeout: 200 * time.Millisecond, RetryWait: time.Millisecond}
 			_, err := advisories(t, f, Config{ID: "slow", BaseURLs: []string{bad}})
 			require.ErrorIs(t, err, ErrStalled)
@@ -508,23 +484,6 @@ func TestNoAnswerDefaultClient(t *testing.T) {
 	}
 }
 
-// endless streams zeros without end (up to 65 MiB, to bound the test),
-// announcing a length when announce is set.
-func endless(announce bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		const most = 65 << 20
-		if announce {
-			w.Header().Set("Content-Length", strconv.Itoa(most))
-		}
-		block := make([]byte, 32<<10)
-		for sent := 0; sent < most; sent += len(block) {
-			if _, err := w.Write(block); err != nil {
-				return
-			}
-		}
-	}
-}
-
 func TestTooLarge(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -538,7 +497,11 @@ func TestTooLarge(t *testing.T) {
 		{name: "repomd.xml without end, default bound", bad: "repomd.xml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, _ := mirror(t, tc.bad, endless(tc.announce))
+			st := hostile.Endless
+			if tc.announce {
+				st = hostile.EndlessAnnounced
+			}
+			srv := stalling(t, st, tc.bad)
 			cache := t.TempDir()
 			f := quick(nil, cache)
 			f.MaxSize = tc.maxSize

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/ecosystems/ecosystemtest"
+	"github.com/alicorn-dev/alicorn/internal/hostile"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
 
@@ -104,11 +105,13 @@ func TestArchiveHostile(t *testing.T) {
 
 	// A bomb: a nested jar of 64 MiB of zeros (64 KiB deflated), read with
 	// an 8 MiB budget.
-	bomb := makeZip(t, "big.jar", make([]byte, 64<<20), p1, c1)
-	require.Less(t, len(bomb), 1<<20)
-	got, err = extract(t, Archive{MaxInflated: 8 << 20}, "bomb.jar", bomb)
+	var bomb bytes.Buffer
+	require.NoError(t, hostile.Bomb{Fanout: 1, Size: 64 << 20}.Write(&bomb))
+	require.Less(t, bomb.Len(), 1<<20)
+	got, err = extract(t, Archive{MaxInflated: 8 << 20}, "bomb.jar", bomb.Bytes())
 	require.ErrorIs(t, err, ErrLimit)
-	assert.Equal(t, []string{"pkg:maven/g/a@1 bomb.jar"}, got)
+	assert.ErrorContains(t, err, "bomb.jar: zero-0.jar: inflates past")
+	assert.Equal(t, []string{"pkg:maven/bomb/l0@1 bomb.jar"}, got)
 
 	// Not a zip, a truncated zip, a bad pom.properties.
 	_, err = extract(t, Archive{}, "junk.jar", []byte("not a zip"))

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/dnfcompat"
+	"github.com/alicorn-dev/alicorn/internal/hostile"
 )
 
 // asMain makes the test binary run main with the arguments it is given,
@@ -126,35 +127,25 @@ func TestDamagedCacheReport(t *testing.T) {
 		return m[0]
 	}
 	idx, ui := find("*-updateinfo.idx"), find("*-updateinfo.xml*")
-	damage := func(path string, at func(n int) int) {
-		b, err := os.ReadFile(path)
-		require.NoError(t, err)
-		if at == nil {
-			b = b[:len(b)/2]
-		} else {
-			b[at(len(b))] ^= 0xff
-		}
-		require.NoError(t, os.WriteFile(path, b, 0o644))
-	}
 	for _, tt := range []struct {
-		name string
-		at   func(n int) int // nil truncates
+		name   string
+		damage func(path string) error
 	}{
-		{"index details", func(int) int { return 80 }},
-		{"index core", func(n int) int { return n - 20 }},
-		{"index header", func(int) int { return 2 }},
-		{"index truncated", nil},
+		{"index details", func(p string) error { return hostile.Flip(p, 80) }},
+		{"index core", func(p string) error { return hostile.Flip(p, -20) }},
+		{"index header", func(p string) error { return hostile.Flip(p, 2) }},
+		{"index truncated", func(p string) error { return hostile.Truncate(p, 0.5) }},
 	} {
 		for _, cacheOnly := range []bool{false, true} {
-			damage(idx, tt.at)
+			require.NoError(t, tt.damage(idx))
 			code, got, stderr := run(cacheOnly)
 			assert.Equal(t, 0, code, "%s -C=%v: %s", tt.name, cacheOnly, stderr)
 			assert.Equal(t, want, got, "%s -C=%v", tt.name, cacheOnly)
 		}
 	}
 
-	damage(ui, func(n int) int { return n / 2 })
-	damage(idx, nil)
+	require.NoError(t, hostile.FlipAt(ui, 0.5))
+	require.NoError(t, hostile.Truncate(idx, 0.5))
 	code, _, stderr = run(true)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, ui)

@@ -16,20 +16,17 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// deepName is a path of parts directories "d/d/…" ending in the file "f".
-func deepName(parts int) string {
-	return strings.Repeat("d/", parts-1) + "f"
-}
+	"github.com/alicorn-dev/alicorn/internal/hostile"
+)
 
 func TestDeepPath(t *testing.T) {
 	const parts = 200_000
-	img := imageOf(t, layerOf(t, ent{Name: deepName(parts), Body: "deep"}))
+	img := imageOf(t, layerOf(t, ent{Name: hostile.DeepName(parts), Body: "deep"}))
 	f, err := Flatten(context.Background(), img, Options{Want: all})
 	require.NoError(t, err)
 	assert.Equal(t, parts+1, f.entries.len(), "the file, its implied parents and the root")
-	b, err := f.ReadFile(deepName(parts))
+	b, err := f.ReadFile(hostile.DeepName(parts))
 	require.NoError(t, err)
 	assert.Equal(t, "deep", string(b))
 
