@@ -172,7 +172,7 @@ func (u *unit) read(ctx context.Context, root string, found *scanned, keepOwned 
 		return nil
 	}
 	if found.err != nil {
-		u.warn = append(u.warn, found.err)
+		u.warn = append(u.warn, inventory.Leaves(found.err)...)
 	}
 	u.other, u.owned, err = splitOwned(ctx, u.dbPath, found.pkgs, keepOwned)
 	return err

@@ -241,8 +241,8 @@ func (s *System) checkData(h *host, d *repoData) error {
 // against the OSV feeds.
 func (s *System) imageOther(ctx context.Context, q *Query) (*report.ModuleFindings, []error, error) {
 	var warns []error
-	if s.rootScan.err != nil {
-		warns = append(warns, fmt.Errorf("%s: %w", s.target(), s.rootScan.err))
+	for _, err := range inventory.Leaves(s.rootScan.err) {
+		warns = append(warns, fmt.Errorf("%s: %w", s.target(), err))
 	}
 	dbPath, err := rpmdb.Find(s.root)
 	if err != nil && !errors.Is(err, rpmdb.ErrNoDatabase) {

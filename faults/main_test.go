@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -30,6 +32,9 @@ const reporterEnv = "ALICORN_FAULTS_REPORTER"
 // TestMain builds the reporter, examples/dnf-security, once into a
 // temporary directory, for every test to run as a process of its own.
 func TestMain(m *testing.M) {
+	if out := os.Getenv(measureEnv); out != "" {
+		os.Exit(measure(out, os.Args[1:]))
+	}
 	dir, err := os.MkdirTemp("", "alicorn-faults-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,6 +52,46 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// measureEnv, set to a file name, makes the test binary run the command
+// of its arguments and write the command's peak resident set size there
+// (see measure).
+const measureEnv = "ALICORN_FAULTS_MEASURE"
+
+// measure runs argv with this process's standard streams, passing on
+// SIGTERM and SIGINT, writes its peak resident set size (KiB) to out and
+// returns its exit status.
+//
+// It is why runs are measured through a copy of the test binary: on
+// Linux a process started by exec keeps the peak RSS of the memory it
+// replaced, and Go starts commands with vfork, sharing the parent's
+// memory up to the exec, so that the reporter started by the test itself
+// would report the test's peak (hundreds of MB while it builds hostile
+// images). Started from this small process it reports its own.
+func measure(out string, argv []string) int {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "measure:", err)
+		return 2
+	}
+	go func() {
+		for s := range sigs {
+			cmd.Process.Signal(s)
+		}
+	}()
+	_ = cmd.Wait()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		_ = os.WriteFile(out, []byte(strconv.FormatInt(ru.Maxrss, 10)), 0o644)
+	}
+	if st := cmd.ProcessState.Sys().(syscall.WaitStatus); st.Signaled() {
+		signal.Reset()
+		_ = syscall.Kill(os.Getpid(), st.Signal())
+	}
+	return cmd.ProcessState.ExitCode()
 }
 
 // needRPM skips a test when the tools that make the fixtures are
@@ -119,10 +164,14 @@ type result struct {
 	stdout, stderr string
 	// signaled is the signal that ended the process, if one did.
 	signaled syscall.Signal
-	// rss is the peak resident set size, KiB; blocks the blocks written
-	// to file systems (512 bytes each; tmpfs writes are not counted).
+	// rss is the peak resident set size, KiB (the reporter's own only
+	// when run measured it, see measure); blocks the blocks written to
+	// file systems (512 bytes each; tmpfs writes are not counted).
 	rss, blocks int64
-	wall        time.Duration
+	// tmpPeak is the most bytes the run's TMPDIR held at once (sampled
+	// every 10 ms).
+	tmpPeak int64
+	wall    time.Duration
 }
 
 // hangGuard bounds one run of the reporter: a run that has not ended by
@@ -136,18 +185,63 @@ type proc struct {
 	ctx            context.Context
 	cancel         context.CancelFunc
 	began          time.Time
+	// The TMPDIR sampler's result, and the signal that stops it.
+	tmpPeak chan int64
+	done    chan struct{}
+	// rssFile receives the peak RSS of a measured run.
+	rssFile string
+}
+
+// sample reports the most bytes dir held at once until done is closed.
+func sample(dir string, done <-chan struct{}, peak chan<- int64) {
+	most := int64(0)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n := int64(0)
+		_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+		most = max(most, n)
+		select {
+		case <-done:
+			peak <- most
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // start starts the reporter with args, TMPDIR set to tmp.
 func start(t *testing.T, tmp string, args ...string) *proc {
+	return startProc(t, tmp, false, args...)
+}
+
+// startProc starts the reporter with args, TMPDIR set to tmp; measured,
+// through measure, so that its peak RSS is its own (then the process is
+// measure's, which passes SIGTERM on but not SIGKILL).
+func startProc(t *testing.T, tmp string, measured bool, args ...string) *proc {
 	t.Helper()
-	p := &proc{began: time.Now()}
+	p := &proc{began: time.Now(), tmpPeak: make(chan int64, 1), done: make(chan struct{})}
 	p.ctx, p.cancel = context.WithTimeout(context.Background(), hangGuard)
-	p.cmd = exec.CommandContext(p.ctx, os.Getenv(reporterEnv), args...)
-	p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "LC_ALL=C.UTF-8")
+	env := append(os.Environ(), "TMPDIR="+tmp, "LC_ALL=C.UTF-8")
+	if measured {
+		p.rssFile = filepath.Join(t.TempDir(), "rss")
+		p.cmd = exec.CommandContext(p.ctx, os.Args[0], append([]string{os.Getenv(reporterEnv)}, args...)...)
+		env = append(env, measureEnv+"="+p.rssFile)
+	} else {
+		p.cmd = exec.CommandContext(p.ctx, os.Getenv(reporterEnv), args...)
+	}
+	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.cmd.WaitDelay = 10 * time.Second
 	require.NoError(t, p.cmd.Start())
+	go sample(tmp, p.done, p.tmpPeak)
 	return p
 }
 
@@ -156,7 +250,8 @@ func (p *proc) wait(t *testing.T) result {
 	t.Helper()
 	defer p.cancel()
 	err := p.cmd.Wait()
-	r := result{stdout: p.stdout.String(), stderr: p.stderr.String(), wall: time.Since(p.began)}
+	close(p.done)
+	r := result{stdout: p.stdout.String(), stderr: p.stderr.String(), wall: time.Since(p.began), tmpPeak: <-p.tmpPeak}
 	if p.cmd.ProcessState == nil {
 		t.Fatalf("%v: %v", p.cmd.Args, err)
 	}
@@ -168,6 +263,12 @@ func (p *proc) wait(t *testing.T) result {
 	if ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.rss, r.blocks = ru.Maxrss, ru.Oublock
 	}
+	if p.rssFile != "" {
+		b, err := os.ReadFile(p.rssFile)
+		require.NoError(t, err, "the measured run's peak RSS")
+		r.rss, err = strconv.ParseInt(string(b), 10, 64)
+		require.NoError(t, err)
+	}
 	if p.ctx.Err() != nil {
 		t.Fatalf("the run did not end within %v and was killed: %v\nstderr: %s", hangGuard, p.cmd.Args, r.stderr)
 	}
@@ -175,10 +276,11 @@ func (p *proc) wait(t *testing.T) result {
 	return r
 }
 
-// run runs the reporter with args to its end, TMPDIR set to tmp.
+// run runs the reporter with args to its end, TMPDIR set to tmp, and
+// measures its peak RSS.
 func run(t *testing.T, tmp string, args ...string) result {
 	t.Helper()
-	return start(t, tmp, args...).wait(t)
+	return startProc(t, tmp, true, args...).wait(t)
 }
 
 // assertNoCrash checks that the run did not panic or fault.

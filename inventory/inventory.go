@@ -107,6 +107,14 @@ func ScanWithin(ctx context.Context, fsys fs.FS, extractors []Extractor, lim Lim
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if d.IsDir() && len(path) > MaxPath {
+			// The walk builds every path from its parent's: past
+			// PATH_MAX, where no program of the image could open a file
+			// by its path, a hostile tree of 100,000 levels would cost
+			// the square of its depth.
+			errs = append(errs, fmt.Errorf("%s…: %w", path[:64], ErrPathTooLong))
+			return fs.SkipDir
+		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
@@ -126,14 +134,14 @@ func ScanWithin(ctx context.Context, fsys fs.FS, extractors []Extractor, lim Lim
 				in.Layer = l.LayerOf(path)
 			}
 			found, err := x.Extract(ctx, in)
-			switch {
-			case err == nil:
-			case strings.HasPrefix(err.Error(), path):
-				// The extractor named the file (as archive readers do,
-				// with the entry inside it): not twice.
-				errs = append(errs, fmt.Errorf("%s: %w", x.Name(), err))
-			default:
-				errs = append(errs, fmt.Errorf("%s: %s: %w", x.Name(), path, err))
+			for _, err := range Leaves(err) {
+				if strings.HasPrefix(err.Error(), path) {
+					// The extractor named the file (as archive readers
+					// do, with the entry inside it): not twice.
+					errs = append(errs, fmt.Errorf("%s: %w", x.Name(), err))
+				} else {
+					errs = append(errs, fmt.Errorf("%s: %s: %w", x.Name(), path, err))
+				}
 			}
 			pkgs = append(pkgs, found...)
 		}
@@ -144,6 +152,32 @@ func ScanWithin(ctx context.Context, fsys fs.FS, extractors []Extractor, lim Lim
 	}
 	return pkgs, errors.Join(errs...)
 }
+
+// Leaves returns the errors joined in err (by errors.Join, at any depth),
+// or err alone, or none for nil: one line each, so that each can be
+// given its context (the file, the image) when it is reported.
+func Leaves(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, Leaves(e)...)
+	}
+	return out
+}
+
+// MaxPath is the longest path of a directory Scan walks into, in bytes:
+// Linux's PATH_MAX.
+const MaxPath = 4096
+
+// ErrPathTooLong is wrapped by Scan's error for a directory whose path
+// is longer than MaxPath, which it does not walk into.
+var ErrPathTooLong = fmt.Errorf("path longer than %d bytes: not scanned", MaxPath)
 
 // TempSpool is the name prefix of the files OpenReaderAt spools streams
 // to (the process ID follows it, see internal/tempfile).

@@ -83,7 +83,7 @@ func TestNestedBudgets(t *testing.T) {
 		lim, s := newLimits(t, 1<<10, 0)
 		_, err = run(t, makeZip(t, "WEB-INF/lib/a.jar", storedZip(t, []byte(p), []byte(c), []byte("noise"), noise)), lim)
 		require.ErrorIs(t, err, inventory.ErrBudget)
-		assert.ErrorContains(t, err, "app.jar: WEB-INF/lib/a.jar: ")
+		assert.ErrorContains(t, err, "app.jar!/WEB-INF/lib/a.jar: ")
 		assert.ErrorContains(t, err, "would pass the memory budget of 1 KiB")
 		assert.Zero(t, s.mem.Used())
 	})
@@ -100,7 +100,7 @@ func TestNestedBudgets(t *testing.T) {
 		lim, _ = newLimits(t, 64<<10, 1<<20)
 		_, err = run(t, makeZip(t, "lib/big.jar", large), lim)
 		require.ErrorIs(t, err, inventory.ErrBudget)
-		assert.ErrorContains(t, err, "app.jar: lib/big.jar: ")
+		assert.ErrorContains(t, err, "app.jar!/lib/big.jar: ")
 		assert.ErrorContains(t, err, "would pass the disk budget of 1 MiB")
 	})
 	t.Run("not a zip", func(t *testing.T) {
@@ -108,10 +108,10 @@ func TestNestedBudgets(t *testing.T) {
 		// taken (the disk budget here could not hold it).
 		lim, _ := newLimits(t, 64<<10, 1<<20)
 		_, err := run(t, makeZip(t, "lib/zeros.jar", make([]byte, 32<<20)), lim)
-		assert.ErrorContains(t, err, "app.jar: lib/zeros.jar: not a zip archive")
+		assert.ErrorContains(t, err, "app.jar!/lib/zeros.jar: not a zip archive")
 		assert.NotErrorIs(t, err, inventory.ErrBudget)
 		_, err = run(t, storedZip(t, []byte("lib/zeros.jar"), make([]byte, 1<<10)), lim)
-		assert.ErrorContains(t, err, "app.jar: lib/zeros.jar: not a zip archive")
+		assert.ErrorContains(t, err, "app.jar!/lib/zeros.jar: not a zip archive")
 	})
 }
 

@@ -183,7 +183,7 @@ func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int
 		case strings.HasPrefix(name, "META-INF/maven/") && path.Base(name) == "pom.properties":
 			b, err := w.read(zf, maxMeta)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+				errs = append(errs, fmt.Errorf("%s!/%w", loc, err))
 				continue
 			}
 			a, err := ParsePomProperties(b)
@@ -202,7 +202,7 @@ func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int
 	if found == 0 && manifest != nil {
 		b, err := w.read(manifest, maxMeta)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+			errs = append(errs, fmt.Errorf("%s!/%w", loc, err))
 		} else if a, ok := FromManifest(b, file); ok {
 			w.add(a, loc)
 		}
@@ -215,7 +215,7 @@ func (w *walker) archive(ra io.ReaderAt, size int64, loc, file string, depth int
 		}
 		r, n, done, err := w.nested(ra, zf)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", loc, err))
+			errs = append(errs, fmt.Errorf("%s!/%w", loc, err))
 			if errors.Is(err, ErrLimit) && w.budget <= 0 {
 				break
 			}

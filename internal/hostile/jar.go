@@ -19,9 +19,14 @@ import (
 // Bomb{Depth: 1, Fanout: 4, Size: 32 << 20} inflates to 512 MiB of
 // innermost entries (Fanout^(Depth+1) × Size) from a jar of about
 // 4 KB.
+//
+// With Entries set, the innermost jars are instead real jars of Entries
+// empty entries each (dir-I.jar): a directory bomb, whose directories,
+// not contents, take a reader's memory (about 200 bytes an entry).
 type Bomb struct {
 	Depth, Fanout int
 	Size          int64
+	Entries       int
 }
 
 // Inflated returns the bytes of the innermost entries together.
@@ -50,6 +55,16 @@ func (b Bomb) jar(w io.Writer, level int) error {
 		return err
 	}
 	for i := range b.Fanout {
+		if level == b.Depth && b.Entries > 0 {
+			e, err := zw.Create(fmt.Sprintf("dir-%d.jar", i))
+			if err != nil {
+				return err
+			}
+			if err := emptyEntries(e, b.Entries); err != nil {
+				return err
+			}
+			continue
+		}
 		if level == b.Depth {
 			e, err := zw.Create(fmt.Sprintf("zero-%d.jar", i))
 			if err != nil {
@@ -67,6 +82,40 @@ func (b Bomb) jar(w io.Writer, level int) error {
 		if err := b.jar(e, level+1); err != nil {
 			return err
 		}
+	}
+	return zw.Close()
+}
+
+// emptyEntries writes a zip of n empty stored entries.
+func emptyEntries(w io.Writer, n int) error {
+	zw := zip.NewWriter(w)
+	for i := range n {
+		if _, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("%08d", i), Method: zip.Store}); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+// LargeJar writes a real jar of about size bytes: the pom.properties of
+// the artifact big:jar:1 and a stored entry of zeros. A scanner must read
+// it in place, however large (a Spring Boot fat jar can be hundreds of
+// MB); gzip shrinks it about a thousandfold in a layer.
+func LargeJar(w io.Writer, size int64) error {
+	zw := zip.NewWriter(w)
+	pom, err := zw.Create("META-INF/maven/big/jar/pom.properties")
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(pom, "groupId=big\nartifactId=jar\nversion=1\n"); err != nil {
+		return err
+	}
+	data, err := zw.CreateHeader(&zip.FileHeader{Name: "data.bin", Method: zip.Store})
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(data, io.LimitReader(Zeros{}, size)); err != nil {
+		return err
 	}
 	return zw.Close()
 }
