@@ -66,10 +66,9 @@ func TestDamagedCache(t *testing.T) {
 					assert.Equal(t, 1, r.code)
 					assert.Empty(t, r.stdout)
 					assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "-C: one line: %q", r.stderr)
-					// The file by its name: a damaged repomd.xml is named as
-					// the repository's, not by its path in the cache (the
-					// cached updateinfo is, with "run without -C").
-					assert.Contains(t, r.stderr, filepath.Base(rel), "-C: the error names the file")
+					// The file by its path in the cache, and what to do.
+					assert.Contains(t, r.stderr, filepath.Join(cache, rel), "-C: the error names the file")
+					assert.Contains(t, r.stderr, "run without -C", "-C: the error says what to do")
 				}
 				assertClean(t, "after the run with -C", cache, tmp)
 				r = run(t, tmp, f.args("", cache, "updateinfo", "info")...)

@@ -196,9 +196,12 @@ func (f *Fetcher) Fetch(ctx context.Context, c Config) (*Metadata, error) {
 		base, _ := os.ReadFile(filepath.Join(md.cache, "baseurl"))
 		md.BaseURL = string(base)
 		md.urls = []string{md.BaseURL}
-		if err := md.setRepomd(b); err != nil {
-			return nil, err
+		rm, err := ParseRepomd(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("repository %s: the cached %s is damaged (%w): run without -C to download it again",
+				c.ID, filepath.Join(md.cache, "repomd.xml"), err)
 		}
+		md.record(b, rm)
 		return md, nil
 	}
 	t := f.newTracker(c)
