@@ -278,16 +278,6 @@ func (f *Fetcher) fetch(ctx context.Context, md *Metadata, t *tracker) error {
 	return md.prefetch(ctx, t)
 }
 
-// setRepomd parses repomd.xml's content and records its checksum.
-func (m *Metadata) setRepomd(raw []byte) error {
-	rm, err := ParseRepomd(bytes.NewReader(raw))
-	if err != nil {
-		return fmt.Errorf("repository %s (%s): %w", m.Config.ID, m.BaseURL, err)
-	}
-	m.record(raw, rm)
-	return nil
-}
-
 // record keeps repomd.xml as parsed and the checksum of its content.
 func (m *Metadata) record(raw []byte, rm *Repomd) {
 	sum := sha256.Sum256(raw)
