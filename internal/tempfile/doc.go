@@ -4,9 +4,12 @@
 // cleanups ran leaves them behind, and nothing else would ever remove
 // them.
 //
-// A name is prefix + PID + "-" + random (Pattern). Sweep reads a
-// directory once and removes the entries of the given prefixes whose PID
-// is not a running process; a run's own files, and those of any other
-// live run, are never touched. Sweeps of one directory are serialized by
+// A name is prefix + PID + "n" + PID namespace + "-" + random (Pattern).
+// Sweep reads a directory once and removes the entries of the given
+// prefixes whose PID is not a running process; a run's own files, and
+// those of any other live run, are never touched. A directory shared by
+// processes of several PID namespaces (a cache mounted into containers)
+// holds names whose PIDs cannot be looked up from here: those are
+// removed only once a day old. Sweeps of one directory are serialized by
 // an advisory lock (flock) on its Lock file.
 package tempfile

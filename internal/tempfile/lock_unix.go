@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,4 +33,14 @@ func lock(path string) (unlock func(), err error) {
 func alive(pid int) bool {
 	err := unix.Kill(pid, 0)
 	return err == nil || errors.Is(err, unix.EPERM)
+}
+
+// pidNamespace identifies this process's PID namespace: the inode number
+// of /proc/self/ns/pid in base 36, or "" where it cannot be read.
+func pidNamespace() string {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil {
+		return ""
+	}
+	return strconv.FormatUint(st.Ino, 36)
 }

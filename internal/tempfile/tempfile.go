@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Lock is the name of the lock file Sweep creates in the directories it
@@ -18,29 +19,54 @@ const Lock = ".alicorn.lock"
 var ErrBusy = errors.New("another process is sweeping the directory")
 
 // Pattern returns the os.CreateTemp or os.MkdirTemp pattern for a
-// temporary file or directory of this process: prefix, the process ID
-// and "-", then the random part.
+// temporary file or directory of this process: prefix, the process ID,
+// "n" and this process's PID namespace (where it can be read), "-", then
+// the random part.
 func Pattern(prefix string) string {
-	return prefix + strconv.Itoa(os.Getpid()) + "-*"
+	p := prefix + strconv.Itoa(os.Getpid())
+	if ns := pidNamespace(); ns != "" {
+		p += "n" + ns
+	}
+	return p + "-*"
 }
 
 // Owner returns the process ID in a name made by Pattern(prefix), or 0
 // when name is not one.
 func Owner(name, prefix string) int {
+	pid, _ := owner(name, prefix)
+	return pid
+}
+
+// owner returns the process ID and PID namespace ("" if the name has
+// none) in a name made by Pattern(prefix); pid is 0 when name is not one.
+func owner(name, prefix string) (pid int, ns string) {
 	rest, ok := strings.CutPrefix(name, prefix)
 	if !ok {
-		return 0
+		return 0, ""
 	}
-	digits, random, ok := strings.Cut(rest, "-")
-	if !ok || random == "" || digits == "" || digits[0] == '0' {
-		return 0
+	tag, random, ok := strings.Cut(rest, "-")
+	if !ok || random == "" {
+		return 0, ""
+	}
+	digits, ns, hasNS := strings.Cut(tag, "n")
+	if hasNS && (ns == "" || strings.Trim(ns, "0123456789abcdefghijklmnopqrstuvwxyz") != "") {
+		return 0, ""
+	}
+	if digits == "" || digits[0] == '0' {
+		return 0, ""
 	}
 	pid, err := strconv.Atoi(digits)
 	if err != nil || pid <= 0 || strconv.Itoa(pid) != digits {
-		return 0
+		return 0, ""
 	}
-	return pid
+	return pid, ns
 }
+
+// foreignAge is how old a file of a process of another PID namespace
+// must be to be swept: such a process cannot be looked up from here
+// (its ID means another process, or none, in this namespace), and a day
+// is far longer than any run.
+const foreignAge = 24 * time.Hour
 
 // Sweep removes the entries of dir, files or directories, named by
 // Pattern for one of prefixes by processes that are no longer running.
@@ -62,11 +88,20 @@ func Sweep(dir string, prefixes ...string) error {
 		return fmt.Errorf("%s: %w", dir, err)
 	}
 	var errs []error
+	ours := pidNamespace()
 	for _, e := range entries {
 		for _, prefix := range prefixes {
-			pid := Owner(e.Name(), prefix)
-			if pid == 0 || alive(pid) {
+			pid, ns := owner(e.Name(), prefix)
+			if pid == 0 {
 				continue
+			}
+			if ns != "" && ns != ours {
+				info, err := e.Info()
+				if err != nil || time.Since(info.ModTime()) < foreignAge {
+					break
+				}
+			} else if alive(pid) {
+				break
 			}
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				errs = append(errs, err) // os errors name the path

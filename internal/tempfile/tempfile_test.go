@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,10 @@ func TestOwner(t *testing.T) {
 		{".index-abc", ".index-", 0},
 		{".download-99999999999999999999-x", ".download-", 0},
 		{"host-123-abc", ".host-", 0},
+		{".index-123n4fzk2-abc", ".index-", 123},
+		{".index-123n-abc", ".index-", 0},
+		{".index-123nA-abc", ".index-", 0},
+		{".index-n4f-abc", ".index-", 0},
 	} {
 		assert.Equal(t, tt.want, Owner(tt.name, tt.prefix), tt.name)
 	}
@@ -65,6 +70,41 @@ func TestSweep(t *testing.T) {
 	}
 
 	assert.NoError(t, Sweep(filepath.Join(dir, "missing"), ".index-"))
+}
+
+// TestSweepNamespaces: the files of processes of another PID namespace
+// (a cache shared with containers) are left until they are a day old;
+// those of this namespace go as soon as their process is gone.
+func TestSweepNamespaces(t *testing.T) {
+	ours := pidNamespace()
+	if ours == "" {
+		t.Skip("no /proc/self/ns/pid here")
+	}
+	dir := t.TempDir()
+	dead, live := strconv.Itoa(deadPID(t)), strconv.Itoa(os.Getpid())
+	other := "zzzzzz"
+	if other == ours {
+		other = "yyyyyy"
+	}
+	files := map[string]bool{ // name: swept
+		".index-" + dead + "n" + ours + "-1":  true,
+		".index-" + live + "n" + ours + "-2":  false,
+		".index-" + dead + "n" + other + "-3": false, // another namespace's, young
+		".index-" + live + "n" + other + "-4": false,
+		".index-" + dead + "n" + other + "-5": true, // another namespace's, two days old
+	}
+	for n := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, n), nil, 0o644))
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, ".index-"+dead+"n"+other+"-5"), old, old))
+	require.NoError(t, Sweep(dir, ".index-"))
+	for n, swept := range files {
+		_, err := os.Stat(filepath.Join(dir, n))
+		assert.Equal(t, swept, os.IsNotExist(err), n)
+	}
+	// This process's own names carry its namespace.
+	assert.Contains(t, Pattern(".index-"), live+"n"+ours+"-")
 }
 
 // TestSweepBusy: a directory another sweep holds is left alone.
