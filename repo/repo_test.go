@@ -93,6 +93,25 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
+func FuzzParseMain(f *testing.F) {
+	f.Add("[main]\ntimeout=5\nminrate=1k\nthrottle=50%\nexcludepkgs=a*, b\n")
+	f.Add("[main]\nthrottle=0\n[other]\nexcludepkgs=x\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMain(strings.NewReader(s), "dnf.conf")
+		if err != nil {
+			if !strings.Contains(err.Error(), "dnf.conf") {
+				t.Fatalf("error without the file's name: %v", err)
+			}
+			return
+		}
+		for _, x := range m.Excludes {
+			if x == "" {
+				t.Fatal("an empty exclude")
+			}
+		}
+	})
+}
+
 func FuzzParseRepomd(f *testing.F) {
 	f.Add(`<repomd><data type="updateinfo"><checksum type="sha256">d</checksum><location href="u.xml"/></data></repomd>`)
 	f.Fuzz(func(t *testing.T, s string) {

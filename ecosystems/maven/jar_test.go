@@ -137,8 +137,14 @@ func FuzzArchive(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsys := fstest.MapFS{"f.jar": {Data: data}}
 		info, _ := fsys.Stat("f.jar")
+		// Budgets small enough to be hit by some inputs, all given back.
+		lim := inventory.Limits{Memory: inventory.NewBudget("memory", 64<<10),
+			Disk: inventory.NewBudget("disk", 16<<20), TempDir: t.TempDir()}
 		pkgs, err := Archive{MaxInflated: 16 << 20}.Extract(context.Background(),
-			&inventory.Input{FS: fsys, Path: "f.jar", Info: info})
+			&inventory.Input{FS: fsys, Path: "f.jar", Info: info, Limits: lim})
+		if lim.Memory.Used() != 0 || lim.Disk.Used() != 0 {
+			t.Fatalf("Extract kept %d bytes of memory, %d of disk budget", lim.Memory.Used(), lim.Disk.Used())
+		}
 		if err != nil && !bytes.Contains([]byte(err.Error()), []byte("f.jar")) && !errors.Is(err, context.Canceled) {
 			t.Fatalf("error without the file's name: %v", err)
 		}

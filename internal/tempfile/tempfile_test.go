@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +135,20 @@ func BenchmarkSweep(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzOwner: a name made by Pattern is always read back; no name panics.
+func FuzzOwner(f *testing.F) {
+	f.Add(".index-123n4f-abc", ".index-")
+	f.Add(".index-core-1-x", ".index-")
+	f.Fuzz(func(t *testing.T, name, prefix string) {
+		pid, ns := owner(name, prefix)
+		if pid < 0 || pid == 0 && ns != "" {
+			t.Fatalf("owner(%q, %q) = %d, %q", name, prefix, pid, ns)
+		}
+		made := strings.Replace(Pattern(prefix), "*", "r", 1)
+		if prefix != "" && !strings.ContainsAny(prefix, "/") && Owner(made, prefix) != os.Getpid() {
+			t.Fatalf("Pattern(%q) = %q is not read back", prefix, made)
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/inventory"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -218,8 +219,14 @@ func FuzzFlatten(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fsys, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20, MaxFile: 1 << 20})
+		// Budgets small enough to be hit by some inputs.
+		mem, disk := inventory.NewBudget("memory", 64<<10), inventory.NewBudget("disk", 64<<10)
+		fsys, err := Flatten(context.Background(), img, Options{Want: all, MaxTotal: 1 << 20, MaxFile: 1 << 20,
+			Memory: mem, Disk: disk})
 		if err != nil {
+			if mem.Used() != 0 || disk.Used() != 0 {
+				t.Fatalf("a failed Flatten kept %d bytes of memory, %d of disk budget", mem.Used(), disk.Used())
+			}
 			return
 		}
 		// Whatever was accepted can be walked and read without a panic.
@@ -229,6 +236,10 @@ func FuzzFlatten(f *testing.F) {
 			}
 			return nil
 		})
+		fsys.Close()
+		if mem.Used() != 0 || disk.Used() != 0 {
+			t.Fatalf("Close kept %d bytes of memory, %d of disk budget", mem.Used(), disk.Used())
+		}
 	})
 }
 
