@@ -10,19 +10,21 @@
 //	go run ./bench/probes -bin before=/tmp/old/dnf-security -bin after=/tmp/new/dnf-security \
 //	    [-cap 120s] [-dir DIR] [-run REGEXP] [-scale N]
 //
-// The inputs (hostile images from internal/hostile, each on a base layer
-// holding an rpm database; an rpm root for the host; a repository of one
-// advisory, on disk, for both; an OSV feed of one advisory; a mirror that
-// accepts and never answers) are generated under
-// DIR by a child process: on Linux a process keeps the peak RSS of the
-// memory exec replaced, and Go starts commands with vfork, so a reporter
-// started by a process that had grown large while generating would
-// report that process's peak. This one stays small. With -dir the inputs
-// (about 1 GB) are kept and reused by later runs; without, they are made
-// in a temporary directory, removed at the end (generating takes a few
-// minutes). Every run has a fresh TMPDIR, cache and HOME. -run selects
-// probes by name; -scale divides every size, for a quick try of the
-// command. It needs rpm and rpmbuild.
+// The inputs are hostile images from internal/hostile, each on a base
+// layer holding an rpm database (alpha installed); an rpm root for the
+// host (the modules' and the stalled mirror's); a repository on disk with
+// one advisory for alpha (without a repository the reporter stops before
+// it reads an image); an OSV feed of one advisory; a mirror that accepts
+// and never answers. A child process generates them under DIR (about
+// 30 MB, a minute): on Linux a process keeps the peak RSS of the memory
+// exec replaced, and Go starts commands with vfork, so a reporter started
+// by a process that had grown large while generating would report that
+// process's peak. This one stays small. With -dir the inputs are kept and
+// reused by later runs; without, they are made in a temporary directory,
+// removed at the end. Every run has a fresh TMPDIR, cache and HOME. Two
+// binaries take about 10 minutes, the cap bounding the slow ones. -run
+// selects probes by name; -scale divides every size, for a quick try of
+// the command. It needs rpm, rpmbuild and createrepo_c.
 package main
 
 import (
@@ -332,8 +334,7 @@ func run(bins []binary, ps []probe, dir string, limit time.Duration, only string
 			if err := os.RemoveAll(runDir); err != nil {
 				return err
 			}
-			// The inputs' paths take the room of what the line says.
-			r.stderr = strings.ReplaceAll(r.stderr, dir+"/", "")
+			r.stderr = shorten(r.stderr, dir)
 			rw := row{probe: p.name, bin: b.name, result: r}
 			fmt.Fprintln(os.Stderr, rw.String())
 			rows = append(rows, rw)
@@ -341,7 +342,18 @@ func run(bins []binary, ps []probe, dir string, limit time.Duration, only string
 	}
 	fmt.Printf("issue-9 probes, cap %v a run, %d CPUs, %s\n\n", limit, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
 	fmt.Print(table(rows))
+	fmt.Println("\nstderr: \"dnf-security: \" left out, paths relative to the input directory, digests cut to 12 hex digits")
 	return nil
+}
+
+// shorten leaves out of a reporter's stderr what takes the room of what
+// it says: the program's name, the input directory (paths are relative
+// to it), all but 12 hex digits of digests.
+func shorten(stderr, dir string) string {
+	stderr = strings.ReplaceAll(stderr, "dnf-security: ", "")
+	stderr = strings.ReplaceAll(stderr, dir+"/", "")
+	digest := regexp.MustCompile(`(sha256:[0-9a-f]{12})[0-9a-f]{52}`)
+	return digest.ReplaceAllString(stderr, "$1")
 }
 
 // argsOf returns the reporter's arguments for p (before the common ones
