@@ -26,6 +26,10 @@ type Module struct {
 	Containers []Container `toml:"containers"`
 	Health     Health      `toml:"health"`
 	Update     Update      `toml:"update"`
+	// Build is the recipe of the module's image, and Test how a rebuilt
+	// image is tested, for the build service (update/…); both optional.
+	Build Build `toml:"build"`
+	Test  Test  `toml:"test"`
 	// OSV are OSV feeds (JSON files, directories of them, all.zip files)
 	// for the image's non-RPM packages, checked besides the reporter's
 	// own; LoadDir makes relative paths relative to the module file.
@@ -121,8 +125,21 @@ func (m *Module) validate() error {
 	if m.Health.Path != "" && !strings.HasPrefix(m.Health.Path, "/") {
 		return fmt.Errorf("%w: module %s: health path %q must start with /", ErrInvalid, m.Name, m.Health.Path)
 	}
+	if !m.Build.empty() {
+		if err := m.Build.validate(m.Image); err != nil {
+			return fmt.Errorf("%w: module %s: %w", ErrInvalid, m.Name, err)
+		}
+	}
+	if !m.Test.empty() {
+		if err := m.Test.validate(); err != nil {
+			return fmt.Errorf("%w: module %s: %w", ErrInvalid, m.Name, err)
+		}
+	}
 	return nil
 }
+
+// Buildable reports whether the module has a recipe.
+func (m *Module) Buildable() bool { return !m.Build.empty() }
 
 // LoadDir reads every *.toml file in dir, in name order. A missing
 // directory holds no modules; two modules of one name are an error.
@@ -147,11 +164,7 @@ func LoadDir(dir string) ([]Module, error) {
 			return nil, fmt.Errorf("%s: %w: module %s is also defined in %s", f, ErrInvalid, m.Name, prev)
 		}
 		seen[m.Name] = f
-		for i, p := range m.OSV {
-			if !filepath.IsAbs(p) {
-				m.OSV[i] = filepath.Join(filepath.Dir(f), p)
-			}
-		}
+		m.resolve(filepath.Dir(f))
 		out = append(out, m)
 	}
 	return out, nil

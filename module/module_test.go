@@ -3,6 +3,7 @@ package module
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,10 +96,91 @@ func TestParsePodman(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(webTOML))
+	f.Add([]byte(recipeTOML))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b, "f.toml")
 		if err == nil && (m.Name == "" || m.Image == "") {
 			t.Fatalf("accepted a module without name or image: %+v", m)
 		}
+		if err == nil && m.Buildable() && (m.Build.Reference() != m.Image || len(m.Build.Packages) == 0) {
+			t.Fatalf("accepted a recipe that does not publish the module's image: %+v", m)
+		}
 	})
+}
+
+const recipeTOML = `name = "web"
+image = "docker://127.0.0.1:5000/alicorn/web:1"
+
+[build]
+packages = ["web-filesystem", "busybox-httpd", "web-content"]
+repos = ["file:///srv/repo", "extra.repo"]
+releasever = "40"
+publish = "docker://127.0.0.1:5000/alicorn/web"
+tag = "1"
+containerfile = "app/Containerfile"
+sign-key = "keys/web.key"
+entrypoint = ["/usr/sbin/web-init"]
+ports = ["80/tcp"]
+labels = {"org.opencontainers.image.title" = "web"}
+stop-signal = "SIGTERM"
+
+[test]
+content = "test/www"
+mount = "/var/www/html"
+`
+
+func TestRecipe(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "web.toml"), []byte(recipeTOML), 0o644))
+	mods, err := LoadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, mods, 1)
+	m := mods[0]
+	require.True(t, m.Buildable())
+	assert.Equal(t, Build{
+		Packages:      []string{"web-filesystem", "busybox-httpd", "web-content"},
+		Repos:         []string{"file:///srv/repo", filepath.Join(dir, "extra.repo")},
+		Releasever:    "40",
+		Publish:       "docker://127.0.0.1:5000/alicorn/web",
+		Tag:           "1",
+		Containerfile: filepath.Join(dir, "app/Containerfile"),
+		SignKey:       filepath.Join(dir, "keys/web.key"),
+		Entrypoint:    []string{"/usr/sbin/web-init"},
+		Ports:         []string{"80/tcp"},
+		Labels:        map[string]string{"org.opencontainers.image.title": "web"},
+		StopSignal:    "SIGTERM",
+	}, m.Build)
+	assert.Equal(t, Test{Content: filepath.Join(dir, "test/www"), Mount: "/var/www/html"}, m.Test)
+	assert.Equal(t, "127.0.0.1:5000/alicorn/web", m.Build.Repository())
+	assert.Equal(t, m.Image, m.Build.Reference())
+
+	plain, err := Parse([]byte(webTOML), "web.toml")
+	require.NoError(t, err)
+	assert.False(t, plain.Buildable())
+}
+
+func TestRecipeErrors(t *testing.T) {
+	head := "name = \"w\"\nimage = \"docker://r.example/w:1\"\n"
+	build := "[build]\npackages = [\"a\"]\nrepos = [\"file:///r\"]\npublish = \"docker://r.example/w\"\ntag = \"1\"\n"
+	_, err := Parse([]byte(head+build), "m.toml")
+	require.NoError(t, err)
+	for in, want := range map[string]string{
+		head + "[build]\nrepos = [\"file:///r\"]\n":                                            "names no packages",
+		head + "[build]\npackages = [\"a b\"]\n":                                               `package "a b"`,
+		head + "[build]\npackages = [\"a\"]\n":                                                 "names no repos",
+		head + strings.Replace(build, "file:///r", "ftp://x/r", 1):                             `repo "ftp://x/r"`,
+		head + strings.Replace(build, "docker://r.example/w", "r.example/w", 1):                "docker://HOST/REPO",
+		head + strings.Replace(build, "docker://r.example/w\"", "docker://r.example/w:2\"", 1): "without tag or digest",
+		head + strings.Replace(build, "tag = \"1\"", "tag = \"a b\"", 1):                       `tag "a b"`,
+		head + strings.Replace(build, "tag = \"1\"", "tag = \"2\"", 1):                         "publishes docker://r.example/w:2, but the module's image is docker://r.example/w:1",
+		head + build + "ports = [\"http\"]\n":                                                  `port "http"`,
+		head + build + "colour = \"blue\"\n":                                                   "unknown option build.colour",
+		head + "[test]\nmount = \"/x\"\n":                                                      "neither content nor command",
+		head + "[test]\ncontent = \"www\"\nmount = \"var/www\"\n":                              `mount "var/www"`,
+	} {
+		_, err := Parse([]byte(in), "m.toml")
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want, in)
+		assert.Contains(t, err.Error(), "m.toml", in)
+	}
 }
