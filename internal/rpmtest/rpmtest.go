@@ -38,6 +38,8 @@ type Pkg struct {
 	Dirs []string
 	// Provides are extra "name = version" provides.
 	Provides []string
+	// Requires are dependencies ("name" or "name >= version").
+	Requires []string
 	// Files are files the package installs, by absolute path.
 	Files map[string]string
 }
@@ -52,7 +54,17 @@ func (p Pkg) NEVRA() string {
 }
 
 func (p Pkg) key() string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%q", p)))
+	// Without Requires, the key is what it was before Requires existed,
+	// so that cached packages stay valid.
+	s := fmt.Sprintf("%q", struct {
+		Name, Epoch, Version, Release, Arch string
+		Dirs, Provides                      []string
+		Files                               map[string]string
+	}{p.Name, p.Epoch, p.Version, p.Release, p.Arch, p.Dirs, p.Provides, p.Files})
+	if len(p.Requires) > 0 {
+		s += fmt.Sprintf("%q", p.Requires)
+	}
+	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:8])
 }
 
@@ -112,15 +124,15 @@ License: MIT
 Vendor: alicorn tests
 BuildArch: %{parch}
 %{?pprovides:Provides: %{pprovides}}
+%{?prequires:Requires: %{prequires}}
 %description
 A package built for alicorn's tests.
 %install
 mkdir -p %{buildroot}
 %{?pdirs:for d in %{pdirs}; do mkdir -p %{buildroot}$d; done}
 %{?psrc:cp -a %{psrc}/. %{buildroot}/}
-%files
+%files %{?pfilelist:-f %{pfilelist}}
 %{?pdirs:%{pdirfiles}}
-%{?pfiles:%{pfiles}}
 `
 
 // Build returns the path of the RPM for p, building it if needed.
@@ -153,6 +165,9 @@ func (b *Builder) Build(p Pkg) (string, error) {
 	if len(p.Provides) > 0 {
 		args = append(args, "--define", "pprovides "+strings.Join(p.Provides, ", "))
 	}
+	if len(p.Requires) > 0 {
+		args = append(args, "--define", "prequires "+strings.Join(p.Requires, ", "))
+	}
 	if len(p.Dirs) > 0 {
 		var files []string
 		for _, d := range p.Dirs {
@@ -175,7 +190,12 @@ func (b *Builder) Build(p Pkg) (string, error) {
 			names = append(names, name)
 		}
 		sort.Strings(names)
-		args = append(args, "--define", "psrc "+src, "--define", "pfiles "+strings.Join(names, "\n"))
+		// One path a line in a file list: a macro holds one line only.
+		list := filepath.Join(top, "files.list")
+		if err := os.WriteFile(list, []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
+			return "", err
+		}
+		args = append(args, "--define", "psrc "+src, "--define", "pfilelist "+list)
 	}
 	args = append(args, specFile)
 	name, rest := args[0], args[1:]
