@@ -43,7 +43,7 @@ func TestWebModule(t *testing.T) {
 	// Every file of the image but rpm's own database is owned by a package.
 	root := filepath.Join(dir, "check")
 	require.NoError(t, os.MkdirAll(root, 0o755))
-	out, err := exec.Command("tar", "-xf", filepath.Join(dir, "image/layer.tar"), "-C", root).CombinedOutput()
+	out, err := exec.Command("tar", "-xf", filepath.Join(dir, "image/layer.tar.gz"), "-C", root).CombinedOutput()
 	require.NoError(t, err, string(out))
 	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || p == root {

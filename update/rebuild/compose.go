@@ -1,21 +1,18 @@
 package rebuild
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // DBPath is where composed images keep their rpm database, as Fedora does.
@@ -37,16 +34,56 @@ type Config struct {
 }
 
 // Compose installs rpms (package files) with rpm into an empty root under
-// work and returns the image of that root: one layer, with cfg. The
-// layer's tar stays in work, which must outlive the image.
+// work and returns the image of that root: one deterministic layer (see
+// FromRecipe), with cfg. Each file is verified first (header and payload
+// digests). The layer's file stays in work, which must outlive the image.
 func Compose(ctx context.Context, work string, rpms []string, cfg Config) (v1.Image, error) {
+	var pkgs []Package
+	for _, f := range rpms {
+		p, err := verifyRPM(f)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = append(pkgs, p)
+	}
+	img, _, err := installImage(ctx, work, pkgs, "rpm -i "+strings.Join(nevras(pkgs), " "), cfg)
+	return img, err
+}
+
+// installImage installs pkgs with rpm, in one transaction, into an empty
+// root under work, and returns the image of that root, created at the
+// newest build time of pkgs, and that time.
+func installImage(ctx context.Context, work string, pkgs []Package, createdBy string, cfg Config) (v1.Image, time.Time, error) {
+	if len(pkgs) == 0 {
+		return nil, time.Time{}, fmt.Errorf("no packages to install")
+	}
+	var clamp time.Time
+	files := make([]string, 0, len(pkgs))
+	for _, p := range pkgs {
+		if p.BuildTime.After(clamp) {
+			clamp = p.BuildTime
+		}
+		files = append(files, p.File)
+	}
+	sort.Strings(files)
 	root, err := os.MkdirTemp(work, "root-")
 	if err != nil {
-		return nil, err
+		return nil, clamp, err
 	}
 	defer os.RemoveAll(root)
+	home := root + ".home"
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return nil, clamp, err
+	}
+	defer os.RemoveAll(home)
 	rpmCmd := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, "rpm", append([]string{"--root", root, "--dbpath", DBPath}, args...)...)
+		// rpm ≥ 4.18 takes the transaction's INSTALLTID and the packages'
+		// INSTALLTIME from SOURCE_DATE_EPOCH (the first package gets it,
+		// each next one a second more): the rpm database is the same from
+		// run to run. HOME without .rpmmacros: the user's macros stay out.
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LC_ALL=C.UTF-8",
+			"SOURCE_DATE_EPOCH=" + strconv.FormatInt(clamp.Unix(), 10)}
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
@@ -55,91 +92,25 @@ func Compose(ctx context.Context, work string, rpms []string, cfg Config) (v1.Im
 		return nil
 	}
 	if err := rpmCmd("--initdb"); err != nil {
-		return nil, err
+		return nil, clamp, err
 	}
-	if err := rpmCmd(append([]string{"-i", "--nosignature"}, rpms...)...); err != nil {
-		return nil, err
+	if err := rpmCmd(append([]string{"-i", "--nosignature"}, files...)...); err != nil {
+		return nil, clamp, err
 	}
-	layerPath := filepath.Join(work, "layer.tar")
-	if err := tarRoot(root, layerPath); err != nil {
-		return nil, err
+	layerPath := filepath.Join(work, "layer.tar.gz")
+	if err := tarRoot(root, layerPath, clamp, rpmdbScratch); err != nil {
+		return nil, clamp, err
 	}
-	layer, err := tarball.LayerFromFile(layerPath)
-	if err != nil {
-		return nil, err
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		return nil, err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", goArch()
-	cf.Config.Entrypoint, cf.Config.Cmd = cfg.Entrypoint, cfg.Cmd
-	cf.Config.WorkingDir, cf.Config.Labels = cfg.WorkingDir, cfg.Labels
-	cf.Config.StopSignal = cfg.StopSignal
-	if len(cfg.ExposedPorts) > 0 {
-		cf.Config.ExposedPorts = map[string]struct{}{}
-		for _, p := range cfg.ExposedPorts {
-			cf.Config.ExposedPorts[p] = struct{}{}
-		}
-	}
-	return mutate.ConfigFile(img, cf)
+	img, err := image(layerPath, clamp, createdBy, cfg)
+	return img, clamp, err
 }
 
-// tarRoot packs a root into a tar file, keeping modes, owners and links.
-func tarRoot(root, path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+// nevras returns the packages' NEVRAs, sorted.
+func nevras(pkgs []Package) []string {
+	out := make([]string, 0, len(pkgs))
+	for _, p := range pkgs {
+		out = append(out, p.NEVRA)
 	}
-	tw := tar.NewWriter(f)
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == root {
-			return err
-		}
-		info, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		h, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		h.Name = filepath.ToSlash(rel)
-		if info.IsDir() {
-			h.Name += "/"
-		}
-		h.Uname, h.Gname = "", ""
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		src, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		_, err = io.Copy(tw, src)
-		return err
-	})
-	if cerr := tw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	sort.Strings(out)
+	return out
 }
