@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
+	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/update/rebuild"
 )
 
@@ -24,4 +25,23 @@ func ExampleCompose() {
 	}
 	p, _ := layout.Write("web-layout", empty.Index)
 	fmt.Println(p.AppendImage(img))
+}
+
+// FromRecipe needs dnf, rpm and the recipe's repositories.
+func ExampleFromRecipe() {
+	work, _ := os.MkdirTemp("", "recipe-")
+	defer os.RemoveAll(work)
+	img, res, err := rebuild.FromRecipe(context.Background(), work, module.Build{
+		Packages:   []string{"busybox-httpd", "web-content"},
+		Repos:      []string{"file:///srv/repos/web"},
+		Releasever: "39",
+		Entrypoint: []string{"/usr/sbin/web-init", "-p", "80", "-h", "/var/www/html"},
+		Ports:      []string{"80/tcp"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, _ := img.Digest()
+	fmt.Println(d, res.Created, res.Unsigned())
 }
