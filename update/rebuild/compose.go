@@ -78,10 +78,17 @@ func installImage(ctx context.Context, work string, pkgs []Package, createdBy st
 	defer os.RemoveAll(home)
 	rpmCmd := func(args ...string) error {
 		cmd := exec.CommandContext(ctx, "rpm", append([]string{"--root", root, "--dbpath", DBPath}, args...)...)
-		// rpm ≥ 4.18 takes the transaction's INSTALLTID and the packages'
-		// INSTALLTIME from SOURCE_DATE_EPOCH (the first package gets it,
-		// each next one a second more): the rpm database is the same from
-		// run to run. HOME without .rpmmacros: the user's macros stay out.
+		// rpm (4.18 here: rpmtsCreate reads SOURCE_DATE_EPOCH into the
+		// transaction's time) takes the transaction's INSTALLTID and the
+		// packages' INSTALLTIME from SOURCE_DATE_EPOCH (the first package
+		// gets it, each next one a second more), so that rpmdb.sqlite is
+		// the same from run to run. Without it, two installs a second
+		// apart differ in rpmdb.sqlite only, by those times: 4 bytes of
+		// big-endian INSTALLTIME and INSTALLTID in each package's header
+		// blob (table Packages) and the key of each row of the Installtid
+		// index. rpmdb.sqlite-shm differs always and is left out of the
+		// layer (rpmdbScratch). HOME without .rpmmacros: the user's macros
+		// stay out.
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LC_ALL=C.UTF-8",
 			"SOURCE_DATE_EPOCH=" + strconv.FormatInt(clamp.Unix(), 10)}
 		var out bytes.Buffer

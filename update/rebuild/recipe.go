@@ -48,8 +48,9 @@ func (r *Result) Unsigned() []string {
 	return out
 }
 
-// FromRecipe composes the image of the recipe b under work, an empty
-// directory that must outlive the image (its layer file stays there).
+// FromRecipe composes the image of the recipe b under work, an empty (or
+// missing) directory that must outlive the image: the layer's file,
+// work/layer.tar.gz, is the layer's blob, byte for byte.
 //
 // dnf resolves b.Packages and their dependencies against an empty root,
 // from b.Repos only (base URLs become --repofrompath repositories, .repo
@@ -71,6 +72,12 @@ func (r *Result) Unsigned() []string {
 func FromRecipe(ctx context.Context, work string, b module.Build) (v1.Image, *Result, error) {
 	if len(b.Packages) == 0 {
 		return nil, nil, fmt.Errorf("%w: the recipe names no packages", ErrResolve)
+	}
+	// A file left by another build would be taken for a download.
+	if entries, err := os.ReadDir(work); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	} else if len(entries) > 0 {
+		return nil, nil, fmt.Errorf("work directory %s is not empty", work)
 	}
 	resolved, argv, err := download(ctx, work, b)
 	if err != nil {

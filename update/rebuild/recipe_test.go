@@ -3,6 +3,8 @@ package rebuild
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -78,6 +80,13 @@ func TestFromRecipe(t *testing.T) {
 	assert.Equal(t, res.Created.Unix(), cf.Created.Unix())
 	assert.Equal(t, []string{"/usr/bin/beta"}, cf.Config.Entrypoint)
 	assert.Contains(t, cf.Config.ExposedPorts, "80/tcp")
+	ls, err := img.Layers()
+	require.NoError(t, err)
+	blob, err := os.ReadFile(filepath.Join(work, "layer.tar.gz"))
+	require.NoError(t, err)
+	ld, err := ls[0].Digest()
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("sha256:%x", sha256.Sum256(blob)), ld.String(), "the file is the blob")
 	require.Len(t, cf.History, 1)
 	assert.Equal(t, "dnf install alpha", cf.History[0].CreatedBy)
 
@@ -154,6 +163,17 @@ func TestFromRecipeMissing(t *testing.T) {
 	_, _, err := FromRecipe(context.Background(), t.TempDir(), b)
 	require.ErrorIs(t, err, ErrResolve)
 	assert.Contains(t, err.Error(), "No match for argument: nosuch")
+
+	_, _, err = FromRecipe(context.Background(), t.TempDir(), module.Build{Repos: b.Repos})
+	assert.ErrorIs(t, err, ErrResolve, "no packages")
+}
+
+// TestFromRecipeWorkNotEmpty refuses a work directory another build used.
+func TestFromRecipeWorkNotEmpty(t *testing.T) {
+	work := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(work, "old"), nil, 0o644))
+	_, _, err := FromRecipe(context.Background(), work, recipe("file:///nonexistent"))
+	assert.ErrorContains(t, err, "not empty")
 }
 
 // corrupt flips a byte of the payload (the file's last bytes) of the
