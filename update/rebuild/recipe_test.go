@@ -3,6 +3,7 @@ package rebuild
 import (
 	"archive/tar"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -15,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	rpmutils "github.com/sassoftware/go-rpmutils"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -280,4 +284,31 @@ func extract(t *testing.T, img v1.Image, dir string) []*tar.Header {
 			t.Fatalf("%s: unexpected type %c", h.Name, h.Typeflag)
 		}
 	}
+}
+
+// TestFromRecipeSigned reports the key of a signed package, and the
+// unsigned ones.
+func TestFromRecipeSigned(t *testing.T) {
+	_, repoDir := recipeRepo(t)
+	dir := filepath.Join(t.TempDir(), "repo")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(repoDir)))
+	key, err := openpgp.NewEntity("alicorn test", "", "test@alicorn.invalid", &packet.Config{RSABits: 2048})
+	require.NoError(t, err)
+	beta := filepath.Join(dir, "beta-2.0-1.x86_64.rpm")
+	f, err := os.Open(beta)
+	require.NoError(t, err)
+	_, err = rpmutils.SignRpmFile(f, beta+".signed", key.PrivateKey,
+		&rpmutils.SignatureOptions{Hash: crypto.SHA256, CreationTime: time.Unix(1700000000, 0)})
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, os.Rename(beta+".signed", beta))
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "repodata")))
+	out, err := exec.Command("createrepo_c", "--quiet", "--no-database", dir).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	_, res, err := FromRecipe(context.Background(), t.TempDir(), recipe("file://"+dir))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"alpha-1.0-1.noarch"}, res.Unsigned())
+	require.Len(t, res.Packages, 2)
+	assert.Contains(t, res.Packages[1].KeyIDs, fmt.Sprintf("%016x", key.PrimaryKey.KeyId))
 }
