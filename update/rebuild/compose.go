@@ -101,7 +101,11 @@ func installImage(ctx context.Context, work string, pkgs []Package, createdBy st
 	if err := rpmCmd("--initdb"); err != nil {
 		return nil, clamp, err
 	}
-	if err := rpmCmd(append([]string{"-i", "--nosignature"}, files...)...); err != nil {
+	// What rpm installs must not depend on the host's macro files
+	// (/etc/rpm/macros*): the macros that choose files are set here.
+	install := []string{"-i", "--nosignature", "--define", "_excludedocs 0", "--define", "_install_langs all",
+		"--define", "_netsharedpath %{nil}"}
+	if err := rpmCmd(append(install, files...)...); err != nil {
 		return nil, clamp, err
 	}
 	layerPath := filepath.Join(work, "layer.tar.gz")
