@@ -149,7 +149,12 @@ func download(ctx context.Context, work string, b module.Build) (map[string]bool
 	argv = append(argv, "install", "--downloadonly", "--downloaddir="+rpms, "--")
 	argv = append(argv, b.Packages...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + d("home"), "LC_ALL=C.UTF-8"}
+	// Nothing of the host's: no DNF_VAR_* variables (the environment is
+	// new), no aliases from /etc/dnf/aliases.d (which could rewrite the
+	// command), no plugins; the configuration, reposdir and varsdir are
+	// work's. What dnf writes (its cache, logs, history, an rpm database
+	// under HOME) lands in work/dnf.
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + d("home"), "LC_ALL=C.UTF-8", "DNF_DISABLE_ALIASES=1"}
 	for _, k := range []string{"http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"} {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
