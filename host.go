@@ -163,6 +163,13 @@ func readRPMDB(ctx context.Context, path, rel string) (*snapshot, error) {
 	return s, nil
 }
 
+// MachineArch returns this machine's architecture as rpm names it (uname
+// -m: x86_64, aarch64), what Options.Arch defaults to.
+func MachineArch() string {
+	m, _ := uname()
+	return m
+}
+
 // uname returns the machine architecture and the kernel release.
 func uname() (machine, release string) {
 	var u syscall.Utsname
