@@ -1,0 +1,231 @@
+package update
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"golang.org/x/sys/unix"
+
+	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update/rebuild"
+)
+
+// Gate tests a candidate image of a module before it is published; an
+// error keeps it from being published.
+type Gate interface {
+	Test(ctx context.Context, img v1.Image, m module.Module) error
+}
+
+// Publisher pushes a tested image to the recipe's repository and moves
+// its tag, last; it returns the pushed digest reference.
+type Publisher interface {
+	Publish(ctx context.Context, img v1.Image, m module.Module) (string, error)
+}
+
+// Service checks, rebuilds, tests and publishes modules: the build
+// service. Every decision and step goes to Log with its reason.
+type Service struct {
+	// Work holds the builds (one directory each, removed after) and the
+	// modules' lock files.
+	Work string
+	// Check tunes the decision.
+	Check CheckOptions
+	// Rebuild composes a module's image from its recipe (nil means
+	// rebuild.FromRecipe).
+	Rebuild func(ctx context.Context, work string, b module.Build) (v1.Image, *rebuild.Result, error)
+	Gate      Gate
+	Publisher Publisher
+	// Log receives every event (nil: none).
+	Log func(Event)
+}
+
+// Event is one step of the service, as logged.
+type Event struct {
+	Time   time.Time `json:"time"`
+	Module string    `json:"module"`
+	// Step is check, build, test or publish; Outcome what came of it
+	// (current, rebuild, built, passed, failed, published, busy).
+	Step    string `json:"step"`
+	Outcome string `json:"outcome"`
+	// Reasons and Fixes are the plan's, on check events.
+	Reasons []Reason `json:"reasons,omitempty"`
+	Fixes   []Fix    `json:"fixes,omitempty"`
+	// Digest is the image the step produced or found.
+	Digest string `json:"digest,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// ErrBusy is returned by Run when another run holds the module's lock.
+var ErrBusy = errors.New("another run is building this module")
+
+// Outcome is what Run did for a module.
+type Outcome struct {
+	Plan *Plan
+	// Published is the digest reference pushed ("" when nothing was).
+	Published string
+}
+
+// Run checks a module and, when it needs it (or force), rebuilds, tests
+// and publishes it. Nothing is published unless the test passed; the
+// moving tag is the publisher's last step. Two runs never build one
+// module at once (ErrBusy).
+func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcome, error) {
+	if err := os.MkdirAll(s.Work, 0o755); err != nil {
+		return nil, err
+	}
+	unlock, err := lock(filepath.Join(s.Work, m.Name+".lock"))
+	if err != nil {
+		s.log(Event{Module: m.Name, Step: "check", Outcome: "busy", Error: err.Error()})
+		return nil, fmt.Errorf("module %s: %w", m.Name, err)
+	}
+	defer unlock()
+	o := s.Check
+	o.Force = o.Force || force
+	plan, err := Check(ctx, m, o)
+	if err != nil {
+		s.log(Event{Module: m.Name, Step: "check", Outcome: "failed", Error: err.Error()})
+		return nil, err
+	}
+	out := &Outcome{Plan: plan}
+	if !plan.Rebuild() {
+		s.log(Event{Module: m.Name, Step: "check", Outcome: "current", Reasons: plan.Reasons, Digest: plan.Digest})
+		return out, nil
+	}
+	s.log(Event{Module: m.Name, Step: "check", Outcome: "rebuild", Reasons: plan.Reasons, Fixes: plan.Fixes, Digest: plan.Digest})
+
+	work, err := os.MkdirTemp(s.Work, m.Name+"-build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	build := s.Rebuild
+	if build == nil {
+		build = rebuild.FromRecipe
+	}
+	img, res, err := build(ctx, filepath.Join(work, "image"), m.Build)
+	if err != nil {
+		s.log(Event{Module: m.Name, Step: "build", Outcome: "failed", Error: err.Error()})
+		return nil, fmt.Errorf("module %s: build: %w", m.Name, err)
+	}
+	img, err = Label(img, plan, res)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", m.Name, err)
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", m.Name, err)
+	}
+	s.log(Event{Module: m.Name, Step: "build", Outcome: "built", Digest: digest.String()})
+
+	if s.Gate != nil {
+		if err := s.Gate.Test(ctx, img, m); err != nil {
+			s.log(Event{Module: m.Name, Step: "test", Outcome: "failed", Digest: digest.String(), Error: err.Error()})
+			return out, fmt.Errorf("module %s: test: %w", m.Name, err)
+		}
+		s.log(Event{Module: m.Name, Step: "test", Outcome: "passed", Digest: digest.String()})
+	}
+	if s.Publisher == nil {
+		return out, fmt.Errorf("module %s: no publisher", m.Name)
+	}
+	ref, err := s.Publisher.Publish(ctx, img, m)
+	if err != nil {
+		s.log(Event{Module: m.Name, Step: "publish", Outcome: "failed", Digest: digest.String(), Error: err.Error()})
+		return out, fmt.Errorf("module %s: publish: %w", m.Name, err)
+	}
+	out.Published = ref
+	s.log(Event{Module: m.Name, Step: "publish", Outcome: "published", Digest: ref})
+	return out, nil
+}
+
+// Watch runs every module at once every interval until ctx is done,
+// finishing the step under way. A module's failure is logged and does
+// not stop the others or the next round.
+func (s *Service) Watch(ctx context.Context, mods []module.Module, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for _, m := range mods {
+			if ctx.Err() != nil {
+				return nil
+			}
+			_, _ = s.Run(ctx, m, false) // logged
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) log(e Event) {
+	if s.Log != nil {
+		e.Time = time.Now().UTC()
+		s.Log(e)
+	}
+}
+
+// Label records a build in the image's configuration labels: the recipe
+// hash, the installed packages' digest, the advisories fixed and the
+// image it replaces.
+func Label(img v1.Image, p *Plan, res *rebuild.Result) (v1.Image, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg := cf.Config.DeepCopy()
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	cfg.Labels[LabelRecipe] = p.Recipe
+	var ids []string
+	for _, f := range p.Fixes {
+		ids = append(ids, f.Advisory)
+	}
+	cfg.Labels[LabelFixes] = strings.Join(ids, ",")
+	cfg.Labels[LabelPrevious] = p.Digest
+	if res != nil {
+		cfg.Labels[LabelPackages] = PackagesDigest(res)
+	}
+	return mutate.Config(img, *cfg)
+}
+
+// PackagesDigest is the sha256 of the sorted NEVRAs of a build's
+// packages, one a line.
+func PackagesDigest(res *rebuild.Result) string {
+	var nevras []string
+	for _, p := range res.Packages {
+		nevras = append(nevras, p.NEVRA)
+	}
+	sort.Strings(nevras)
+	sum := sha256.Sum256([]byte(strings.Join(nevras, "\n") + "\n"))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// lock takes an exclusive flock on path without waiting: ErrBusy when
+// another process holds it. The lock goes with the process, so a killed
+// run leaves nothing to clean.
+func lock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w", path, ErrBusy)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
