@@ -116,7 +116,7 @@ func readRPMDB(ctx context.Context, path, rel string) (*snapshot, error) {
 	err = db.Headers(ctx, func(key uint32, hd *rpmdb.Header) error {
 		p, err := rpmdb.Decode(key, hd, rpmdb.Options{Brief: true})
 		if err != nil {
-			return fmt.Errorf("%s: record %d: %w", path, key, err)
+			return fmt.Errorf("record %d: %w", key, err) // Headers names the file
 		}
 		for _, pr := range hd.Provides() {
 			for i, want := range releaseProvides {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/alicorn-dev/alicorn/internal/ctxio"
 	"github.com/alicorn-dev/alicorn/internal/tempfile"
 	"github.com/alicorn-dev/alicorn/inventory"
 	"github.com/alicorn-dev/alicorn/inventory/oci"
@@ -127,7 +128,7 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 			return fmt.Errorf("image %s: %s: %w", ref, name, err)
 		}
 		written += info.Size()
-		if err := copyOut(fsys, name, filepath.Join(root, filepath.FromSlash(name))); err != nil {
+		if err := copyOut(ctx, fsys, name, filepath.Join(root, filepath.FromSlash(name))); err != nil {
 			return fmt.Errorf("image %s: %w", ref, err)
 		}
 		return nil
@@ -149,6 +150,10 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 		}
 	}
 	for _, n := range names {
+		if err := ctx.Err(); err != nil {
+			cleanup()
+			return "", nil, nil, err
+		}
 		if err := write(n); err != nil {
 			cleanup()
 			return "", nil, nil, err
@@ -158,8 +163,8 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 }
 
 // copyOut writes the file name of fsys to the path p, streaming (an rpm
-// database can be large).
-func copyOut(fsys fs.FS, name, p string) error {
+// database can be large) and stopping once ctx is done.
+func copyOut(ctx context.Context, fsys fs.FS, name, p string) error {
 	src, err := fsys.Open(name)
 	if err != nil {
 		return err
@@ -172,9 +177,9 @@ func copyOut(fsys fs.FS, name, p string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(dst, src); err != nil {
+	if _, err := io.Copy(dst, ctxio.NewReader(ctx, src)); err != nil {
 		dst.Close()
-		return err // a PathError naming the file
+		return err // a PathError naming the file, or the context's
 	}
 	return dst.Close()
 }

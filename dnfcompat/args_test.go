@@ -1,6 +1,7 @@
 package dnfcompat
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +58,11 @@ func FuzzParseCommand(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSoftMemoryLimit(t *testing.T) {
+	assert.Equal(t, int64(384<<20), SoftMemoryLimit([]string{"updateinfo"}))
+	assert.Equal(t, int64(1<<30+192<<20), SoftMemoryLimit([]string{"--max-memory=1G", "updateinfo"}))
+	assert.Equal(t, int64(math.MaxInt64), SoftMemoryLimit([]string{"--max-memory=none", "updateinfo"}))
+	assert.Equal(t, int64(384<<20), SoftMemoryLimit([]string{"--bogus"}), "the default for a bad command line")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -451,4 +452,23 @@ func writeReport(ctx context.Context, out io.Writer, c *command, rep *alicorn.Re
 		}
 	}
 	return ExitOK, nil
+}
+
+// SoftMemoryLimit returns the Go runtime memory limit
+// (debug.SetMemoryLimit) that suits a run with these arguments: the
+// readers' memory budget (--max-memory, alicorn.DefaultMemory by default)
+// plus room for the rest of the run, so that the collector returns
+// garbage before the process passes about twice the budget rather than
+// at twice the live heap; math.MaxInt64 (no limit) with
+// --max-memory=none.
+func SoftMemoryLimit(args []string) int64 {
+	const rest = 192 << 20 // metadata, indexes, the runtime
+	budget := int64(alicorn.DefaultMemory)
+	if c, err := parseCommand(args); err == nil && c.opts.Limits.Memory != 0 {
+		budget = c.opts.Limits.Memory
+	}
+	if budget < 0 {
+		return math.MaxInt64
+	}
+	return budget + rest
 }

@@ -134,14 +134,25 @@ func ScanWithin(ctx context.Context, fsys fs.FS, extractors []Extractor, lim Lim
 				in.Layer = l.LayerOf(path)
 			}
 			found, err := x.Extract(ctx, in)
+			cost := int64(0)
 			for _, err := range Leaves(err) {
 				if strings.HasPrefix(err.Error(), path) {
 					// The extractor named the file (as archive readers
 					// do, with the entry inside it): not twice.
-					errs = append(errs, fmt.Errorf("%s: %w", x.Name(), err))
+					err = fmt.Errorf("%s: %w", x.Name(), err)
 				} else {
-					errs = append(errs, fmt.Errorf("%s: %s: %w", x.Name(), path, err))
+					err = fmt.Errorf("%s: %s: %w", x.Name(), path, err)
 				}
+				errs = append(errs, err)
+				cost += errorCost + int64(len(err.Error()))
+			}
+			for i := range found {
+				cost += packageCost(&found[i])
+			}
+			// What is found is kept for the whole run: charged, never
+			// given back.
+			if err := lim.Memory.Take(cost); err != nil {
+				return fmt.Errorf("the packages and warnings found, at %s: %w", path, err)
 			}
 			pkgs = append(pkgs, found...)
 		}
@@ -169,6 +180,26 @@ func Leaves(err error) []error {
 		out = append(out, Leaves(e)...)
 	}
 	return out
+}
+
+// What a found package and a warning take in memory besides their
+// strings, about (charged to Limits.Memory by ScanWithin).
+const (
+	PackageCost = 384
+	errorCost   = 64
+)
+
+// packageCost is about what p takes in memory.
+func packageCost(p *Package) int64 {
+	n := PackageCost + len(p.Name) + len(p.Version) + len(p.Source) + len(p.PURL.Namespace) + len(p.PURL.Name) +
+		len(p.PURL.Version) + len(p.PURL.Subpath)
+	for _, q := range p.PURL.Qualifiers {
+		n += len(q.Key) + len(q.Value) + 32
+	}
+	for _, l := range p.Locations {
+		n += len(l.Path) + len(l.Layer) + 32
+	}
+	return int64(n)
 }
 
 // MaxPath is the longest path of a directory Scan walks into, in bytes:

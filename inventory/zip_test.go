@@ -3,9 +3,12 @@ package inventory
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,4 +110,35 @@ func FuzzZipDirectory(f *testing.F) {
 		}
 		require.LessOrEqual(t, int64(len(zr.File)), n, "the bound is below the records read")
 	})
+}
+
+// oneEach finds one package in every file.
+type oneEach struct{}
+
+func (oneEach) Name() string                      { return "one" }
+func (oneEach) Required(string, fs.FileInfo) bool { return true }
+func (oneEach) Extract(_ context.Context, in *Input) ([]Package, error) {
+	return []Package{{Name: in.Path, Version: "1"}}, nil
+}
+
+// TestScanChargesFindings: what a scan finds stays in memory for the run
+// and is charged: an image of a million tiny package files cannot pass
+// the budget.
+func TestScanChargesFindings(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for i := range 1000 {
+		fsys[fmt.Sprintf("d/%d.gemspec", i)] = &fstest.MapFile{Data: []byte("x")}
+	}
+	mem := NewBudget("memory", 100*PackageCost)
+	pkgs, err := ScanWithin(context.Background(), fsys, []Extractor{oneEach{}}, Limits{Memory: mem})
+	require.ErrorIs(t, err, ErrBudget)
+	assert.ErrorContains(t, err, "the packages and warnings found, at d/")
+	assert.NotEmpty(t, pkgs)
+	assert.Less(t, len(pkgs), 100)
+
+	mem = NewBudget("memory", 1<<20)
+	pkgs, err = ScanWithin(context.Background(), fsys, []Extractor{oneEach{}}, Limits{Memory: mem})
+	require.NoError(t, err)
+	assert.Len(t, pkgs, 1000)
+	assert.Greater(t, mem.Used(), int64(1000*PackageCost))
 }

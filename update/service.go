@@ -42,7 +42,7 @@ type Service struct {
 	Check CheckOptions
 	// Rebuild composes a module's image from its recipe (nil means
 	// rebuild.FromRecipe).
-	Rebuild func(ctx context.Context, work string, b module.Build) (v1.Image, *rebuild.Result, error)
+	Rebuild   func(ctx context.Context, work string, b module.Build) (v1.Image, *rebuild.Result, error)
 	Gate      Gate
 	Publisher Publisher
 	// Log receives every event (nil: none).

@@ -17,6 +17,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/alicorn-dev/alicorn/ecosystems"
+	"github.com/alicorn-dev/alicorn/internal/ctxio"
 	"github.com/alicorn-dev/alicorn/internal/tempfile"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
@@ -294,24 +295,11 @@ func (w *walker) nested(ra io.ReaderAt, zf *zip.File) (r io.ReaderAt, size int64
 		os.Remove(f.Name())
 		w.lim.Disk.Give(size)
 	}
-	if _, err := io.Copy(f, &ctxReader{w.ctx, io.LimitReader(rest, size)}); err != nil {
+	if _, err := io.Copy(f, ctxio.NewReader(w.ctx, io.LimitReader(rest, size))); err != nil {
 		done()
 		return nil, 0, nil, fmt.Errorf("%s: %w", zf.Name, err)
 	}
 	return f, size, done, nil
-}
-
-// ctxReader stops a long inflation once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func (w *walker) add(a Artifact, loc string) {

@@ -21,6 +21,13 @@ func main() {
 	// live heap: collecting at 50% growth keeps the peak RSS of a cold run
 	// about 10% lower at no measurable cost in time.
 	debug.SetGCPercent(50)
+	// The readers of images hold at most --max-memory; past that budget
+	// plus the rest of a run, collect harder rather than let garbage
+	// (a walk's paths, inflated metadata) grow the process (GOMEMLIMIT,
+	// when set, wins).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(dnfcompat.SoftMemoryLimit(os.Args[1:]))
+	}
 	// SIGTERM (what kill, systemd and timeout send) ends a run as ^C
 	// does: the context is canceled and the deferred cleanups remove the
 	// temporary files of downloads and indexes in progress.

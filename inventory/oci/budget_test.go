@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -109,4 +110,52 @@ func TestDiskBudget(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnreadable)
 	require.NoError(t, f.Close())
 	assert.Zero(t, disk.Used())
+}
+
+// TestLinksAndLayersCharged: symbolic link targets and layers count
+// against the memory budget, and a target longer than PATH_MAX is refused.
+func TestLinksAndLayersCharged(t *testing.T) {
+	ctx := context.Background()
+	var links []ent
+	for i := range 100 {
+		links = append(links, ent{Name: fmt.Sprintf("l%d", i), Link: strings.Repeat("t/", 2000)})
+	}
+	mem := inventory.NewBudget("memory", 256<<10)
+	_, err := Flatten(ctx, imageOf(t, layerOf(t, links...)), Options{Memory: mem})
+	require.ErrorIs(t, err, inventory.ErrBudget, "100 targets of 4,000 bytes")
+	assert.Zero(t, mem.Used())
+
+	_, err = Flatten(ctx, imageOf(t, layerOf(t, ent{Name: "l", Link: strings.Repeat("t", 4097)})), Options{})
+	assert.ErrorContains(t, err, "symbolic link l: a target of 4097 bytes, longer than 4096")
+
+	var layers []v1.Layer
+	for i := range 10 {
+		layers = append(layers, layerOf(t, ent{Name: fmt.Sprintf("f%d", i)}))
+	}
+	mem = inventory.NewBudget("memory", 10*LayerCost-1)
+	_, err = Flatten(ctx, imageOf(t, layers...), Options{Memory: mem})
+	require.ErrorIs(t, err, inventory.ErrBudget)
+	assert.ErrorContains(t, err, "the image's list of 10 layers")
+}
+
+// TestSmallFilesSpillUnderPressure: with a spill directory, files the
+// memory budget cannot hold go to disk instead of not being read (an
+// image of many 1 MB jars must not fail for want of memory).
+func TestSmallFilesSpillUnderPressure(t *testing.T) {
+	var files []ent
+	for i := range 8 {
+		files = append(files, ent{Name: fmt.Sprintf("f%d.jar", i), Body: "PK" + strings.Repeat("x", 32<<10)})
+	}
+	mem, disk := inventory.NewBudget("memory", 96<<10), inventory.NewBudget("disk", 1<<20)
+	f, err := Flatten(context.Background(), imageOf(t, layerOf(t, files...)), Options{Want: all, SpillDir: t.TempDir(),
+		Memory: mem, Disk: disk})
+	require.NoError(t, err)
+	defer f.Close()
+	for _, e := range files {
+		b, err := fs.ReadFile(f, e.Name)
+		require.NoError(t, err, e.Name)
+		assert.Equal(t, e.Body, string(b))
+	}
+	assert.Positive(t, disk.Used(), "some went to disk")
+	assert.LessOrEqual(t, mem.Used(), int64(96<<10))
 }

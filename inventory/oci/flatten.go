@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/alicorn-dev/alicorn/internal/ctxio"
 	"github.com/alicorn-dev/alicorn/internal/tempfile"
 	"github.com/alicorn-dev/alicorn/inventory"
 )
@@ -59,6 +60,15 @@ type Options struct {
 	// Reading it fails with ErrUnreadable.
 	WantHead func(name string, info fs.FileInfo, head []byte) bool
 }
+
+// maxLink is the longest symbolic link target Flatten accepts: Linux's
+// PATH_MAX.
+const maxLink = 4096
+
+// LayerCost is about what an image holds in memory for each of its
+// layers (descriptors, digests), charged to Options.Memory: an image may
+// list a hundred thousand layers.
+const LayerCost = 2048
 
 // EntryCost is about what Flatten holds in memory for one entry of an
 // image besides its name (charged to Options.Memory).
@@ -172,6 +182,11 @@ func Flatten(ctx context.Context, img v1.Image, opts Options) (*FS, error) {
 	}
 	fl := &flattener{fs: f, opts: opts, seed: seed, hidden: newNames[struct{}](seed), opaque: newNames[struct{}](seed),
 		below: map[string]*entry{}}
+	// What the layers' descriptions take (the manifest's and ours).
+	if err := fl.charge(int64(len(layers))*LayerCost, true); err != nil {
+		f.Close()
+		return nil, err
+	}
 	for i := len(layers) - 1; i >= 0; i-- {
 		if err := fl.layer(ctx, i, layers[i], cfg.RootFS.DiffIDs[i]); err != nil {
 			f.Close()
@@ -202,7 +217,7 @@ func (fl *flattener) charge(n int64, flush bool) error {
 		return nil
 	}
 	if err := fl.opts.Memory.Take(fl.pending); err != nil {
-		return fmt.Errorf("the image's list of %d entries: %w", fl.entries, err)
+		return fmt.Errorf("the image's list of %d layers and %d entries: %w", len(fl.fs.Layers), fl.entries, err)
 	}
 	fl.fs.memTaken += fl.pending
 	fl.pending = 0
@@ -310,7 +325,9 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 	if err != nil {
 		return err
 	}
-	in := io.TeeReader(&ctxReader{ctx: ctx, r: rc}, sum)
+	// ctxio: a single entry of many gigabytes, read or skipped (tar
+	// skips an entry by reading it), stops soon after a cancellation.
+	in := io.TeeReader(ctxio.NewReader(ctx, rc), sum)
 	tr := tar.NewReader(in)
 	// This layer's own entries (also those upper layers hide, as targets
 	// of hard links), whiteouts and opaque directories; merged under the
@@ -367,11 +384,22 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		case tar.TypeDir:
 			e.typ, e.size = tar.TypeDir, 0
 		case tar.TypeSymlink:
+			// No kernel stores a longer target (PATH_MAX): an image that
+			// has one was not made by extracting files.
+			if len(hdr.Linkname) > maxLink {
+				return fmt.Errorf("symbolic link %s: a target of %d bytes, longer than %d", name, len(hdr.Linkname), maxLink)
+			}
+			if err := fl.charge(int64(len(hdr.Linkname)), false); err != nil {
+				return err
+			}
 			e.typ, e.link, e.size = tar.TypeSymlink, hdr.Linkname, 0
 		case tar.TypeLink:
 			target, err := cleanName(hdr.Linkname)
 			if err != nil {
 				return fmt.Errorf("hard link %s: %w", name, err)
+			}
+			if err := fl.charge(int64(len(target)), false); err != nil {
+				return err
 			}
 			e.typ, e.size = tar.TypeReg, 0
 			if t, ok := mine.get(target); ok {
@@ -394,7 +422,9 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		case tar.TypeReg: // the reader reports old-style regular files (TypeRegA) as TypeReg
 			e.typ = tar.TypeReg
 			if wanted() {
-				if err := fl.read(tr, e); err != nil {
+				// Wanted by a link of an upper layer, it is read for the
+				// link's name, which its own may not tell (WantHead).
+				if err := fl.read(tr, e, p == nil || !p.want); err != nil {
 					return err
 				}
 			}
@@ -518,7 +548,9 @@ func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need m
 	if err != nil {
 		return err
 	}
-	in := io.TeeReader(&ctxReader{ctx: ctx, r: rc}, sum)
+	// ctxio: a single entry of many gigabytes, read or skipped (tar
+	// skips an entry by reading it), stops soon after a cancellation.
+	in := io.TeeReader(ctxio.NewReader(ctx, rc), sum)
 	tr := tar.NewReader(in)
 	for n := 0; len(need) > 0; n++ {
 		if n%256 == 0 {
@@ -541,7 +573,7 @@ func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need m
 		if hdr.Typeflag != tar.TypeReg || hdr.Size != e.size {
 			return fmt.Errorf("reading the layer again for hard links: entry %d changed", n)
 		}
-		if err := fl.read(tr, e); err != nil {
+		if err := fl.read(tr, e, false); err != nil {
 			return err
 		}
 	}
@@ -554,50 +586,64 @@ func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need m
 	return compareSum("diff ID", want, sum)
 }
 
-// read keeps a file's contents.
+// read keeps a file's contents: in memory when it is small (or there is
+// no spill directory) and the memory budget allows, else in the spill
+// file.
 //
 // A file too large to keep is not an error of the image: its reads fail
 // with ErrTooLarge, naming it, and every other file is read.
-func (fl *flattener) read(tr *tar.Reader, e *entry) error {
-	if fl.opts.SpillDir != "" && e.size > spillOver {
-		head := make([]byte, min(e.size, inventory.HeadLen))
-		if _, err := io.ReadFull(tr, head); err != nil {
-			return fmt.Errorf("%s: %w", e.name, err)
+//
+// checkHead asks Options.WantHead before spilling; not for files read
+// because a hard link wants them, which it would be asked about under
+// the wrong name.
+func (fl *flattener) read(tr *tar.Reader, e *entry, checkHead bool) error {
+	spill := fl.opts.SpillDir != ""
+	if !spill || e.size <= spillOver {
+		var why error
+		switch {
+		case e.size < 0 || e.size > fl.opts.MaxFile || fl.total+e.size > fl.opts.MaxTotal:
+			why = fmt.Errorf("%s: %w (memory limits: %s a file, %s in all, %s used)", inventory.Size(e.size),
+				ErrTooLarge, inventory.Size(fl.opts.MaxFile), inventory.Size(fl.opts.MaxTotal), inventory.Size(fl.total))
+		default:
+			why = fl.opts.Memory.Take(e.size)
+			if why == nil {
+				fl.fs.memTaken += e.size
+				data := make([]byte, e.size)
+				if _, err := io.ReadFull(tr, data); err != nil {
+					return fmt.Errorf("%s: %w", e.name, err)
+				}
+				fl.total += e.size
+				e.data, e.kept = data, true
+				return nil
+			}
+			why = fmt.Errorf("%s: %w: %w", inventory.Size(e.size), ErrTooLarge, why)
 		}
-		if fl.opts.WantHead != nil && !fl.opts.WantHead(e.name, info{e}, head) {
-			e.tooLarge = ErrUnreadable
+		if !spill || e.size < 0 {
+			e.tooLarge = why
 			return nil
 		}
-		// On disk, a file of any size fits within the spill limits.
-		if fl.spilled+e.size > fl.opts.MaxSpill {
-			e.tooLarge = fmt.Errorf("%s: %w (spill limit %s, %s used)", inventory.Size(e.size), ErrTooLarge,
-				inventory.Size(fl.opts.MaxSpill), inventory.Size(fl.spilled))
-			return nil
-		}
-		if err := fl.opts.Disk.Take(e.size); err != nil {
-			e.tooLarge = fmt.Errorf("%s: %w: %w", inventory.Size(e.size), ErrTooLarge, err)
-			return nil
-		}
-		fl.fs.diskTaken += e.size
-		return fl.spill(io.MultiReader(bytes.NewReader(head), tr), e)
+		// Past the memory limits, on disk.
 	}
-	if e.size < 0 || e.size > fl.opts.MaxFile || fl.total+e.size > fl.opts.MaxTotal {
-		e.tooLarge = fmt.Errorf("%s: %w (memory limits: %s a file, %s in all, %s used)", inventory.Size(e.size),
-			ErrTooLarge, inventory.Size(fl.opts.MaxFile), inventory.Size(fl.opts.MaxTotal), inventory.Size(fl.total))
+	head := make([]byte, min(e.size, inventory.HeadLen))
+	if _, err := io.ReadFull(tr, head); err != nil {
+		return fmt.Errorf("%s: %w", e.name, err)
+	}
+	if checkHead && fl.opts.WantHead != nil && !fl.opts.WantHead(e.name, info{e}, head) {
+		e.tooLarge = ErrUnreadable
 		return nil
 	}
-	if err := fl.opts.Memory.Take(e.size); err != nil {
+	// On disk, a file of any size fits within the spill limits.
+	if fl.spilled+e.size > fl.opts.MaxSpill {
+		e.tooLarge = fmt.Errorf("%s: %w (spill limit %s, %s used)", inventory.Size(e.size), ErrTooLarge,
+			inventory.Size(fl.opts.MaxSpill), inventory.Size(fl.spilled))
+		return nil
+	}
+	if err := fl.opts.Disk.Take(e.size); err != nil {
 		e.tooLarge = fmt.Errorf("%s: %w: %w", inventory.Size(e.size), ErrTooLarge, err)
 		return nil
 	}
-	fl.fs.memTaken += e.size
-	data := make([]byte, e.size)
-	if _, err := io.ReadFull(tr, data); err != nil {
-		return fmt.Errorf("%s: %w", e.name, err)
-	}
-	fl.total += e.size
-	e.data, e.kept = data, true
-	return nil
+	fl.fs.diskTaken += e.size
+	return fl.spill(io.MultiReader(bytes.NewReader(head), tr), e)
 }
 
 // TempSpill and TempPodman are the name prefixes of the spill files and
@@ -608,8 +654,10 @@ const (
 	TempPodman = "alicorn-podman-"
 )
 
-// spillOver is the size above which kept files go to the spill file.
-const spillOver = 1 << 20
+// spillOver is the size above which kept files go to the spill file
+// (when there is one): metadata files (METADATA, gemspecs, os-release)
+// stay in memory, archives and databases go to disk.
+const spillOver = 64 << 10
 
 // spill keeps a wanted file's contents in the spill file.
 func (fl *flattener) spill(tr io.Reader, e *entry) error {

@@ -1,9 +1,7 @@
 package oci
 
 import (
-	"context"
 	"hash/maphash"
-	"io"
 	"iter"
 	"strings"
 )
@@ -102,25 +100,4 @@ func ancestors(seed maphash.Seed, name string) iter.Seq2[string, uint64] {
 // base is path.Base for a clean name, scanning only its last part.
 func base(name string) string {
 	return name[strings.LastIndexByte(name, '/')+1:]
-}
-
-// ctxReader reads at most ctxChunk bytes per call and fails once ctx is
-// done, so that a single layer entry of many gigabytes, read or skipped
-// (tar.Reader skips an entry by reading it), stops soon after a
-// cancellation.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-const ctxChunk = 64 << 10
-
-func (c *ctxReader) Read(b []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	if len(b) > ctxChunk {
-		b = b[:ctxChunk]
-	}
-	return c.r.Read(b)
 }

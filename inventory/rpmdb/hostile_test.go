@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -37,6 +38,19 @@ func TestParseHeaderHostile(t *testing.T) {
 
 // A string value without its terminating NUL reads as missing, never
 // past the data.
+// TestHeaderLongNames: a name longer than a file name can be is refused,
+// not held (a database of such headers would fill memory).
+func TestHeaderLongNames(t *testing.T) {
+	h, err := ParseHeader(headerNamed(strings.Repeat("n", 255)))
+	require.NoError(t, err)
+	_, err = Decode(1, h, Options{Brief: true})
+	require.NoError(t, err)
+	h, err = ParseHeader(headerNamed(strings.Repeat("n", 1400000)))
+	require.NoError(t, err)
+	_, err = Decode(1, h, Options{Brief: true})
+	assert.EqualError(t, err, "header's name has 1400000 bytes, more than a file name can (255)")
+}
+
 func TestHeaderUnterminatedString(t *testing.T) {
 	blob := header(1, 4, append([]byte{0, 0, 3, 232, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 1}, 'a', 'b', 'c', 'd'))
 	h, err := ParseHeader(blob)

@@ -257,6 +257,15 @@ func Decode(key uint32, h *Header, opts Options) (Package, error) {
 			*dst, _ = h.stringOf(strs[i])
 		}
 	}
+	// rpm names a package's file NAME-VERSION-RELEASE.ARCH.rpm, and its
+	// source package's file is SOURCERPM: none can be longer than a file
+	// name. Longer ones are not from rpm, and would only fill memory.
+	for _, f := range []struct{ tag, v string }{{"name", p.Name}, {"version", p.Version}, {"release", p.Release},
+		{"arch", p.Arch}, {"sourcerpm", p.SourceRPM}} {
+		if len(f.v) > maxFileName {
+			return p, fmt.Errorf("header's %s has %d bytes, more than a file name can (%d)", f.tag, len(f.v), maxFileName)
+		}
+	}
 	if have&2 != 0 {
 		if e, ok := h.uint32Of(epoch); ok {
 			p.Epoch = strconv.FormatUint(uint64(e), 10)
@@ -283,6 +292,9 @@ func Decode(key uint32, h *Header, opts Options) (Package, error) {
 	}
 	return p, nil
 }
+
+// maxFileName is NAME_MAX, the longest file name.
+const maxFileName = 255
 
 // fileList joins DIRNAMES[DIRINDEXES[i]] + BASENAMES[i], or reads the old
 // OLDFILENAMES tag of rpm < 4.

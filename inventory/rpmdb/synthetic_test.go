@@ -11,12 +11,15 @@ import (
 )
 
 // tinyHeader is a valid header blob naming one package.
-func tinyHeader() []byte {
+func tinyHeader() []byte { return headerNamed("tiny") }
+
+// headerNamed is a valid header blob naming one package name-1.0-1.x86_64.
+func headerNamed(name string) []byte {
 	type ent struct {
 		tag  int32
 		data string
 	}
-	ents := []ent{{TagName, "tiny\x00"}, {TagVersion, "1.0\x00"}, {TagRelease, "1\x00"}, {TagArch, "x86_64\x00"}}
+	ents := []ent{{TagName, name + "\x00"}, {TagVersion, "1.0\x00"}, {TagRelease, "1\x00"}, {TagArch, "x86_64\x00"}}
 	var idx, data []byte
 	for _, e := range ents {
 		idx = binary.BigEndian.AppendUint32(idx, uint32(e.tag))
