@@ -205,13 +205,9 @@ func (p *Podman) Check(ctx context.Context, img v1.Image, m module.Module) (rep 
 		return rep, err
 	}
 
-	port, err := containerPort(m)
-	if err != nil {
-		return rep, &StepError{Step: StepRun, Err: err}
-	}
 	start = time.Now()
 	created = true // podman run may create the container, then fail
-	rep.URL, err = p.start(ctx, rep, id, m, port)
+	rep.URL, err = p.start(ctx, rep, id, m)
 	if err = rep.step(ctx, StepRun, start, err); err != nil {
 		return rep, err
 	}

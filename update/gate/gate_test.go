@@ -170,7 +170,7 @@ func TestPodman(t *testing.T) {
 			g.podman(context.Background(), "rmi", "--ignore", rep.Image)
 		}()
 		require.NoError(t, g.load(ctx, imgs.good, rep.Image))
-		_, err = g.start(ctx, rep, id, testModule(content), 80)
+		_, err = g.start(ctx, rep, id, testModule(content))
 		require.NoError(t, err)
 		labels, err := g.podman(ctx, "inspect", "--format", "{{json .Config.Labels}}", rep.Container)
 		require.NoError(t, err)

@@ -111,7 +111,11 @@ func (p *Podman) load(ctx context.Context, img v1.Image, ref string) error {
 
 // start runs the test container and returns the URL of its port ("" when
 // the container has already ended).
-func (p *Podman) start(ctx context.Context, rep *Report, id string, m module.Module, port int) (string, error) {
+func (p *Podman) start(ctx context.Context, rep *Report, id string, m module.Module) (string, error) {
+	port, err := containerPort(m)
+	if err != nil {
+		return "", err
+	}
 	args := []string{"run", "--detach", "--pull", "never", "--name", rep.Container,
 		"--label", Label + "=" + id, "--label", LabelModule + "=" + m.Name,
 		// The image's own io.alicorn.module label would make the test
