@@ -102,6 +102,43 @@ type File struct {
 	Err string `json:"error,omitempty"`
 }
 
+// String writes the report for people: one line per step, the files
+// that differ, the command's output and, when a step failed, the logs.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "module %s: image %s, container %s\n", r.Module, r.Image, r.Container)
+	for _, s := range r.Steps {
+		outcome := "ok"
+		if s.Err != "" {
+			outcome = "FAILED: " + s.Err
+		}
+		fmt.Fprintf(&b, "  %-8s %8s  %s\n", s.Name, s.Duration.Round(time.Millisecond), outcome)
+	}
+	ok := 0
+	for _, f := range r.Files {
+		if f.Err == "" {
+			ok++
+			continue
+		}
+		fmt.Fprintf(&b, "  file %s: %s\n", f.Path, f.Err)
+	}
+	if len(r.Files) > 0 {
+		fmt.Fprintf(&b, "  files: %d of %d came out byte for byte\n", ok, len(r.Files))
+	}
+	if r.Output != "" {
+		fmt.Fprintf(&b, "command output:\n%s", indent(r.Output))
+	}
+	if !r.Passed() && r.Logs != "" {
+		fmt.Fprintf(&b, "container logs:\n%s", indent(r.Logs))
+	}
+	return b.String()
+}
+
+func indent(s string) string {
+	s = strings.TrimRight(s, "\n")
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ") + "\n"
+}
+
 // Passed reports whether every step passed.
 func (r *Report) Passed() bool {
 	for _, s := range r.Steps {
@@ -113,7 +150,8 @@ func (r *Report) Passed() bool {
 }
 
 // Podman is a gate that runs candidates under podman. Its zero value runs
-// "podman" from PATH with podman's own configuration.
+// "podman" from PATH with podman's own configuration; it is safe for
+// concurrent checks (each has its own names).
 type Podman struct {
 	// Binary is the podman program ("" is "podman", found in PATH).
 	Binary string
