@@ -159,8 +159,8 @@ type Podman struct {
 	// with (CONTAINERS_CONF): some hosts need runc, cgroupfs or modest
 	// ulimits.
 	ContainersConf string
-	// TempDir holds the image archive while it is loaded ("" is the
-	// system's temporary directory).
+	// TempDir holds the image archive while it is loaded, in a directory
+	// alicorn-gate-ID ("" is the system's temporary directory).
 	TempDir string
 	// LogLines and LogBytes bound the container logs kept in the report
 	// (0 is DefaultLogLines, DefaultLogBytes); the command's output is
@@ -238,7 +238,7 @@ func (p *Podman) Check(ctx context.Context, img v1.Image, m module.Module) (rep 
 
 	start = time.Now()
 	loaded = true // a failed load may have stored it
-	err = p.load(ctx, img, rep.Image)
+	err = p.load(ctx, img, id)
 	if err = rep.step(ctx, StepLoad, start, err); err != nil {
 		return rep, err
 	}

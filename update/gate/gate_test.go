@@ -135,7 +135,8 @@ func TestPodman(t *testing.T) {
 		}
 		for _, id := range ids {
 			ref := imagePrefix + ":" + id
-			require.NoError(t, g.load(ctx, imgs.good, ref))
+			require.NoError(t, g.load(ctx, imgs.good, id))
+			require.NoError(t, os.Mkdir(filepath.Join(dir, containerPrefix+id), 0o700))
 			_, err := g.podman(ctx, "create", "--name", containerPrefix+id, "--label", Label+"="+id, ref)
 			require.NoError(t, err)
 		}
@@ -149,12 +150,15 @@ func TestPodman(t *testing.T) {
 		for what, id := range ids {
 			_, cerr := g.podman(ctx, "container", "exists", containerPrefix+id)
 			_, ierr := g.podman(ctx, "image", "exists", imagePrefix+":"+id)
+			_, derr := os.Stat(filepath.Join(dir, containerPrefix+id))
 			if what == "running" {
 				assert.NoError(t, cerr, what)
 				assert.NoError(t, ierr, what)
+				assert.NoError(t, derr, what)
 			} else {
 				assert.Error(t, cerr, "%s: container left", what)
 				assert.Error(t, ierr, "%s: image left", what)
+				assert.ErrorIs(t, derr, os.ErrNotExist, "%s: archive directory left", what)
 			}
 		}
 	})
@@ -169,7 +173,7 @@ func TestPodman(t *testing.T) {
 			g.podman(context.Background(), "rm", "--force", "--ignore", "--time", "0", rep.Container)
 			g.podman(context.Background(), "rmi", "--ignore", rep.Image)
 		}()
-		require.NoError(t, g.load(ctx, imgs.good, rep.Image))
+		require.NoError(t, g.load(ctx, imgs.good, id))
 		_, err = g.start(ctx, rep, id, testModule(content))
 		require.NoError(t, err)
 		labels, err := g.podman(ctx, "inspect", "--format", "{{json .Config.Labels}}", rep.Container)

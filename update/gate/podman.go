@@ -90,14 +90,23 @@ func (p *Podman) podman(ctx context.Context, args ...string) (string, error) {
 	return stdout.String(), nil
 }
 
-// load writes img as a docker-archive naming it ref and loads it.
-func (p *Podman) load(ctx context.Context, img v1.Image, ref string) error {
-	tag, err := name.NewTag(ref)
+// tempDir is where a check's image archive is written.
+func (p *Podman) tempDir() string {
+	if p.TempDir != "" {
+		return p.TempDir
+	}
+	return os.TempDir()
+}
+
+// load writes img as a docker-archive naming it imagePrefix:id, in
+// TempDir/alicorn-gate-ID, and loads it.
+func (p *Podman) load(ctx context.Context, img v1.Image, id string) error {
+	tag, err := name.NewTag(imagePrefix + ":" + id)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(p.TempDir, "alicorn-gate-")
-	if err != nil {
+	dir := filepath.Join(p.tempDir(), containerPrefix+id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
@@ -221,8 +230,9 @@ type imageEntry struct {
 }
 
 // Clean removes the leftovers of checks whose process was killed: test
-// containers (labelled Label) and images (named localhost/alicorn-gate:ID)
-// whose creating process no longer runs, or that are older than MaxAge
+// containers (labelled Label), images (named localhost/alicorn-gate:ID)
+// and image archives (TempDir/alicorn-gate-ID) whose creating process no
+// longer runs, or that are older than MaxAge
 // (default 10 minutes: far longer than a check, and a bound when the
 // process ID was reused), or whose ID does not parse. A check's own
 // container and image are removed by the check; Clean leaves those of
@@ -234,13 +244,21 @@ func (p *Podman) Clean(ctx context.Context) error {
 		return !ok || now.Sub(made) > p.maxAge() || !running(pid)
 	}
 	var errs []error
+	dirs, _ := filepath.Glob(filepath.Join(p.tempDir(), containerPrefix+"*"))
+	for _, d := range dirs {
+		if stale(strings.TrimPrefix(filepath.Base(d), containerPrefix)) {
+			if err := os.RemoveAll(d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	out, err := p.podman(ctx, "ps", "--all", "--filter", "label="+Label, "--format", "json")
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
 	var cs []psEntry
 	if err := json.Unmarshal([]byte(out), &cs); err != nil {
-		return fmt.Errorf("podman ps: %w", err)
+		return errors.Join(append(errs, fmt.Errorf("podman ps: %w", err))...)
 	}
 	var containers []string
 	for _, c := range cs {
