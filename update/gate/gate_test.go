@@ -11,6 +11,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -161,6 +163,41 @@ func TestPodman(t *testing.T) {
 				assert.ErrorIs(t, derr, os.ErrNotExist, "%s: archive directory left", what)
 			}
 		}
+	})
+
+	// A check whose process is killed (here while its candidate runs)
+	// leaves its container and image; the next Clean removes them.
+	t.Run("killed", func(t *testing.T) {
+		lay := filepath.Join(dir, "killed-layout")
+		lp, err := layout.Write(lay, empty.Index)
+		require.NoError(t, err)
+		require.NoError(t, lp.AppendImage(imgs.neverServes))
+		child := exec.Command(os.Args[0], "-test.run=^TestKilledHelper$", "-test.count=1")
+		child.Env = append(os.Environ(), "ALICORN_GATE_HELPER="+lay, "ALICORN_GATE_CONF="+conf, "ALICORN_GATE_CONTENT="+content)
+		require.NoError(t, child.Start())
+		defer child.Process.Kill()
+		var name string
+		for deadline := time.Now().Add(30 * time.Second); name == "" && time.Now().Before(deadline); {
+			out, err := g.podman(ctx, "ps", "--filter", "status=running", "--filter", "label="+Label, "--format", "{{.Names}}")
+			require.NoError(t, err)
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, fmt.Sprintf("%s%d-", containerPrefix, child.Process.Pid)) {
+					name = line
+				}
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		require.NotEmpty(t, name, "the helper started no test container")
+		require.NoError(t, child.Process.Kill())
+		child.Wait()
+		image := imagePrefix + ":" + strings.TrimPrefix(name, containerPrefix)
+		_, err = g.podman(ctx, "image", "exists", image)
+		require.NoError(t, err, "the killed check's image")
+		require.NoError(t, g.Clean(ctx))
+		_, err = g.podman(ctx, "container", "exists", name)
+		assert.Error(t, err, "container %s is left", name)
+		_, err = g.podman(ctx, "image", "exists", image)
+		assert.Error(t, err, "image %s is left", image)
 	})
 
 	// A test container is no instance of its module, though the image
@@ -345,4 +382,23 @@ func TestParseID(t *testing.T) {
 		_, _, ok := parseID(bad)
 		assert.False(t, ok, bad)
 	}
+}
+
+// TestKilledHelper is the process TestPodman/killed kills: it checks the
+// image of the OCI layout $ALICORN_GATE_HELPER, which never answers.
+func TestKilledHelper(t *testing.T) {
+	lay := os.Getenv("ALICORN_GATE_HELPER")
+	if lay == "" {
+		return // only as TestPodman/killed's helper
+	}
+	idx, err := layout.ImageIndexFromPath(lay)
+	require.NoError(t, err)
+	man, err := idx.IndexManifest()
+	require.NoError(t, err)
+	img, err := idx.Image(man.Manifests[0].Digest)
+	require.NoError(t, err)
+	m := testModule(os.Getenv("ALICORN_GATE_CONTENT"))
+	m.Health.Timeout.Duration = time.Minute
+	g := &Podman{ContainersConf: os.Getenv("ALICORN_GATE_CONF")}
+	g.Check(context.Background(), img, m)
 }
