@@ -1,24 +1,18 @@
 package main
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-
-	"github.com/alicorn-dev/alicorn/update/rebuild"
+	"github.com/alicorn-dev/alicorn/internal/webimage"
 )
 
 // Module is the built module.
@@ -32,62 +26,23 @@ type Module struct {
 	Loaded []string
 }
 
-// Build builds the RPMs and the image under dir.
+// Build builds the RPMs and the image under dir (internal/webimage).
 func Build(ctx context.Context, dir string) (*Module, error) {
 	m := &Module{Dir: dir, Archive: filepath.Join(dir, "web.tar")}
-	for _, d := range []string{"src", "rpms", "modules.d"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, err
-		}
+	if err := os.MkdirAll(filepath.Join(dir, "modules.d"), 0o755); err != nil {
+		return nil, err
 	}
-	busybox, version, err := findBusybox()
+	rpms, err := webimage.RPMs(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := copyFile(busybox, filepath.Join(dir, "src/busybox"), 0o755); err != nil {
-		return nil, err
-	}
-	for src, dst := range map[string]string{"content/index.html": "src/index.html", "rpm/web-init": "src/web-init"} {
-		b, _ := files.ReadFile(src)
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range []string{"web-filesystem", "busybox-httpd", "web-content"} {
-		spec, _ := files.ReadFile("rpm/" + name + ".spec")
-		f, err := buildRPM(ctx, dir, name, spec, map[string]string{"bbversion": version})
-		if err != nil {
-			return nil, err
-		}
-		m.RPMs = append(m.RPMs, f)
-	}
+	m.RPMs = rpms
 	work := filepath.Join(dir, "image")
-	os.RemoveAll(work)
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		return nil, err
-	}
-	img, err := rebuild.Compose(ctx, work, m.RPMs, rebuild.Config{
-		// httpd runs under web-init, which stops it on SIGTERM: as PID 1
-		// httpd would ignore the signal.
-		Entrypoint:   []string{"/usr/sbin/web-init", "-p", "80", "-h", "/var/www/html"},
-		ExposedPorts: []string{"80/tcp"},
-		Labels:       map[string]string{"io.alicorn.module": "web"},
-		StopSignal:   "SIGTERM",
-	})
+	img, err := webimage.Compose(ctx, work, m.RPMs, webimage.Config())
 	if err != nil {
 		return nil, err
 	}
-	lay := filepath.Join(work, "layout")
-	p, err := layout.Write(lay, empty.Index)
-	if err != nil {
-		return nil, err
-	}
-	// The full name, so that podman load tags the image instead of
-	// leaving it nameless (or naming it localhost/1).
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": Image})); err != nil {
-		return nil, err
-	}
-	if err := tarDir(lay, m.Archive); err != nil {
+	if err := webimage.WriteArchive(img, Image, work, m.Archive); err != nil {
 		return nil, err
 	}
 	m.ModuleFile = filepath.Join(dir, "modules.d/web.toml")
@@ -108,80 +63,6 @@ timeout = "30s"
 policy = "rolling"
 `, m.Archive)
 	return m, os.WriteFile(m.ModuleFile, []byte(toml), 0o644)
-}
-
-var (
-	busyboxVersion = regexp.MustCompile(`BusyBox v([0-9.]+)`)
-	wroteRPM       = regexp.MustCompile(`Wrote: (\S+\.rpm)`)
-)
-
-// findBusybox returns Debian's static BusyBox and its version.
-func findBusybox() (string, string, error) {
-	for _, p := range []string{"/usr/bin/busybox", "/bin/busybox"} {
-		out, err := exec.Command(p).CombinedOutput()
-		if err != nil && len(out) == 0 {
-			continue
-		}
-		if v := busyboxVersion.FindSubmatch(out); v != nil {
-			return p, string(v[1]), nil
-		}
-	}
-	return "", "", fmt.Errorf("busybox is missing: apt-get install busybox-static")
-}
-
-// buildRPM builds one spec with rpmbuild and returns the package file.
-func buildRPM(ctx context.Context, dir, name string, spec []byte, defines map[string]string) (string, error) {
-	top, err := os.MkdirTemp(dir, "rpmbuild-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(top)
-	specPath := filepath.Join(top, name+".spec")
-	if err := os.WriteFile(specPath, spec, 0o644); err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "rpms")
-	args := []string{"-bb", "--define", "_topdir " + top, "--define", "_sourcedir " + filepath.Join(dir, "src"),
-		"--define", "_rpmdir " + out, "--define", "_build_id_links none", "--define", "debug_package %{nil}"}
-	for k, v := range defines {
-		args = append(args, "--define", k+" "+v)
-	}
-	cmd := exec.CommandContext(ctx, "rpmbuild", append(args, specPath)...)
-	cmd.Env = append(os.Environ(), "HOME="+top)
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("rpmbuild %s: %w: %s", name, err, strings.TrimSpace(string(b)))
-	}
-	m := wroteRPM.FindSubmatch(b)
-	if m == nil {
-		return "", fmt.Errorf("rpmbuild %s wrote no package: %s", name, b)
-	}
-	return string(m[1]), nil
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, mode)
-}
-
-// tarDir writes dir's files as a tar archive.
-func tarDir(dir, file string) error {
-	out, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	tw := tar.NewWriter(out)
-	err = tw.AddFS(os.DirFS(dir))
-	if cerr := tw.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Start loads the image into podman and (re)starts the module's container

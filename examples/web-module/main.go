@@ -1,26 +1,25 @@
 // Command web-module builds alicorn's web-server module and starts it: RPMs
-// built from the spec files beside it (a base filesystem, BusyBox's httpd
-// from Debian's busybox-static, the pages), installed by rpm into an image
-// whose rpm database owns every file (update/rebuild.Compose), written as
-// an oci-archive, loaded into podman and run on 127.0.0.1:PORT. It also
-// writes the module's file, for dnf-security --modules-dir.
+// built from internal/webimage's spec files (a base filesystem, BusyBox's
+// httpd from Debian's busybox-static, the pages), installed by rpm into an
+// image whose rpm database owns every file (update/rebuild.Compose),
+// written as an oci-archive, loaded into podman and run on
+// 127.0.0.1:PORT. It also writes the module's file, for dnf-security
+// --modules-dir.
 //
 //	go run ./examples/web-module [-dir DIR] [-port 8080] [-start=false]
 package main
 
 import (
 	"context"
-	"embed"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-)
 
-//go:embed rpm/*.spec rpm/web-init content/index.html
-var files embed.FS
+	"github.com/alicorn-dev/alicorn/internal/webimage"
+)
 
 // Image is the name the module's image gets in podman's storage: the
 // oci-archive names it so, and podman load tags it so.
@@ -65,7 +64,7 @@ func fail(err error) {
 func podman(ctx context.Context, dir string, args ...string) (string, error) {
 	conf := filepath.Join(dir, "containers.conf")
 	if _, err := os.Stat(conf); err != nil {
-		if err := os.WriteFile(conf, []byte(containersConf), 0o644); err != nil {
+		if err := os.WriteFile(conf, []byte(webimage.ContainersConf), 0o644); err != nil {
 			return "", err
 		}
 	}
@@ -77,12 +76,3 @@ func podman(ctx context.Context, dir string, args ...string) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
-
-const containersConf = `[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-`

@@ -17,6 +17,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/dnfcompat"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+	"github.com/alicorn-dev/alicorn/internal/webimage"
 	"github.com/alicorn-dev/alicorn/module"
 )
 
@@ -32,7 +33,7 @@ func TestWebModule(t *testing.T) {
 			t.Skipf("needs %s (apt-get install podman runc rpm createrepo-c busybox-static)", tool)
 		}
 	}
-	if _, _, err := findBusybox(); err != nil {
+	if _, _, err := webimage.Busybox(); err != nil {
 		t.Skip(err)
 	}
 	ctx := context.Background()
