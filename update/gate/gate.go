@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update"
 )
 
 // Steps of a check, in order. Clean and Remove are housekeeping: their
@@ -367,3 +368,25 @@ func tail(b []byte, n int) string {
 	}
 	return fmt.Sprintf("[%d bytes cut]\n", len(b)-n) + string(b[len(b)-n:])
 }
+
+// ReportError is a failed check with its report (steps, differing files,
+// command output, logs), as Test returns it.
+type ReportError struct {
+	Report *Report
+	Err    error
+}
+
+func (e *ReportError) Error() string { return e.Err.Error() + "\n" + e.Report.String() }
+func (e *ReportError) Unwrap() error { return e.Err }
+
+// Test is Check for the build service (update.Gate): nil when the
+// candidate passed; a failure is a *ReportError carrying the report.
+func (p *Podman) Test(ctx context.Context, img v1.Image, m module.Module) error {
+	r, err := p.Check(ctx, img, m)
+	if err != nil && r != nil {
+		return &ReportError{Report: r, Err: err}
+	}
+	return err
+}
+
+var _ update.Gate = (*Podman)(nil)
