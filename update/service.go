@@ -42,7 +42,9 @@ type Service struct {
 	Check CheckOptions
 	// Rebuild composes a module's image from its recipe (nil means
 	// rebuild.FromRecipe).
-	Rebuild   func(ctx context.Context, work string, b module.Build) (v1.Image, *rebuild.Result, error)
+	Rebuild func(ctx context.Context, work string, b module.Build) (v1.Image, *rebuild.Result, error)
+	// Layers builds a recipe's Containerfile on the composed image.
+	Layers    rebuild.Builder
 	Gate      Gate
 	Publisher Publisher
 	// Log receives every event (nil: none).
@@ -116,6 +118,16 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 	if err != nil {
 		s.log(Event{Module: m.Name, Step: "build", Outcome: "failed", Error: err.Error()})
 		return nil, fmt.Errorf("module %s: build: %w", m.Name, err)
+	}
+	if m.Build.Containerfile != "" {
+		created := time.Time{}
+		if res != nil {
+			created = res.Created
+		}
+		if img, err = s.Layers.Layers(ctx, img, m.Build.Containerfile, created, work); err != nil {
+			s.log(Event{Module: m.Name, Step: "build", Outcome: "failed", Error: err.Error()})
+			return nil, fmt.Errorf("module %s: build: %w", m.Name, err)
+		}
 	}
 	img, err = Label(img, plan, res)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 
+	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/update/rebuild"
 )
 
@@ -30,16 +31,9 @@ const (
 	Expect  = "It works"
 )
 
-// ContainersConf is the containers.conf podman needs on these machines:
-// crun and podman's default ulimits fail here (docs/peers.md).
-const ContainersConf = `[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-`
+// ContainersConf is the containers.conf podman needs on these machines
+// (podman.ContainersConf).
+const ContainersConf = podman.ContainersConf
 
 // Page returns the index.html the web-content package installs in
 // DocRoot.

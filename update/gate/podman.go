@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -16,10 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/module"
 )
 
@@ -64,30 +62,13 @@ func parseID(id string) (pid int, made time.Time, ok bool) {
 
 // command prepares podman with args.
 func (p *Podman) command(ctx context.Context, args ...string) *exec.Cmd {
-	bin := p.Binary
-	if bin == "" {
-		bin = "podman"
-	}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	if p.ContainersConf != "" {
-		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+p.ContainersConf)
-	}
-	return cmd
+	return podman.Podman{Binary: p.Binary, ContainersConf: p.ContainersConf}.Command(ctx, args...)
 }
 
 // podman runs podman and returns its standard output; its error holds
 // the command and podman's standard error.
 func (p *Podman) podman(ctx context.Context, args ...string) (string, error) {
-	cmd := p.command(ctx, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return stdout.String(), fmt.Errorf("podman %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
+	return podman.Podman{Binary: p.Binary, ContainersConf: p.ContainersConf}.Run(ctx, args...)
 }
 
 // tempDir is where a check's image archive is written.
@@ -101,21 +82,12 @@ func (p *Podman) tempDir() string {
 // load writes img as a docker-archive naming it imagePrefix:id, in
 // TempDir/alicorn-gate-ID, and loads it.
 func (p *Podman) load(ctx context.Context, img v1.Image, id string) error {
-	tag, err := name.NewTag(imagePrefix + ":" + id)
-	if err != nil {
-		return err
-	}
 	dir := filepath.Join(p.tempDir(), containerPrefix+id)
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, "image.tar")
-	if err := tarball.WriteToFile(file, tag, img); err != nil {
-		return fmt.Errorf("writing the image archive: %w", err)
-	}
-	_, err = p.podman(ctx, "load", "--quiet", "--input", file)
-	return err
+	return podman.Podman{Binary: p.Binary, ContainersConf: p.ContainersConf}.Load(ctx, img, imagePrefix+":"+id, dir)
 }
 
 // start runs the test container and returns the URL of its port ("" when

@@ -67,8 +67,8 @@ func (r *Result) Unsigned() []string {
 // Labels, StopSignal, WorkingDir). It is reproducible: the same packages
 // give the same digest. Its time, every mtime in the layer (clamped) and
 // the rpm database's install times derive from the newest package build
-// time; entries are sorted, owners numeric. b.Containerfile is not applied
-// here, nor is the image published.
+// time; entries are sorted, owners numeric. b.Containerfile is applied by
+// Builder.Layers, and the image published by update/publish.
 func FromRecipe(ctx context.Context, work string, b module.Build) (v1.Image, *Result, error) {
 	if len(b.Packages) == 0 {
 		return nil, nil, fmt.Errorf("%w: the recipe names no packages", ErrResolve)
