@@ -67,8 +67,9 @@ type Signer struct {
 
 // NewSigner returns the Signer of a PEM private key: an encrypted
 // sigstore (or cosign) key, opened with passphrase, or an unencrypted
-// PKCS #8 key (passphrase unused). ECDSA and Ed25519 keys are accepted,
-// as podman's sigstoreSigned policy verifies them (SHA-256 for ECDSA).
+// PKCS #8 key (passphrase unused). ECDSA (cosign's and skopeo's keys are
+// P-256), Ed25519 and RSA keys sign as podman's sigstoreSigned policy
+// verifies them: sigstore's signer with SHA-256.
 func NewSigner(keyPEM, passphrase []byte) (*Signer, error) {
 	block, _ := pem.Decode(keyPEM)
 	if block == nil {
