@@ -71,6 +71,18 @@ func freeAddr(t *testing.T) string {
 // holds /etc/release with content: the same content, the same digest.
 func testImage(t *testing.T, content string) v1.Image {
 	t.Helper()
+	return makeImage(t, content, false)
+}
+
+// dockerImage is testImage with Docker schema 2 media types, as
+// rebuild.FromRecipe makes.
+func dockerImage(t *testing.T, content string) v1.Image {
+	t.Helper()
+	return makeImage(t, content, true)
+}
+
+func makeImage(t *testing.T, content string, docker bool) v1.Image {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "etc/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: time.Unix(0, 0)}))
@@ -78,10 +90,15 @@ func testImage(t *testing.T, content string) v1.Image {
 	_, err := tw.Write([]byte(content))
 	require.NoError(t, err)
 	require.NoError(t, tw.Close())
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil },
-		tarball.WithMediaType(types.OCILayer))
+	opener := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil }
+	base := empty.Image
+	var lopts []tarball.LayerOption
+	if !docker {
+		lopts = append(lopts, tarball.WithMediaType(types.OCILayer))
+		base = mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	}
+	layer, err := tarball.LayerFromOpener(opener, lopts...)
 	require.NoError(t, err)
-	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
 	img, err := mutate.Append(base, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "test", Created: v1.Time{Time: time.Unix(0, 0).UTC()}}})
 	require.NoError(t, err)
 	cf, err := img.ConfigFile()

@@ -41,17 +41,9 @@ type Publisher struct {
 // written. Errors name the registry and the step that failed; after one
 // the moving tag names what it named before.
 func (p *Publisher) Publish(ctx context.Context, img v1.Image, repo, tag string) (digestRef, immutable string, err error) {
-	var opts []name.Option
-	if p.Insecure {
-		opts = append(opts, name.Insecure)
-	}
-	r, err := name.NewRepository(strings.TrimPrefix(repo, "docker://"), opts...)
+	r, moving, err := p.names(repo, tag)
 	if err != nil {
-		return "", "", fmt.Errorf("publish to %s: %w", repo, err)
-	}
-	moving := r.Tag(tag)
-	if _, err := name.NewTag(moving.Name(), opts...); err != nil {
-		return "", "", fmt.Errorf("publish to %s: tag %q: %w", repo, tag, err)
+		return "", "", fmt.Errorf("publish: %w", err)
 	}
 	d, err := img.Digest()
 	if err != nil {
@@ -93,7 +85,7 @@ func (p *Publisher) Publish(ctx context.Context, img v1.Image, repo, tag string)
 	if immutable == "" {
 		imm := tag + "-" + strconv.Itoa(n+1)
 		immRef := r.Tag(imm)
-		if _, err := name.NewTag(immRef.Name(), opts...); err != nil {
+		if _, err := name.NewTag(immRef.Name(), p.nameOptions()...); err != nil {
 			return fail("immutable tag", err)
 		}
 		if err := remote.Tag(immRef, img, ro...); err != nil {
@@ -111,6 +103,43 @@ func (p *Publisher) Publish(ctx context.Context, img v1.Image, repo, tag string)
 		return fail("tag "+tag, err)
 	}
 	return digestRef, immutable, nil
+}
+
+// Current returns the manifest digest the moving tag tag names in repo,
+// "" when it names nothing: Record.Previous of the next image.
+func (p *Publisher) Current(ctx context.Context, repo, tag string) (string, error) {
+	r, moving, err := p.names(repo, tag)
+	if err != nil {
+		return "", err
+	}
+	d, err := head(moving, p.remoteOptions(ctx))
+	if err != nil {
+		return "", fmt.Errorf("registry %s: read tag %s: %w", r.RegistryStr(), moving, err)
+	}
+	if d == (v1.Hash{}) {
+		return "", nil
+	}
+	return d.String(), nil
+}
+
+// names parses repo (with or without docker://) and its tag.
+func (p *Publisher) names(repo, tag string) (name.Repository, name.Tag, error) {
+	r, err := name.NewRepository(strings.TrimPrefix(repo, "docker://"), p.nameOptions()...)
+	if err != nil {
+		return name.Repository{}, name.Tag{}, fmt.Errorf("repository %q: %w", repo, err)
+	}
+	t, err := name.NewTag(r.Tag(tag).Name(), p.nameOptions()...)
+	if err != nil {
+		return name.Repository{}, name.Tag{}, fmt.Errorf("%s: tag %q: %w", repo, tag, err)
+	}
+	return r, t, nil
+}
+
+func (p *Publisher) nameOptions() []name.Option {
+	if p.Insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
 }
 
 func (p *Publisher) remoteOptions(ctx context.Context) []remote.Option {

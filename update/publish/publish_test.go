@@ -76,6 +76,9 @@ func TestPublish(t *testing.T) {
 	p := &Publisher{Insecure: true, Signer: s}
 	repo := addr + "/alicorn/web"
 
+	prev, err := p.Current(ctx, repo, "latest")
+	require.NoError(t, err)
+	assert.Empty(t, prev)
 	img1 := signedImage(t, "one\n", "")
 	d1, err := img1.Digest()
 	require.NoError(t, err)
@@ -114,7 +117,10 @@ func TestPublish(t *testing.T) {
 	assert.Equal(t, sigDigest, tagDigest(t, SignatureTag(mustRef(t, repo).Context(), d1).String()))
 
 	// A new image: the next number, the moving tag follows.
-	img2 := signedImage(t, "two\n", d1.String())
+	prev, err = p.Current(ctx, repo, "latest")
+	require.NoError(t, err)
+	assert.Equal(t, d1.String(), prev)
+	img2 := signedImage(t, "two\n", prev)
 	d2, err := img2.Digest()
 	require.NoError(t, err)
 	_, imm, err = p.Publish(ctx, img2, repo, "latest")
@@ -123,6 +129,19 @@ func TestPublish(t *testing.T) {
 	assert.Equal(t, d2, tagDigest(t, repo+":latest"))
 	assert.Equal(t, d1, tagDigest(t, repo+":latest-1"))
 	assert.ElementsMatch(t, []string{repo + ":latest", repo + ":latest-2"}, readSignatures(t, repo, d2, pubPath))
+
+	// A Docker schema 2 image (as rebuild makes) keeps its annotations
+	// through the registry.
+	dimg, err := Annotate(dockerImage(t, "docker\n"), Record{Recipe: "r", Fixes: []string{"A-1"}})
+	require.NoError(t, err)
+	ref, _, err = p.Publish(ctx, dimg, repo, "docker")
+	require.NoError(t, err)
+	got, err = remote.Image(mustRef(t, ref))
+	require.NoError(t, err)
+	m, err = got.Manifest()
+	require.NoError(t, err)
+	assert.Equal(t, "application/vnd.docker.distribution.manifest.v2+json", string(m.MediaType))
+	assert.Equal(t, "A-1", m.Annotations[update.LabelFixes])
 
 	// Another moving tag in the same repository numbers its own.
 	_, imm, err = p.Publish(ctx, img1, repo, "stable")
@@ -276,8 +295,13 @@ func TestPublishDown(t *testing.T) {
 	assert.ErrorContains(t, err, "connection refused")
 	assert.Less(t, time.Since(start), 20*time.Second)
 
+	_, err = (&Publisher{Insecure: true}).Current(ctx, addr+"/alicorn/web", "latest")
+	assert.ErrorContains(t, err, "registry "+addr)
+
 	_, _, err = (&Publisher{Insecure: true}).Publish(ctx, testImage(t, "x"), addr+"/alicorn/web", "bad tag")
 	assert.ErrorContains(t, err, `tag "bad tag"`)
+	_, _, err = (&Publisher{Insecure: true}).Publish(ctx, testImage(t, "x"), "docker://Bad/Repo", "latest")
+	assert.ErrorContains(t, err, `repository "docker://Bad/Repo"`)
 }
 
 // TestPublishKilled kills a publishing process (SIGKILL) in the middle of
