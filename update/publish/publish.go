@@ -79,19 +79,21 @@ func (p *Publisher) Publish(ctx context.Context, img v1.Image, repo, tag string)
 		return digestRef, immutable, nil
 	}
 
+	next := ""
+	if immutable == "" {
+		next = tag + "-" + strconv.Itoa(n+1)
+		if _, err := name.NewTag(r.Tag(next).Name(), p.nameOptions()...); err != nil {
+			return fail("immutable tag", err)
+		}
+	}
 	if err := remote.Write(r.Digest(d.String()), img, ro...); err != nil {
 		return fail("write image", err)
 	}
-	if immutable == "" {
-		imm := tag + "-" + strconv.Itoa(n+1)
-		immRef := r.Tag(imm)
-		if _, err := name.NewTag(immRef.Name(), p.nameOptions()...); err != nil {
-			return fail("immutable tag", err)
+	if next != "" {
+		if err := remote.Tag(r.Tag(next), img, ro...); err != nil {
+			return fail("tag "+next, err)
 		}
-		if err := remote.Tag(immRef, img, ro...); err != nil {
-			return fail("tag "+imm, err)
-		}
-		immutable = imm
+		immutable = next
 	}
 	if p.Signer != nil {
 		ids := []name.Reference{moving, r.Tag(immutable)}

@@ -274,6 +274,13 @@ func TestPublishRefused(t *testing.T) {
 	assert.Equal(t, d2, tagDigest(t, addr+"/alicorn/web:latest"))
 	assert.NotContains(t, tags(t, addr+"/alicorn/web"), "latest-3")
 
+	// A moving tag too long for an immutable one: refused before any
+	// write.
+	long := strings.Repeat("t", 127)
+	_, _, err = p.Publish(ctx, img2, addr+"/alicorn/long", long)
+	assert.ErrorContains(t, err, "immutable tag")
+	assert.Empty(t, tags(t, addr+"/alicorn/long"))
+
 	// A refused immutable tag: nothing moves either.
 	proxy = refusingProxy(t, addr, "latest-3")
 	img3 := signedImage(t, "three\n", "")
