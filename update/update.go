@@ -1,6 +1,7 @@
 package update
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"sort"
 
 	"github.com/alicorn-dev/alicorn/module"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Labels a published image records its build in (image configuration
@@ -31,6 +33,20 @@ const (
 	// moving tag ("" for the first).
 	LabelPrevious = "io.alicorn.previous"
 )
+
+// Gate tests a candidate image of a module before it is published; an
+// error keeps it from being published (gate.Podman is one).
+type Gate interface {
+	Test(ctx context.Context, img v1.Image, m module.Module) error
+}
+
+// Publisher pushes a tested image to a repository: blobs, the manifest
+// by digest, an immutable tag and, last, the moving tag, so that the tag
+// never names a half-pushed image (publish.Publisher is one). It returns
+// the digest reference and the immutable tag.
+type Publisher interface {
+	Publish(ctx context.Context, img v1.Image, repo, tag string) (digestRef, immutable string, err error)
+}
 
 // Reason says why a module needs (or does not need) a rebuild.
 type Reason string

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -199,4 +201,22 @@ func highest(tags []string, tag string) (int, string) {
 		}
 	}
 	return best, bestTag
+}
+
+var _ update.Publisher = (*Publisher)(nil)
+
+// ForModule returns a copy of p that signs with the module's recipe key
+// (sign-key), its passphrase read from passphraseFile ("" for a key that
+// has none); p itself when the recipe names no key.
+func (p *Publisher) ForModule(m module.Module, passphraseFile string) (*Publisher, error) {
+	if m.Build.SignKey == "" {
+		return p, nil
+	}
+	s, err := LoadSigner(m.Build.SignKey, passphraseFile)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: %w", m.Name, err)
+	}
+	c := *p
+	c.Signer = s
+	return &c, nil
 }

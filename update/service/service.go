@@ -1,36 +1,21 @@
-package update
+package service
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"golang.org/x/sys/unix"
 
 	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update"
+	"github.com/alicorn-dev/alicorn/update/publish"
 	"github.com/alicorn-dev/alicorn/update/rebuild"
 )
-
-// Gate tests a candidate image of a module before it is published; an
-// error keeps it from being published.
-type Gate interface {
-	Test(ctx context.Context, img v1.Image, m module.Module) error
-}
-
-// Publisher pushes a tested image to the recipe's repository and moves
-// its tag, last; it returns the pushed digest reference.
-type Publisher interface {
-	Publish(ctx context.Context, img v1.Image, m module.Module) (string, error)
-}
 
 // Service checks, rebuilds, tests and publishes modules: the build
 // service. Every decision and step goes to Log with its reason.
@@ -39,14 +24,17 @@ type Service struct {
 	// modules' lock files.
 	Work string
 	// Check tunes the decision.
-	Check CheckOptions
+	Check update.CheckOptions
 	// Rebuild composes a module's image from its recipe (nil means
 	// rebuild.FromRecipe).
 	Rebuild func(ctx context.Context, work string, b module.Build) (v1.Image, *rebuild.Result, error)
 	// Layers builds a recipe's Containerfile on the composed image.
 	Layers    rebuild.Builder
-	Gate      Gate
-	Publisher Publisher
+	Gate      update.Gate
+	Publisher update.Publisher
+	// PublisherFor, when set, gives each module its publisher instead (a
+	// recipe names its own signing key).
+	PublisherFor func(m module.Module) (update.Publisher, error)
 	// Log receives every event (nil: none).
 	Log func(Event)
 }
@@ -60,8 +48,8 @@ type Event struct {
 	Step    string `json:"step"`
 	Outcome string `json:"outcome"`
 	// Reasons and Fixes are the plan's, on check events.
-	Reasons []Reason `json:"reasons,omitempty"`
-	Fixes   []Fix    `json:"fixes,omitempty"`
+	Reasons []update.Reason `json:"reasons,omitempty"`
+	Fixes   []update.Fix    `json:"fixes,omitempty"`
 	// Digest is the image the step produced or found.
 	Digest string `json:"digest,omitempty"`
 	Error  string `json:"error,omitempty"`
@@ -72,7 +60,7 @@ var ErrBusy = errors.New("another run is building this module")
 
 // Outcome is what Run did for a module.
 type Outcome struct {
-	Plan *Plan
+	Plan *update.Plan
 	// Published is the digest reference pushed ("" when nothing was).
 	Published string
 }
@@ -93,7 +81,7 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 	defer unlock()
 	o := s.Check
 	o.Force = o.Force || force
-	plan, err := Check(ctx, m, o)
+	plan, err := update.Check(ctx, m, o)
 	if err != nil {
 		s.log(Event{Module: m.Name, Step: "check", Outcome: "failed", Error: err.Error()})
 		return nil, err
@@ -129,7 +117,7 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 			return nil, fmt.Errorf("module %s: build: %w", m.Name, err)
 		}
 	}
-	img, err = Label(img, plan, res)
+	img, err = publish.Annotate(img, record(plan, res))
 	if err != nil {
 		return nil, fmt.Errorf("module %s: %w", m.Name, err)
 	}
@@ -146,10 +134,17 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 		}
 		s.log(Event{Module: m.Name, Step: "test", Outcome: "passed", Digest: digest.String()})
 	}
-	if s.Publisher == nil {
+	pub := s.Publisher
+	if s.PublisherFor != nil {
+		if pub, err = s.PublisherFor(m); err != nil {
+			s.log(Event{Module: m.Name, Step: "publish", Outcome: "failed", Digest: digest.String(), Error: err.Error()})
+			return out, fmt.Errorf("module %s: publish: %w", m.Name, err)
+		}
+	}
+	if pub == nil {
 		return out, fmt.Errorf("module %s: no publisher", m.Name)
 	}
-	ref, err := s.Publisher.Publish(ctx, img, m)
+	ref, _, err := pub.Publish(ctx, img, m.Build.Repository(), m.Build.Tag)
 	if err != nil {
 		s.log(Event{Module: m.Name, Step: "publish", Outcome: "failed", Digest: digest.String(), Error: err.Error()})
 		return out, fmt.Errorf("module %s: publish: %w", m.Name, err)
@@ -187,41 +182,19 @@ func (s *Service) log(e Event) {
 	}
 }
 
-// Label records a build in the image's configuration labels: the recipe
-// hash, the installed packages' digest, the advisories fixed and the
-// image it replaces.
-func Label(img v1.Image, p *Plan, res *rebuild.Result) (v1.Image, error) {
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cfg := cf.Config.DeepCopy()
-	if cfg.Labels == nil {
-		cfg.Labels = map[string]string{}
-	}
-	cfg.Labels[LabelRecipe] = p.Recipe
-	var ids []string
+// record is what the published image records of its build.
+func record(p *update.Plan, res *rebuild.Result) publish.Record {
+	r := publish.Record{Recipe: p.Recipe, Previous: p.Digest}
 	for _, f := range p.Fixes {
-		ids = append(ids, f.Advisory)
+		r.Fixes = append(r.Fixes, f.Advisory)
 	}
-	cfg.Labels[LabelFixes] = strings.Join(ids, ",")
-	cfg.Labels[LabelPrevious] = p.Digest
 	if res != nil {
-		cfg.Labels[LabelPackages] = PackagesDigest(res)
+		r.Created = res.Created
+		for _, pkg := range res.Packages {
+			r.Packages = append(r.Packages, pkg.NEVRA)
+		}
 	}
-	return mutate.Config(img, *cfg)
-}
-
-// PackagesDigest is the sha256 of the sorted NEVRAs of a build's
-// packages, one a line.
-func PackagesDigest(res *rebuild.Result) string {
-	var nevras []string
-	for _, p := range res.Packages {
-		nevras = append(nevras, p.NEVRA)
-	}
-	sort.Strings(nevras)
-	sum := sha256.Sum256([]byte(strings.Join(nevras, "\n") + "\n"))
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return r
 }
 
 // lock takes an exclusive flock on path without waiting: ErrBusy when

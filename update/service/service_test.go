@@ -1,4 +1,4 @@
-package update
+package service
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update"
 )
 
 // gateFunc and pushTag are the simplest gate and publisher: the real ones
@@ -25,17 +26,17 @@ func (g gateFunc) Test(context.Context, v1.Image, module.Module) error { return 
 
 type pushTag struct{ pushes int }
 
-func (p *pushTag) Publish(_ context.Context, img v1.Image, m module.Module) (string, error) {
-	ref, err := name.ParseReference(m.Build.Repository() + ":" + m.Build.Tag)
+func (p *pushTag) Publish(_ context.Context, img v1.Image, repo, tag string) (string, string, error) {
+	ref, err := name.ParseReference(repo + ":" + tag)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	p.pushes++
 	if err := remote.Write(ref, img); err != nil {
-		return "", err
+		return "", "", err
 	}
 	d, err := img.Digest()
-	return ref.Context().Digest(d.String()).String(), err
+	return ref.Context().Digest(d.String()).String(), "", err
 }
 
 func TestServiceRun(t *testing.T) {
@@ -55,7 +56,7 @@ func TestServiceRun(t *testing.T) {
 	pub := &pushTag{}
 	s := &Service{
 		Work:  filepath.Join(dir, "work"),
-		Check: CheckOptions{CacheDir: filepath.Join(dir, "cache"), Arch: "x86_64"},
+		Check: update.CheckOptions{CacheDir: filepath.Join(dir, "cache"), Arch: "x86_64"},
 		Gate: gateFunc(func() error {
 			if failing {
 				return errors.New("content: /index.html differs")
@@ -84,7 +85,7 @@ func TestServiceRun(t *testing.T) {
 	failing = false
 	out, err := s.Run(ctx, m, false)
 	require.NoError(t, err)
-	assert.Equal(t, []Reason{ReasonFirst}, out.Plan.Reasons)
+	assert.Equal(t, []update.Reason{update.ReasonFirst}, out.Plan.Reasons)
 	assert.Contains(t, out.Published, addr+"/alicorn/web@sha256:")
 	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps())
 
@@ -96,8 +97,8 @@ func TestServiceRun(t *testing.T) {
 	require.NoError(t, err)
 	cf, err := img.ConfigFile()
 	require.NoError(t, err)
-	assert.Equal(t, out.Plan.Recipe, cf.Config.Labels[LabelRecipe])
-	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cf.Config.Labels[LabelPackages])
+	assert.Equal(t, out.Plan.Recipe, cf.Config.Labels[update.LabelRecipe])
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, cf.Config.Labels[update.LabelPackages])
 	out, err = s.Run(ctx, m, false)
 	require.NoError(t, err)
 	assert.Empty(t, out.Published)
