@@ -108,6 +108,17 @@ func RPMs(ctx context.Context, dir string) ([]string, error) {
 	return rpms, nil
 }
 
+// HTTPD builds busybox-httpd again with another release (a "fixed"
+// package), under dir after RPMs prepared it, and returns its file.
+func HTTPD(ctx context.Context, dir, release string) (string, error) {
+	_, version, err := Busybox()
+	if err != nil {
+		return "", err
+	}
+	spec, _ := files.ReadFile("rpm/busybox-httpd.spec")
+	return buildRPM(ctx, dir, "busybox-httpd", spec, map[string]string{"bbversion": version, "bbrelease": release})
+}
+
 // Compose installs rpms into an image with cfg, working in work (which
 // is emptied first and must outlive the image: it holds the layer).
 func Compose(ctx context.Context, work string, rpms []string, cfg rebuild.Config) (v1.Image, error) {

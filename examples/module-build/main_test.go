@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/alicorn-dev/alicorn"
+	"github.com/alicorn-dev/alicorn/internal/podman"
+	"github.com/alicorn-dev/alicorn/internal/registrytest"
+	"github.com/alicorn-dev/alicorn/internal/rpmtest"
+	"github.com/alicorn-dev/alicorn/internal/webimage"
+	"github.com/alicorn-dev/alicorn/match"
+	"github.com/alicorn-dev/alicorn/repo"
+)
+
+// advisory fixes busybox-httpd in release 2 of the same version.
+const advisory = `<?xml version="1.0"?>
+<updates><update type="security"><id>ALICORN-2026-1</id><title>httpd: a fix</title><severity>Important</severity>
+<pkglist><collection><package name="busybox-httpd" version="%s" release="2" arch="x86_64"><filename>b.rpm</filename></package></collection></pkglist>
+</update></updates>
+`
+
+// TestDemo is the issue's demo, end to end with real rpmbuild,
+// createrepo_c, dnf, podman and docker-registry: the web module built from
+// a repository, tested (the content comes out), published; nothing to do
+// the second time; a security fix and its advisory reach the repository;
+// the next build rebuilds, tests and moves the tag; the new image needs
+// nothing.
+func TestDemo(t *testing.T) {
+	for _, tool := range []string{"rpmbuild", "createrepo_c", "dnf", "podman"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("needs %s (apt-get install rpm createrepo-c dnf podman runc busybox-static)", tool)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for podman")
+	}
+	if _, _, err := webimage.Busybox(); err != nil {
+		t.Skip(err)
+	}
+	addr := registrytest.Start(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	rpms, err := webimage.RPMs(ctx, filepath.Join(dir, "build"))
+	require.NoError(t, err)
+	_, version, err := webimage.Busybox()
+	require.NoError(t, err)
+	repoDir := filepath.Join(dir, "repo")
+	require.NoError(t, os.MkdirAll(repoDir, 0o755))
+	addRPMs := func(files ...string) {
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(repoDir, filepath.Base(f)), b, 0o644))
+		}
+		out, err := exec.Command("createrepo_c", "--update", repoDir).CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	addRPMs(rpms...)
+
+	conf := filepath.Join(dir, "containers.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(podman.ContainersConf), 0o644))
+	www := filepath.Join(dir, "mods", "www")
+	require.NoError(t, os.MkdirAll(www, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(www, "index.html"), webimage.Page(), 0o644))
+	cfg := webimage.Config()
+	ep := `"` + strings.Join(cfg.Entrypoint, `", "`) + `"`
+	image := "docker://" + addr + "/alicorn/web:1"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mods", "web.toml"), []byte(fmt.Sprintf(`name = "web"
+image = %q
+
+[health]
+path = "/"
+expect = %q
+timeout = "20s"
+
+[build]
+packages = ["web-filesystem", "busybox-httpd", "web-content"]
+repos = ["file://%s"]
+publish = "docker://%s/alicorn/web"
+tag = "1"
+entrypoint = [%s]
+ports = ["80/tcp"]
+stop-signal = "SIGTERM"
+
+[test]
+content = "www"
+mount = %q
+`, image, webimage.Expect, repoDir, addr, ep, webimage.DocRoot)), 0o644))
+
+	cli := func(args ...string) (int, string) {
+		var out, errs bytes.Buffer
+		code := run(ctx, append([]string{"--modules-dir", filepath.Join(dir, "mods"), "--work", filepath.Join(dir, "work"),
+			"--cache-dir", filepath.Join(dir, "cache"), "--insecure-registry", "--containers-conf", conf}, args...), &out, &errs)
+		t.Logf("module-build %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errs.String())
+		return code, out.String()
+	}
+	steps := func(out string) (s []string) {
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			f := strings.Fields(l)
+			if len(f) >= 4 {
+				s = append(s, f[2]+":"+f[3])
+			}
+		}
+		return s
+	}
+
+	code, out := cli("check")
+	assert.Equal(t, 100, code)
+	assert.Contains(t, out, "web check rebuild (first)")
+	code, out = cli("build")
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps(out))
+	code, out = cli("build")
+	require.Equal(t, 0, code)
+	assert.Equal(t, []string{"check:current"}, steps(out), "nothing to do: no build, no push")
+
+	// The fix and its advisory reach the repository; the reporter sees
+	// the published image needs it.
+	fixed, err := webimage.HTTPD(ctx, filepath.Join(dir, "build"), "2")
+	require.NoError(t, err)
+	addRPMs(fixed)
+	b := rpmtest.Cached(t)
+	require.NoError(t, b.AddMetadata(repoDir, "updateinfo", "updateinfo.xml", []byte(fmt.Sprintf(advisory, version)), "gz"))
+	report := func() []string {
+		rc, err := repo.FromPath("recipe," + "file://" + repoDir)
+		require.NoError(t, err)
+		sys, err := alicorn.Open(ctx, alicorn.Options{Image: image, Arch: "x86_64", CacheDir: filepath.Join(dir, "report-cache"),
+			Repos: alicorn.Repos{Dirs: []string{}, FromPath: []repo.Config{rc}}})
+		require.NoError(t, err)
+		defer sys.Close()
+		rep, err := sys.Report(ctx, alicorn.Query{Filter: match.Filter{Types: []string{"security"}}})
+		require.NoError(t, err)
+		var ids []string
+		for _, f := range rep.Host.Findings {
+			ids = append(ids, f.Advisory.ID)
+		}
+		return ids
+	}
+	assert.Equal(t, []string{"ALICORN-2026-1"}, report())
+	code, out = cli("check")
+	assert.Equal(t, 100, code)
+	assert.Contains(t, out, "web check rebuild (advisories) ALICORN-2026-1 Important: busybox-httpd-"+version+"-1.x86_64 → busybox-httpd-"+version+"-2.x86_64;")
+
+	code, out = cli("build")
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps(out))
+	assert.Empty(t, report(), "the new image needs nothing")
+	code, _ = cli("check")
+	assert.Equal(t, 0, code)
+}
