@@ -175,7 +175,14 @@ func line(e service.Event) string {
 		fmt.Fprintf(&b, " %s", e.Digest)
 	}
 	if e.Error != "" {
-		fmt.Fprintf(&b, ": %s", e.Error)
+		// A failed test's report follows its first line, indented.
+		first, rest, _ := strings.Cut(strings.TrimRight(e.Error, "\n"), "\n")
+		fmt.Fprintf(&b, ": %s", first)
+		for _, l := range strings.Split(rest, "\n") {
+			if l != "" {
+				fmt.Fprintf(&b, "\n    %s", l)
+			}
+		}
 	}
 	return b.String()
 }

@@ -22,12 +22,22 @@ import (
 	"github.com/alicorn-dev/alicorn/repo"
 )
 
-// advisory fixes busybox-httpd in release 2 of the same version.
-const advisory = `<?xml version="1.0"?>
+// advisory fixes busybox-httpd in release 2 of the same version, and
+// advisory2 in release 3.
+const (
+	advisory = `<?xml version="1.0"?>
 <updates><update type="security"><id>ALICORN-2026-1</id><title>httpd: a fix</title><severity>Important</severity>
-<pkglist><collection><package name="busybox-httpd" version="%s" release="2" arch="x86_64"><filename>b.rpm</filename></package></collection></pkglist>
+<pkglist><collection><package name="busybox-httpd" version="%[1]s" release="2" arch="x86_64"><filename>b.rpm</filename></package></collection></pkglist>
 </update></updates>
 `
+	advisory2 = `<?xml version="1.0"?>
+<updates><update type="security"><id>ALICORN-2026-1</id><title>httpd: a fix</title><severity>Important</severity>
+<pkglist><collection><package name="busybox-httpd" version="%[1]s" release="2" arch="x86_64"><filename>b.rpm</filename></package></collection></pkglist>
+</update><update type="security"><id>ALICORN-2026-2</id><title>httpd: another fix</title><severity>Critical</severity>
+<pkglist><collection><package name="busybox-httpd" version="%[1]s" release="3" arch="x86_64"><filename>c.rpm</filename></package></collection></pkglist>
+</update></updates>
+`
+)
 
 // TestDemo is the issue's demo, end to end with real rpmbuild,
 // createrepo_c, dnf, podman and docker-registry: the web module built from
@@ -106,6 +116,9 @@ mount = %q
 	}
 	steps := func(out string) (s []string) {
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if strings.HasPrefix(l, " ") {
+				continue // a test's report
+			}
 			f := strings.Fields(l)
 			if len(f) >= 4 {
 				s = append(s, f[2]+":"+f[3])
@@ -126,7 +139,7 @@ mount = %q
 
 	// The fix and its advisory reach the repository; the reporter sees
 	// the published image needs it.
-	fixed, err := webimage.HTTPD(ctx, filepath.Join(dir, "build"), "2")
+	fixed, err := webimage.HTTPD(ctx, filepath.Join(dir, "build"), "2", false)
 	require.NoError(t, err)
 	addRPMs(fixed)
 	b := rpmtest.Cached(t)
@@ -155,6 +168,24 @@ mount = %q
 	require.Equal(t, 0, code, out)
 	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps(out))
 	assert.Empty(t, report(), "the new image needs nothing")
-	code, _ = cli("check")
+	code, out = cli("check")
 	assert.Equal(t, 0, code)
+	published := strings.Fields(out)[len(strings.Fields(out))-1]
+
+	// A "fix" whose server no longer serves the pages: the test fails,
+	// nothing is published, the tag stays, nothing of the test is left.
+	broken, err := webimage.HTTPD(ctx, filepath.Join(dir, "build"), "3", true)
+	require.NoError(t, err)
+	addRPMs(broken)
+	require.NoError(t, b.AddMetadata(repoDir, "updateinfo", "updateinfo.xml", []byte(fmt.Sprintf(advisory2, version)), "gz"))
+	code, out = cli("build")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, []string{"check:rebuild", "build:built", "test:failed"}, steps(out))
+	assert.Contains(t, out, "health: ")
+	code, out = cli("check")
+	assert.Equal(t, 100, code)
+	assert.Contains(t, out, published, "the tag still names the tested image")
+	ps, err := exec.Command("podman", "ps", "--all", "--filter", "label=io.alicorn.gate", "--format", "{{.Names}}").Output()
+	require.NoError(t, err)
+	assert.Empty(t, strings.TrimSpace(string(ps)), "no test container left")
 }

@@ -110,13 +110,19 @@ func RPMs(ctx context.Context, dir string) ([]string, error) {
 
 // HTTPD builds busybox-httpd again with another release (a "fixed"
 // package), under dir after RPMs prepared it, and returns its file.
-func HTTPD(ctx context.Context, dir, release string) (string, error) {
+// broken makes a fix that breaks the module: its httpd serves an empty
+// directory instead of the pages.
+func HTTPD(ctx context.Context, dir, release string, broken bool) (string, error) {
 	_, version, err := Busybox()
 	if err != nil {
 		return "", err
 	}
 	spec, _ := files.ReadFile("rpm/busybox-httpd.spec")
-	return buildRPM(ctx, dir, "busybox-httpd", spec, map[string]string{"bbversion": version, "bbrelease": release})
+	defines := map[string]string{"bbversion": version, "bbrelease": release}
+	if broken {
+		defines["broken"] = "1"
+	}
+	return buildRPM(ctx, dir, "busybox-httpd", spec, defines)
 }
 
 // Compose installs rpms into an image with cfg, working in work (which
