@@ -21,12 +21,7 @@ func Start(t testing.TB) string {
 	if err != nil {
 		t.Skip("needs docker-registry (apt-get install docker-registry)")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := FreeAddr(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(conf, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+
@@ -50,4 +45,16 @@ func Start(t testing.TB) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// FreeAddr returns a loopback address nothing listens on (now).
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

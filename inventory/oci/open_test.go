@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"log"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -248,21 +248,7 @@ func TestContainersStorage(t *testing.T) {
 // TestDockerRegistry pushes to Debian's docker-registry (Distribution) on
 // loopback and reads the image back over plain HTTP.
 func TestDockerRegistry(t *testing.T) {
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("needs docker-registry (apt-get install docker-registry)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "config.yml")
-	require.NoError(t, os.WriteFile(conf, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+
-		filepath.Join(dir, "data")+"\nhttp:\n  addr: "+addr+"\n"), 0o644))
-	cmd := exec.Command(bin, "serve", conf)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr := registrytest.Start(t)
 	ref, err := name.ParseReference(addr+"/alicorn/web:1", name.Insecure)
 	require.NoError(t, err)
 	img := sample(t)

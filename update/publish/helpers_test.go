@@ -9,10 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,47 +22,6 @@ import (
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 	"github.com/stretchr/testify/require"
 )
-
-// registry starts Debian's docker-registry (Distribution) on a loopback
-// port with its storage under a test directory and returns HOST:PORT once
-// it answers; it is killed when the test ends.
-func registry(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("needs docker-registry (apt-get install docker-registry)")
-	}
-	addr := freeAddr(t)
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "config.yml")
-	require.NoError(t, os.WriteFile(conf, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+
-		filepath.Join(dir, "data")+"\n  delete:\n    enabled: true\nhttp:\n  addr: "+addr+"\n"), 0o644))
-	cmd := exec.Command(bin, "serve", conf)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return addr
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "docker-registry did not answer on %s: %v", addr, err)
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// freeAddr returns a loopback address nothing listens on (now).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
 
 // testImage returns a small OCI image for linux/amd64 whose one layer
 // holds /etc/release with content: the same content, the same digest.

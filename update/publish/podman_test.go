@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -113,7 +114,7 @@ const debianNoSigstore = "Debian-local change: sigstore disabled"
 // signatures themselves as containers/image does.
 func TestPodmanVerifies(t *testing.T) {
 	ctx := context.Background()
-	addr := registry(t)
+	addr := registrytest.Start(t)
 	keyPath, pubPath, passPath := testKey(t, t.TempDir(), "secret")
 	_, otherPub, _ := testKey(t, t.TempDir(), "other")
 	s, err := LoadSigner(keyPath, passPath)

@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/alicorn-dev/alicorn/update"
 )
 
@@ -69,7 +70,7 @@ func signedImage(t *testing.T, content string, prev string) v1.Image {
 
 func TestPublish(t *testing.T) {
 	ctx := context.Background()
-	addr := registry(t)
+	addr := registrytest.Start(t)
 	keyPath, pubPath, passPath := testKey(t, t.TempDir(), "secret")
 	s, err := LoadSigner(keyPath, passPath)
 	require.NoError(t, err)
@@ -251,7 +252,7 @@ func refusingProxy(t *testing.T, addr, tag string) string {
 // and the next run finishes with the same immutable tag.
 func TestPublishRefused(t *testing.T) {
 	ctx := context.Background()
-	addr := registry(t)
+	addr := registrytest.Start(t)
 	p := &Publisher{Insecure: true}
 	img1, img2 := signedImage(t, "one\n", ""), signedImage(t, "two\n", "")
 	d1, _ := img1.Digest()
@@ -292,7 +293,7 @@ func TestPublishRefused(t *testing.T) {
 // TestPublishDown: a registry that is down gives an error naming it,
 // quickly.
 func TestPublishDown(t *testing.T) {
-	addr := freeAddr(t)
+	addr := registrytest.FreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -315,7 +316,7 @@ func TestPublishDown(t *testing.T) {
 // its push, at each write; the moving tag stays where it was and the next
 // run publishes without cleanup.
 func TestPublishKilled(t *testing.T) {
-	addr := registry(t)
+	addr := registrytest.Start(t)
 	keyPath, pubPath, passPath := testKey(t, t.TempDir(), "secret")
 	s, err := LoadSigner(keyPath, passPath)
 	require.NoError(t, err)
