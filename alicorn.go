@@ -212,7 +212,7 @@ func Open(ctx context.Context, opts Options) (*System, error) {
 		if s.hasFeeds() {
 			extractors = s.ecos.Extractors()
 		}
-		root, found, cleanup, err := imageRoot(ctx, opts.Image, extractors, s.lim)
+		root, found, cleanup, err := imageRoot(ctx, opts.Image, extractors, s.lim, opts.CacheDir)
 		if err != nil {
 			return nil, err
 		}

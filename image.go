@@ -78,7 +78,21 @@ func wantedHead(name string, info fs.FileInfo, head []byte) bool {
 //
 // Everything held is charged to lim: the flattened image's list and
 // kept files, the extractors' archives, the root's copies (on disk).
-func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor, lim inventory.Limits) (string, *scanned, func(), error) {
+//
+// An image named by digest (docker://HOST/REPO@sha256:…), read without
+// extractors, is extracted once into cacheDir (when set) and read from
+// there after: the build service checks the same published image every
+// few minutes.
+func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor, lim inventory.Limits, cacheDir string) (string, *scanned, func(), error) {
+	cached := ""
+	if len(extractors) == 0 {
+		cached = imageCache(cacheDir, ref)
+	}
+	if cached != "" {
+		if _, err := os.Stat(filepath.Join(cached, imageComplete)); err == nil {
+			return cached, nil, func() {}, nil
+		}
+	}
 	// What runs killed before their cleanups left in the temporary
 	// directory: image roots (below), oci's podman archives and spill
 	// files, inventory's spooled files.
@@ -94,7 +108,7 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 		WantHead: func(name string, info fs.FileInfo, head []byte) bool {
 			return wantedHead(name, info, head) || requiredHead(name, info, head)
 		},
-		// Files of more than 1 MiB (rpm databases, jars) are kept on
+		// Files of more than 64 KiB (rpm databases, jars) are kept on
 		// disk, not in memory.
 		SpillDir: lim.TempDir,
 		Memory:   lim.Memory,
@@ -113,7 +127,17 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 		}
 		found = &scanned{pkgs: pkgs, err: err}
 	}
-	root, err := os.MkdirTemp(lim.TempDir, tempfile.Pattern(imageTempPrefix))
+	// An image root to be cached is made next to its place in the cache,
+	// so that moving it there is a rename.
+	rootDir := lim.TempDir
+	if cached != "" {
+		rootDir = filepath.Dir(cached)
+		if err := os.MkdirAll(rootDir, 0o755); err != nil {
+			return "", nil, nil, err
+		}
+		_ = tempfile.Sweep(rootDir, imageTempPrefix)
+	}
+	root, err := os.MkdirTemp(rootDir, tempfile.Pattern(imageTempPrefix))
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -159,7 +183,39 @@ func imageRoot(ctx context.Context, ref string, extractors []inventory.Extractor
 			return "", nil, nil, err
 		}
 	}
+	if cached != "" && keep(root, cached) {
+		lim.Disk.Give(written) // the cache's now, not the run's
+		return cached, found, func() {}, nil
+	}
 	return root, found, cleanup, nil
+}
+
+// imageComplete marks a cached image root as whole.
+const imageComplete = ".alicorn-complete"
+
+// imageCache returns where the extracted root of an image named by
+// digest is kept under cacheDir; "" for other references (a tag may name
+// another image tomorrow) or without a cache.
+func imageCache(cacheDir, ref string) string {
+	rest, ok := strings.CutPrefix(ref, "docker://")
+	if cacheDir == "" || !ok {
+		return ""
+	}
+	_, hex, ok := strings.Cut(rest, "@sha256:")
+	if !ok || len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		return ""
+	}
+	return filepath.Join(cacheDir, "images", "sha256-"+hex)
+}
+
+// keep moves an extracted root into the cache at dir, marked whole, and
+// reports whether it did (another run may have been first: then root
+// stays the run's).
+func keep(root, dir string) bool {
+	if err := os.WriteFile(filepath.Join(root, imageComplete), nil, 0o644); err != nil {
+		return false
+	}
+	return os.Rename(root, dir) == nil
 }
 
 // copyOut writes the file name of fsys to the path p, streaming (an rpm

@@ -139,7 +139,7 @@ func (s *System) loadUnit(ctx context.Context, m module.Module) (*unit, func(), 
 	if s.hasFeeds() || len(m.OSV) > 0 {
 		extractors = s.ecos.Extractors()
 	}
-	root, found, cleanup, err := imageRoot(ctx, m.Image, extractors, s.lim)
+	root, found, cleanup, err := imageRoot(ctx, m.Image, extractors, s.lim, s.opts.CacheDir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("module %s (%s): %w", m.Name, m.Source, err)
 	}
