@@ -39,13 +39,13 @@ const (
 `
 )
 
-// TestDemo is the issue's demo, end to end with real rpmbuild,
-// createrepo_c, dnf, podman and docker-registry: the web module built from
-// a repository, tested (the content comes out), published; nothing to do
-// the second time; a security fix and its advisory reach the repository;
-// the next build rebuilds, tests and moves the tag; the new image needs
-// nothing.
-func TestDemo(t *testing.T) {
+// demo is the web module's setup: its RPMs in a repository, a registry,
+// the module file, and the command line over them.
+type demo struct {
+	dir, repoDir, addr, conf, version, image string
+}
+
+func newDemo(t testing.TB) *demo {
 	for _, tool := range []string{"rpmbuild", "createrepo_c", "dnf", "podman"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("needs %s (apt-get install rpm createrepo-c dnf podman runc busybox-static)", tool)
@@ -57,35 +57,31 @@ func TestDemo(t *testing.T) {
 	if _, _, err := webimage.Busybox(); err != nil {
 		t.Skip(err)
 	}
-	addr := registrytest.Start(t)
+	d := &demo{addr: registrytest.Start(t), dir: t.TempDir()}
 	ctx := context.Background()
-	dir := t.TempDir()
-	rpms, err := webimage.RPMs(ctx, filepath.Join(dir, "build"))
+	rpms, err := webimage.RPMs(ctx, filepath.Join(d.dir, "build"))
 	require.NoError(t, err)
-	_, version, err := webimage.Busybox()
+	_, d.version, err = webimage.Busybox()
 	require.NoError(t, err)
-	repoDir := filepath.Join(dir, "repo")
-	require.NoError(t, os.MkdirAll(repoDir, 0o755))
-	addRPMs := func(files ...string) {
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			require.NoError(t, err)
-			require.NoError(t, os.WriteFile(filepath.Join(repoDir, filepath.Base(f)), b, 0o644))
-		}
-		out, err := exec.Command("createrepo_c", "--update", repoDir).CombinedOutput()
-		require.NoError(t, err, string(out))
-	}
-	addRPMs(rpms...)
-
-	conf := filepath.Join(dir, "containers.conf")
-	require.NoError(t, os.WriteFile(conf, []byte(podman.ContainersConf), 0o644))
-	www := filepath.Join(dir, "mods", "www")
+	d.repoDir = filepath.Join(d.dir, "repo")
+	require.NoError(t, os.MkdirAll(d.repoDir, 0o755))
+	d.addRPMs(t, rpms...)
+	d.conf = filepath.Join(d.dir, "containers.conf")
+	require.NoError(t, os.WriteFile(d.conf, []byte(podman.ContainersConf), 0o644))
+	www := filepath.Join(d.dir, "mods", "www")
 	require.NoError(t, os.MkdirAll(www, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(www, "index.html"), webimage.Page(), 0o644))
+	d.image = d.module(t, "web")
+	return d
+}
+
+// module writes the module file of a web module named name, published
+// to the demo's registry under alicorn/NAME:1, and returns its image.
+func (d *demo) module(t testing.TB, name string) string {
 	cfg := webimage.Config()
 	ep := `"` + strings.Join(cfg.Entrypoint, `", "`) + `"`
-	image := "docker://" + addr + "/alicorn/web:1"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "mods", "web.toml"), []byte(fmt.Sprintf(`name = "web"
+	image := "docker://" + d.addr + "/alicorn/" + name + ":1"
+	require.NoError(t, os.WriteFile(filepath.Join(d.dir, "mods", name+".toml"), []byte(fmt.Sprintf(`name = %q
 image = %q
 
 [health]
@@ -96,7 +92,7 @@ timeout = "20s"
 [build]
 packages = ["web-filesystem", "busybox-httpd", "web-content"]
 repos = ["file://%s"]
-publish = "docker://%s/alicorn/web"
+publish = "docker://%s/alicorn/%s"
 tag = "1"
 entrypoint = [%s]
 ports = ["80/tcp"]
@@ -105,15 +101,46 @@ stop-signal = "SIGTERM"
 [test]
 content = "www"
 mount = %q
-`, image, webimage.Expect, repoDir, addr, ep, webimage.DocRoot)), 0o644))
+`, name, image, webimage.Expect, d.repoDir, d.addr, name, ep, webimage.DocRoot)), 0o644))
+	return image
+}
 
-	cli := func(args ...string) (int, string) {
-		var out, errs bytes.Buffer
-		code := run(ctx, append([]string{"--modules-dir", filepath.Join(dir, "mods"), "--work", filepath.Join(dir, "work"),
-			"--cache-dir", filepath.Join(dir, "cache"), "--insecure-registry", "--containers-conf", conf}, args...), &out, &errs)
-		t.Logf("module-build %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errs.String())
-		return code, out.String()
+// addRPMs puts package files into the repository and refreshes its
+// metadata.
+func (d *demo) addRPMs(t testing.TB, files ...string) {
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(d.repoDir, filepath.Base(f)), b, 0o644))
 	}
+	out, err := exec.Command("createrepo_c", "--update", d.repoDir).CombinedOutput()
+	require.NoError(t, err, string(out))
+}
+
+// cli runs module-build over the demo and returns its exit status and
+// standard output.
+func (d *demo) cli(t testing.TB, args ...string) (int, string) {
+	var out, errs bytes.Buffer
+	code := run(context.Background(), append([]string{"--modules-dir", filepath.Join(d.dir, "mods"), "--work", filepath.Join(d.dir, "work"),
+		"--cache-dir", filepath.Join(d.dir, "cache"), "--insecure-registry", "--containers-conf", d.conf}, args...), &out, &errs)
+	if tt, ok := t.(*testing.T); ok {
+		tt.Logf("module-build %s: exit %d\n%s%s", strings.Join(args, " "), code, out.String(), errs.String())
+	}
+	return code, out.String()
+}
+
+// TestDemo is the issue's demo, end to end with real rpmbuild,
+// createrepo_c, dnf, podman and docker-registry: the web module built from
+// a repository, tested (the content comes out), published; nothing to do
+// the second time; a security fix and its advisory reach the repository;
+// the next build rebuilds, tests and moves the tag; the new image needs
+// nothing.
+func TestDemo(t *testing.T) {
+	d := newDemo(t)
+	ctx := context.Background()
+	dir, repoDir, version, image := d.dir, d.repoDir, d.version, d.image
+	addRPMs := func(files ...string) { d.addRPMs(t, files...) }
+	cli := func(args ...string) (int, string) { return d.cli(t, args...) }
 	steps := func(out string) (s []string) {
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			if strings.HasPrefix(l, " ") {
