@@ -35,6 +35,10 @@ type Build struct {
 	// SignKey, when set, is the sigstore private key every push is
 	// signed with.
 	SignKey string `toml:"sign-key"`
+	// GPGKeys are files of OpenPGP public keys (ASCII-armored, as rpm
+	// imports them): with any, from here or from the gpgkey= of .repo
+	// files that set gpgcheck, every package must be signed by one.
+	GPGKeys []string `toml:"gpgkeys"`
 	// What the image runs: as in an OCI image configuration. Ports are
 	// "PORT/PROTO" ("80/tcp"; "80" means tcp).
 	Entrypoint []string          `toml:"entrypoint"`
@@ -66,7 +70,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 func (b *Build) empty() bool {
 	return len(b.Packages) == 0 && len(b.Repos) == 0 && b.Publish == "" && b.Tag == "" && b.Containerfile == "" &&
 		b.SignKey == "" && len(b.Entrypoint) == 0 && len(b.Cmd) == 0 && len(b.Ports) == 0 && len(b.Labels) == 0 &&
-		b.StopSignal == "" && b.WorkingDir == "" && b.Releasever == ""
+		b.StopSignal == "" && b.WorkingDir == "" && b.Releasever == "" && len(b.GPGKeys) == 0
 }
 
 // validate checks a recipe; image is the module's image, which must be
@@ -155,6 +159,9 @@ func (m *Module) resolve(dir string) {
 	abs(&m.Build.Containerfile)
 	abs(&m.Build.SignKey)
 	abs(&m.Test.Content)
+	for i := range m.Build.GPGKeys {
+		abs(&m.Build.GPGKeys[i])
+	}
 	for i := range m.Build.Repos {
 		if !strings.Contains(m.Build.Repos[i], "://") {
 			abs(&m.Build.Repos[i])

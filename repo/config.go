@@ -31,6 +31,10 @@ type Config struct {
 	ModuleHotfixes bool
 	Priority       int
 	Cost           int
+	// GPGCheck and GPGKeys are dnf's gpgcheck and gpgkey: whether the
+	// repository's packages must be signed, and the URLs of the keys.
+	GPGCheck bool
+	GPGKeys  []string
 	// Network holds the repository's own download options (timeout,
 	// minrate, retries, throttle, bandwidth); those it leaves unset are
 	// the Fetcher's, or [main]'s once merged with Network.Or.
@@ -185,6 +189,10 @@ func ParseConfig(r io.Reader, name string, vars Vars) ([]Config, error) {
 			cur.Priority, err = strconv.Atoi(v)
 		case "cost":
 			cur.Cost, err = strconv.Atoi(v)
+		case "gpgcheck":
+			cur.GPGCheck, err = ParseBool(v)
+		case "gpgkey":
+			cur.GPGKeys = SplitList(v)
 		default:
 			_, err = cur.Network.Set(key, v)
 		}

@@ -40,7 +40,7 @@ type Config struct {
 func Compose(ctx context.Context, work string, rpms []string, cfg Config) (v1.Image, error) {
 	var pkgs []Package
 	for _, f := range rpms {
-		p, err := verifyRPM(f)
+		p, err := verifyRPM(f, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -14,9 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/repo"
 )
 
 // ErrResolve is wrapped by the errors of recipes dnf cannot resolve: a
@@ -79,11 +81,15 @@ func FromRecipe(ctx context.Context, work string, b module.Build) (v1.Image, *Re
 	} else if len(entries) > 0 {
 		return nil, nil, fmt.Errorf("work directory %s is not empty", work)
 	}
+	keys, err := Keys(b, repo.Vars{"releasever": b.Releasever, "basearch": repo.BaseArch(goArchRPM()), "arch": goArchRPM()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrVerify, err)
+	}
 	resolved, argv, err := download(ctx, work, b)
 	if err != nil {
 		return nil, nil, err
 	}
-	pkgs, err := verifyDownloads(filepath.Join(work, "rpms"), resolved)
+	pkgs, err := verifyDownloads(filepath.Join(work, "rpms"), resolved, keys)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,7 +208,7 @@ func dnfErrors(stdout, stderr string) string {
 
 // verifyDownloads verifies every package file in dir and checks that they
 // are exactly the packages dnf resolved, one file each.
-func verifyDownloads(dir string, resolved map[string]bool) ([]Package, error) {
+func verifyDownloads(dir string, resolved map[string]bool, keys openpgp.EntityList) ([]Package, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -214,7 +220,7 @@ func verifyDownloads(dir string, resolved map[string]bool) ([]Package, error) {
 		if !strings.HasSuffix(e.Name(), ".rpm") {
 			continue
 		}
-		p, err := verifyRPM(filepath.Join(dir, e.Name()))
+		p, err := verifyRPM(filepath.Join(dir, e.Name()), keys)
 		if err != nil {
 			errs = append(errs, err)
 			continue

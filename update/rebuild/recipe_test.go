@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	rpmutils "github.com/sassoftware/go-rpmutils"
@@ -311,4 +312,72 @@ func TestFromRecipeSigned(t *testing.T) {
 	assert.Equal(t, []string{"alpha-1.0-1.noarch"}, res.Unsigned())
 	require.Len(t, res.Packages, 2)
 	assert.Contains(t, res.Packages[1].KeyIDs, fmt.Sprintf("%016x", key.PrimaryKey.KeyId))
+}
+
+// TestFromRecipeKeys: with keys (the recipe's gpgkeys, or a .repo file's
+// gpgkey with gpgcheck), a package signed by another key, or by none, is
+// refused, naming its file; signed by the key, it goes in.
+func TestFromRecipeKeys(t *testing.T) {
+	_, repoDir := recipeRepo(t)
+	dir := filepath.Join(t.TempDir(), "repo")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(repoDir)))
+	key, err := openpgp.NewEntity("alicorn test", "", "test@alicorn.invalid", &packet.Config{RSABits: 2048})
+	require.NoError(t, err)
+	other, err := openpgp.NewEntity("someone else", "", "else@alicorn.invalid", &packet.Config{RSABits: 2048})
+	require.NoError(t, err)
+	sign := func(file string, k *openpgp.Entity) {
+		f, err := os.Open(file)
+		require.NoError(t, err)
+		_, err = rpmutils.SignRpmFile(f, file+".signed", k.PrivateKey,
+			&rpmutils.SignatureOptions{Hash: crypto.SHA256, CreationTime: time.Unix(1700000000, 0)})
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		require.NoError(t, os.Rename(file+".signed", file))
+	}
+	createrepo := func() {
+		require.NoError(t, os.RemoveAll(filepath.Join(dir, "repodata")))
+		out, err := exec.Command("createrepo_c", "--quiet", "--no-database", dir).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	pub := filepath.Join(t.TempDir(), "key.asc")
+	f, err := os.Create(pub)
+	require.NoError(t, err)
+	w, err := armor.Encode(f, openpgp.PublicKeyType, nil)
+	require.NoError(t, err)
+	require.NoError(t, key.Serialize(w))
+	require.NoError(t, w.Close())
+	require.NoError(t, f.Close())
+
+	alpha, beta := filepath.Join(dir, "alpha-1.0-1.noarch.rpm"), filepath.Join(dir, "beta-2.0-1.x86_64.rpm")
+	sign(beta, key)
+	createrepo()
+	r := recipe("file://" + dir)
+	r.GPGKeys = []string{pub}
+	_, _, err = FromRecipe(context.Background(), t.TempDir(), r)
+	require.ErrorIs(t, err, ErrVerify)
+	assert.ErrorContains(t, err, "alpha-1.0-1.noarch.rpm: not signed")
+
+	sign(alpha, other)
+	createrepo()
+	_, _, err = FromRecipe(context.Background(), t.TempDir(), r)
+	require.ErrorIs(t, err, ErrVerify)
+	assert.ErrorContains(t, err, "alpha-1.0-1.noarch.rpm")
+	assert.ErrorContains(t, err, "not found")
+
+	sign(alpha, key)
+	createrepo()
+	_, res, err := FromRecipe(context.Background(), t.TempDir(), r)
+	require.NoError(t, err)
+	assert.Empty(t, res.Unsigned())
+
+	// The same key from a .repo file's gpgkey, with gpgcheck.
+	repoFile := filepath.Join(t.TempDir(), "signed.repo")
+	require.NoError(t, os.WriteFile(repoFile, []byte("[signed]\nname=signed\nbaseurl=file://"+dir+
+		"\nenabled=1\ngpgcheck=1\ngpgkey=file://"+pub+"\n"), 0o644))
+	r = recipe(repoFile)
+	keys, err := Keys(r, nil)
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	_, _, err = FromRecipe(context.Background(), t.TempDir(), r)
+	require.NoError(t, err)
 }
