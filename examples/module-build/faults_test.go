@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +84,38 @@ func TestFaults(t *testing.T) {
 		assert.Equal(t, 1, code)
 		assert.Contains(t, out, "web check failed")
 		assert.Contains(t, out, down)
+		tagStays()
+	})
+	t.Run("a registry that refuses the moving tag", func(t *testing.T) {
+		target, err := url.Parse("http://" + d.addr)
+		require.NoError(t, err)
+		rp := httputil.NewSingleHostReverseProxy(target)
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/1") {
+				http.Error(w, `{"errors":[{"code":"DENIED","message":"no"}]}`, http.StatusForbidden)
+				return
+			}
+			rp.ServeHTTP(w, r)
+		}))
+		defer proxy.Close()
+		via := strings.TrimPrefix(proxy.URL, "http://")
+		require.NoError(t, os.WriteFile(file, []byte(strings.ReplaceAll(string(good), d.addr, via)), 0o644))
+		code, out := d.cli(t, "build", "--force")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "web test passed")
+		assert.Contains(t, out, "web publish failed")
+		assert.Contains(t, out, via)
+		tagStays()
+	})
+	t.Run("a test that hangs", func(t *testing.T) {
+		edit(`timeout = "20s"`, `timeout = "2s"`)
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(b), `expect = "It works"`, `expect = "never served"`, 1)), 0o644))
+		code, out := d.cli(t, "build", "--force")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "web test failed")
+		assert.Contains(t, out, "within 2s")
 		tagStays()
 	})
 	t.Run("stopped during the test", func(t *testing.T) {
