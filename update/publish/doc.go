@@ -56,5 +56,14 @@
 //
 // Debian 12's podman 4.3 reads such attachments but neither makes nor
 // verifies sigstore signatures (its containers/image answers
-// "Debian-local change: sigstore disabled"); upstream podman does.
+// "Debian-local change: sigstore disabled"); upstream podman does. So the
+// tests exercise the verification itself with upstream containers/image,
+// the library podman pull verifies with: testdata/sigverify, a command
+// in its own module (the package does not depend on containers/image),
+// built without cgo, runs copy.Image from the registry under such a
+// registries.d and policy.json, exactly as podman pull does, and must
+// accept a published image by either tag and by digest and refuse an
+// unsigned one and one a policy with another key names
+// (TestContainersImageVerifies). TestPodmanVerifies checks what Debian's
+// podman can: that it finds and reads the attachment.
 package publish

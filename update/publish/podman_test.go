@@ -111,7 +111,9 @@ const debianNoSigstore = "Debian-local change: sigstore disabled"
 // it the test checks what it can: podman finds the attachment and reads
 // both its signatures as sigstore signatures (one reason each), and the
 // unsigned image is refused for having none; readSignatures checks the
-// signatures themselves as containers/image does.
+// signatures themselves, and TestContainersImageVerifies has upstream
+// containers/image (what podman pull verifies with) accept and refuse
+// them under the same registries.d and policy.
 func TestPodmanVerifies(t *testing.T) {
 	ctx := context.Background()
 	addr := registrytest.Start(t)
