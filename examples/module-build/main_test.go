@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn"
+	"github.com/alicorn-dev/alicorn/dnfcompat"
 	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
@@ -187,6 +188,17 @@ func TestDemo(t *testing.T) {
 		return ids
 	}
 	assert.Equal(t, []string{"ALICORN-2026-1"}, report())
+	// dnf-security on a host running the module lists the module.
+	host, _ := rpmtest.Fixture(t)
+	dnfSecurity := func() string {
+		var stdout, stderr bytes.Buffer
+		code := dnfcompat.Run(ctx, []string{"-q", "--installroot=" + host, "--releasever=40", "--setopt=reposdir=/nonexistent",
+			"--setopt=cachedir=" + filepath.Join(dir, "dnf-security-cache"), "--repofrompath=demo,file://" + repoDir,
+			"--modules-dir=" + filepath.Join(dir, "mods"), "updateinfo", "list"}, dnfcompat.Env{Stdout: &stdout, Stderr: &stderr})
+		require.Equal(t, 0, code, stderr.String())
+		return stdout.String()
+	}
+	assert.Equal(t, "ALICORN-2026-1 Important/Sec. module web "+image+"\n", dnfSecurity())
 	code, out = cli("check")
 	assert.Equal(t, 100, code)
 	assert.Contains(t, out, "web check rebuild (advisories) ALICORN-2026-1 Important: busybox-httpd-"+version+"-1.x86_64 → busybox-httpd-"+version+"-2.x86_64;")
@@ -195,6 +207,7 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps(out))
 	assert.Empty(t, report(), "the new image needs nothing")
+	assert.Empty(t, dnfSecurity(), "dnf-security lists nothing for the module")
 	code, out = cli("check")
 	assert.Equal(t, 0, code)
 	published := strings.Fields(out)[len(strings.Fields(out))-1]
