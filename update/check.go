@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -80,6 +82,9 @@ func Check(ctx context.Context, m module.Module, o CheckOptions) (*Plan, error) 
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
+		return nil, fmt.Errorf("module %s: %s: %w", m.Name, ref, err)
+	}
+	if p.Layers, err = layerDigests(img); err != nil {
 		return nil, fmt.Errorf("module %s: %s: %w", m.Name, ref, err)
 	}
 	if cf.Config.Labels[LabelRecipe] != hash {
@@ -199,4 +204,35 @@ func recipeRepos(b module.Build, arch string) (alicorn.Repos, error) {
 		}
 	}
 	return r, nil
+}
+
+// layerDigests lists an image's layer digests, bottom first.
+func layerDigests(img v1.Image) ([]string, error) {
+	ls, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		d, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d.String()
+	}
+	return out, nil
+}
+
+// Unchanged reports whether img, a rebuild, is the published image again:
+// the same layers and the same recipe (the labels recording the build
+// aside). Publishing it would only record a new "previous" digest.
+func (p *Plan) Unchanged(img v1.Image) (bool, error) {
+	if p.Digest == "" || slices.Contains(p.Reasons, ReasonRecipe) {
+		return false, nil
+	}
+	ls, err := layerDigests(img)
+	if err != nil {
+		return false, err
+	}
+	return slices.Equal(ls, p.Layers), nil
 }

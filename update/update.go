@@ -81,6 +81,10 @@ type Plan struct {
 	Fixes []Fix `json:"fixes,omitempty"`
 	// Recipe is RecipeHash of the module's recipe now.
 	Recipe string `json:"recipe"`
+	// Layers are the published image's layer digests: a rebuild with the
+	// same layers and recipe is the same image, and is not published
+	// again.
+	Layers []string `json:"layers,omitempty"`
 }
 
 // Rebuild reports whether the plan asks for a rebuild.

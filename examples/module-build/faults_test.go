@@ -107,11 +107,12 @@ func TestFaults(t *testing.T) {
 		assert.Contains(t, out, via)
 		tagStays()
 	})
+	// changed is the module file with a recipe that gives another image
+	// (a label), so that a build is tested and published.
+	changed := strings.Replace(string(good), "[build]\n", "[build]\nlabels = {\"io.example.change\" = \"1\"}\n", 1)
 	t.Run("a test that hangs", func(t *testing.T) {
-		edit(`timeout = "20s"`, `timeout = "2s"`)
-		b, err := os.ReadFile(file)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(b), `expect = "It works"`, `expect = "never served"`, 1)), 0o644))
+		require.NoError(t, os.WriteFile(file, []byte(strings.NewReplacer(`timeout = "20s"`, `timeout = "2s"`,
+			`expect = "It works"`, `expect = "never served"`).Replace(changed)), 0o644))
 		code, out := d.cli(t, "build", "--force")
 		assert.Equal(t, 1, code)
 		assert.Contains(t, out, "web test failed")
@@ -119,6 +120,7 @@ func TestFaults(t *testing.T) {
 		tagStays()
 	})
 	t.Run("stopped during the test", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(file, []byte(changed), 0o644))
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		stdout := &cancelOn{word: " build built ", cancel: cancel}
@@ -136,9 +138,11 @@ func TestFaults(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, left, "no build directory left")
 		tagStays()
+		// A forced build of the same inputs is the published image again:
+		// nothing to test or publish.
 		code, out := d.cli(t, "build", "--force")
 		assert.Equal(t, 0, code, out)
-		assert.Contains(t, out, "web publish published")
+		assert.Contains(t, out, "web publish unchanged")
 	})
 }
 

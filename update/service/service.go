@@ -117,6 +117,14 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 			return nil, fmt.Errorf("module %s: build: %w", m.Name, err)
 		}
 	}
+	// The same layers and recipe as the published image (a forced
+	// rebuild of unchanged inputs): nothing to publish.
+	if same, err := plan.Unchanged(img); err != nil {
+		return nil, fmt.Errorf("module %s: %w", m.Name, err)
+	} else if same {
+		s.log(Event{Module: m.Name, Step: "publish", Outcome: "unchanged", Digest: plan.Digest})
+		return out, nil
+	}
 	img, err = publish.Annotate(img, record(plan, res))
 	if err != nil {
 		return nil, fmt.Errorf("module %s: %w", m.Name, err)
