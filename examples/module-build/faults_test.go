@@ -110,6 +110,14 @@ func TestFaults(t *testing.T) {
 	// changed is the module file with a recipe that gives another image
 	// (a label), so that a build is tested and published.
 	changed := strings.Replace(string(good), "[build]\n", "[build]\nlabels = {\"io.example.change\" = \"1\"}\n", 1)
+	t.Run("test content that is missing", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(file, []byte(strings.Replace(changed, `content = "www"`, `content = "nowww"`, 1)), 0o644))
+		code, out := d.cli(t, "build")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, out, "web check failed: module web ("+file+"): test content "+filepath.Join(d.dir, "mods", "nowww")+": not a directory")
+		assert.NotContains(t, out, "build built", "refused before building")
+		tagStays()
+	})
 	t.Run("a test that hangs", func(t *testing.T) {
 		require.NoError(t, os.WriteFile(file, []byte(strings.NewReplacer(`timeout = "20s"`, `timeout = "2s"`,
 			`expect = "It works"`, `expect = "never served"`).Replace(changed)), 0o644))
@@ -153,4 +161,23 @@ func lastField(out string) string {
 		return ""
 	}
 	return f[len(f)-1]
+}
+
+// TestModulesDir: a modules directory that is missing, or holds no
+// module with a recipe, is an error (a wrong path in a unit must not do
+// nothing forever, silently).
+func TestModulesDir(t *testing.T) {
+	var out, errs bytes.Buffer
+	code := run(context.Background(), []string{"--modules-dir", filepath.Join(t.TempDir(), "missing"), "check"}, &out, &errs)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs.String(), "missing: not a directory")
+	errs.Reset()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "plain.toml"), []byte("name = \"plain\"\nimage = \"oci:/x\"\n"), 0o644))
+	code = run(context.Background(), []string{"--modules-dir", dir, "check"}, &out, &errs)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errs.String(), "no module with a [build] recipe in "+dir)
+	errs.Reset()
+	assert.Equal(t, 2, run(context.Background(), nil, &out, &errs))
+	assert.Contains(t, errs.String(), "usage: module-build [options] check [MODULE...]")
 }

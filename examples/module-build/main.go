@@ -19,6 +19,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,11 +54,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	insecure := fl.Bool("insecure-registry", false, "push over plain HTTP (loopback registries)")
 	pass := fl.String("sign-passphrase-file", "", "the first line of this file opens the recipes' sign-key")
 	conf := fl.String("containers-conf", os.Getenv("CONTAINERS_CONF"), "containers.conf for podman")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, `usage: module-build [options] check [MODULE...]
+       module-build [options] build [--force] [MODULE...]
+       module-build [options] watch [--interval=10m]
+
+check: what needs a rebuild and why (exit 100 if anything does, 1 on errors).
+build: check, then rebuild, test, sign and publish what needs it (exit 1 if any fails).
+watch: build every interval until SIGTERM.
+Options (before the command):
+`)
+		fl.PrintDefaults()
+	}
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
 	if fl.NArg() == 0 {
-		fmt.Fprintln(stderr, "module-build: check, build or watch?")
+		fl.Usage()
 		return 2
 	}
 	cmd, rest := fl.Arg(0), fl.Args()[1:]
@@ -112,7 +125,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "build":
 		code := 0
 		for _, m := range mods {
-			if _, err := s.Run(ctx, m, *force); err != nil {
+			// Another run building it is no failure of this one.
+			if _, err := s.Run(ctx, m, *force); err != nil && !errors.Is(err, service.ErrBusy) {
 				code = 1 // logged as an event
 			}
 		}
@@ -131,6 +145,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // modules reads the module files of dir that have a recipe, those named
 // only when names are given.
 func modules(dir string, names []string) ([]module.Module, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("modules directory %s: not a directory", dir)
+	}
 	all, err := module.LoadDir(dir)
 	if err != nil {
 		return nil, err
@@ -145,6 +162,9 @@ func modules(dir string, names []string) ([]module.Module, error) {
 		if !slices.ContainsFunc(out, func(m module.Module) bool { return m.Name == n }) {
 			return nil, fmt.Errorf("no module %s with a [build] recipe in %s", n, dir)
 		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no module with a [build] recipe in %s", dir)
 	}
 	return out, nil
 }

@@ -3,6 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -203,9 +210,35 @@ func TestDemo(t *testing.T) {
 	assert.Equal(t, 100, code)
 	assert.Contains(t, out, "web check rebuild (advisories) ALICORN-2026-1 Important: busybox-httpd-"+version+"-1.x86_64 → busybox-httpd-"+version+"-2.x86_64;")
 
-	code, out = cli("build")
-	require.Equal(t, 0, code, out)
-	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps(out))
+	// The service, as systemd runs it (watch), now with a signing key:
+	// it notices the fix in its first round, rebuilds, tests, signs and
+	// moves the tag; it is stopped once it has published.
+	keyFile := filepath.Join(dir, "mods", "web.key")
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+	modFile := filepath.Join(dir, "mods", "web.toml")
+	mb, err := os.ReadFile(modFile)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(modFile, []byte(strings.Replace(string(mb), "[build]\n", "[build]\nsign-key = \"web.key\"\n", 1)), 0o644))
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	watchOut := &cancelOn{word: " publish published ", cancel: stop}
+	var watchErr bytes.Buffer
+	code = run(wctx, []string{"--modules-dir", filepath.Join(dir, "mods"), "--work", filepath.Join(dir, "work"),
+		"--cache-dir", filepath.Join(dir, "cache"), "--insecure-registry", "--containers-conf", d.conf, "watch", "--interval=1s"},
+		watchOut, &watchErr)
+	t.Logf("module-build watch: exit %d\n%s%s", code, watchOut.buf.String(), watchErr.String())
+	require.Equal(t, 0, code, "watch ends cleanly when stopped")
+	assert.Equal(t, []string{"check:rebuild", "build:built", "test:passed", "publish:published"}, steps(watchOut.buf.String()))
+	repoRef, err := name.NewRepository(d.addr + "/alicorn/web")
+	require.NoError(t, err)
+	tags, err := remote.List(repoRef)
+	require.NoError(t, err)
+	_, digest, _ := strings.Cut(lastField(watchOut.buf.String()), "@sha256:")
+	assert.Contains(t, tags, "sha256-"+digest+".sig", "the published image is signed")
 	assert.Empty(t, report(), "the new image needs nothing")
 	assert.Empty(t, dnfSecurity(), "dnf-security lists nothing for the module")
 	code, out = cli("check")

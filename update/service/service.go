@@ -93,6 +93,26 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 	}
 	s.log(Event{Module: m.Name, Step: "check", Outcome: "rebuild", Reasons: plan.Reasons, Fixes: plan.Fixes, Digest: plan.Digest})
 
+	// What would only fail after the build fails now: the test content
+	// and the publisher (its signing key).
+	if m.Test.Content != "" {
+		if st, err := os.Stat(m.Test.Content); err != nil || !st.IsDir() {
+			err = fmt.Errorf("module %s (%s): test content %s: not a directory", m.Name, m.Source, m.Test.Content)
+			s.log(Event{Module: m.Name, Step: "check", Outcome: "failed", Error: err.Error()})
+			return out, err
+		}
+	}
+	pub := s.Publisher
+	if s.PublisherFor != nil {
+		if pub, err = s.PublisherFor(m); err != nil {
+			s.log(Event{Module: m.Name, Step: "check", Outcome: "failed", Error: err.Error()})
+			return out, fmt.Errorf("module %s: publish: %w", m.Name, err)
+		}
+	}
+	if pub == nil {
+		return out, fmt.Errorf("module %s: no publisher", m.Name)
+	}
+
 	work, err := os.MkdirTemp(s.Work, m.Name+"-build-")
 	if err != nil {
 		return nil, err
@@ -141,16 +161,6 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 			return out, fmt.Errorf("module %s: test: %w", m.Name, err)
 		}
 		s.log(Event{Module: m.Name, Step: "test", Outcome: "passed", Digest: digest.String()})
-	}
-	pub := s.Publisher
-	if s.PublisherFor != nil {
-		if pub, err = s.PublisherFor(m); err != nil {
-			s.log(Event{Module: m.Name, Step: "publish", Outcome: "failed", Digest: digest.String(), Error: err.Error()})
-			return out, fmt.Errorf("module %s: publish: %w", m.Name, err)
-		}
-	}
-	if pub == nil {
-		return out, fmt.Errorf("module %s: no publisher", m.Name)
 	}
 	ref, _, err := pub.Publish(ctx, img, m.Build.Repository(), m.Build.Tag)
 	if err != nil {
