@@ -1,0 +1,226 @@
+package front
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Backend is a container behind the front: a name and the address it
+// listens on (HOST:PORT, loopback).
+type Backend struct {
+	Name, Addr string
+}
+
+// Stats are a backend's requests and errors (transport failures and 5xx
+// answers) since it was added.
+type Stats struct {
+	Requests, Errors int64
+}
+
+// Health is how Add tells that a backend works: a GET of Path answering
+// 200 with Expect in its body (when set), tried every Interval until
+// Timeout.
+type Health struct {
+	Path     string
+	Expect   string
+	Interval time.Duration
+	Timeout  time.Duration
+}
+
+// ErrNoBackend answers requests when no backend is in the rotation (503).
+var ErrNoBackend = errors.New("no backend in rotation")
+
+// Proxy is the built-in front. The zero value is not usable: use New.
+type Proxy struct {
+	mu       sync.Mutex
+	rotation []*backend // the backends new requests go to
+	all      map[string]*backend
+	next     atomic.Uint64
+	client   *http.Client
+}
+
+type backend struct {
+	Backend
+	rp       *httputil.ReverseProxy
+	inflight sync.WaitGroup
+	requests atomic.Int64
+	errors   atomic.Int64
+}
+
+// New returns a proxy with no backend.
+func New() *Proxy {
+	return &Proxy{all: map[string]*backend{}, client: &http.Client{Timeout: 5 * time.Second}}
+}
+
+// ServeHTTP sends the request to the next backend of the rotation.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b := p.pick()
+	if b == nil {
+		http.Error(w, ErrNoBackend.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	defer b.inflight.Done()
+	b.requests.Add(1)
+	b.rp.ServeHTTP(w, r)
+}
+
+// pick returns the next backend of the rotation, counted in flight; nil
+// when there is none.
+func (p *Proxy) pick() *backend {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.rotation) == 0 {
+		return nil
+	}
+	b := p.rotation[p.next.Add(1)%uint64(len(p.rotation))]
+	// Under the lock: Drain takes the backend out of the rotation under
+	// it too, so that a request it waits for is counted before it waits.
+	b.inflight.Add(1)
+	return b
+}
+
+// Add checks b's health and then puts it in the rotation. A backend that
+// does not become healthy within h.Timeout is not added.
+func (p *Proxy) Add(ctx context.Context, b Backend, h Health) error {
+	p.mu.Lock()
+	_, dup := p.all[b.Name]
+	p.mu.Unlock()
+	if dup {
+		return fmt.Errorf("backend %s: already behind the front", b.Name)
+	}
+	if err := p.healthy(ctx, b, h); err != nil {
+		return fmt.Errorf("backend %s (%s): %w", b.Name, b.Addr, err)
+	}
+	target := &url.URL{Scheme: "http", Host: b.Addr}
+	nb := &backend{Backend: b, rp: httputil.NewSingleHostReverseProxy(target)}
+	nb.rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.StatusCode >= 500 {
+			nb.errors.Add(1)
+		}
+		return nil
+	}
+	nb.rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		nb.errors.Add(1)
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.all[b.Name]; ok {
+		return fmt.Errorf("backend %s: already behind the front", b.Name)
+	}
+	p.all[b.Name] = nb
+	p.rotation = append(p.rotation, nb)
+	return nil
+}
+
+// healthy polls b until it answers as h says, or h.Timeout passes.
+func (p *Proxy) healthy(ctx context.Context, b Backend, h Health) error {
+	if h.Path == "" {
+		h.Path = "/"
+	}
+	if h.Interval <= 0 {
+		h.Interval = 200 * time.Millisecond
+	}
+	if h.Timeout <= 0 {
+		h.Timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
+	defer cancel()
+	u := "http://" + b.Addr + h.Path
+	var last error
+	for {
+		last = p.probe(ctx, u, h.Expect)
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not healthy within %v: %w", h.Timeout, last)
+		case <-time.After(h.Interval):
+		}
+	}
+}
+
+func (p *Proxy) probe(ctx context.Context, u, expect string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	if expect != "" && !strings.Contains(string(body), expect) {
+		return fmt.Errorf("GET %s: 200 without %q", u, expect)
+	}
+	return nil
+}
+
+// Drain takes the backend out of the rotation, waits for its requests in
+// flight to finish (at most timeout), and forgets it. It reports whether
+// requests were still in flight when the timeout passed.
+func (p *Proxy) Drain(ctx context.Context, name string, timeout time.Duration) error {
+	p.mu.Lock()
+	b, ok := p.all[name]
+	if !ok {
+		p.mu.Unlock()
+		return fmt.Errorf("backend %s: not behind the front", name)
+	}
+	for i, r := range p.rotation {
+		if r == b {
+			p.rotation = append(p.rotation[:i:i], p.rotation[i+1:]...)
+			break
+		}
+	}
+	delete(p.all, name)
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(timeout):
+		return fmt.Errorf("backend %s: requests still in flight after %v", name, timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns a backend's counts; ok is false for an unknown backend.
+func (p *Proxy) Stats(name string) (s Stats, ok bool) {
+	p.mu.Lock()
+	b, ok := p.all[name]
+	p.mu.Unlock()
+	if !ok {
+		return Stats{}, false
+	}
+	return Stats{Requests: b.requests.Load(), Errors: b.errors.Load()}, true
+}
+
+// Backends lists the backends in rotation, in order.
+func (p *Proxy) Backends() []Backend {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Backend, len(p.rotation))
+	for i, b := range p.rotation {
+		out[i] = b.Backend
+	}
+	return out
+}
