@@ -10,46 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// podmanConf is the containers.conf podman needs on these machines
-// (runc, cgroupfs, a file events logger, ulimits it may set).
-const podmanConf = `[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]
-
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-`
-
-// podmanVerifier is a podman whose pulls from the registry at addr
-// require a sigstore signature by the key pubPath. Nothing under /etc is
-// read or written for it: containers/image reads registries.d from
-// $HOME/.config/containers/registries.d when that exists, so HOME is a
-// test directory holding one that turns use-sigstore-attachments on for
-// addr; the policy is --signature-policy; CONTAINERS_CONF as
-// podmanConf. Storage is the default (root) one.
-type podmanVerifier struct {
-	env    []string
-	policy string
-}
-
-func newPodmanVerifier(t *testing.T, addr, pubPath string) *podmanVerifier {
+// trustConfig writes what containers/image (podman) reads to verify
+// pulls from the registry at addr: registries.d/alicorn-test.yaml under
+// regd, turning on use-sigstore-attachments for addr, and dir/policy.json,
+// requiring a sigstore signature by the key pubPath. It returns the
+// policy's path.
+func trustConfig(t *testing.T, dir, regd, addr, pubPath string) string {
 	t.Helper()
-	if _, err := exec.LookPath("podman"); err != nil {
-		t.Skip("needs podman (apt-get install podman runc)")
-	}
-	home := t.TempDir()
-	regd := filepath.Join(home, ".config", "containers", "registries.d")
 	require.NoError(t, os.MkdirAll(regd, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(regd, "alicorn-test.yaml"),
 		[]byte("docker:\n  "+addr+":\n    use-sigstore-attachments: true\n"), 0o644))
-	conf := filepath.Join(home, "containers.conf")
-	require.NoError(t, os.WriteFile(conf, []byte(podmanConf), 0o644))
 	policy := map[string]any{
 		"default": []any{map[string]any{"type": "reject"}},
 		"transports": map[string]any{
@@ -64,8 +40,33 @@ func newPodmanVerifier(t *testing.T, addr, pubPath string) *podmanVerifier {
 	}
 	b, err := json.MarshalIndent(policy, "", "  ")
 	require.NoError(t, err)
-	policyPath := filepath.Join(home, "policy.json")
+	policyPath := filepath.Join(dir, "policy.json")
 	require.NoError(t, os.WriteFile(policyPath, b, 0o644))
+	return policyPath
+}
+
+// podmanVerifier is a podman whose pulls from the registry at addr
+// require a sigstore signature by the key pubPath. Nothing under /etc is
+// read or written for it: containers/image reads registries.d from
+// $HOME/.config/containers/registries.d when that exists, so HOME is a
+// test directory holding one that turns use-sigstore-attachments on for
+// addr; the policy is --signature-policy; CONTAINERS_CONF as
+// podman.ContainersConf. Storage is the default (root) one.
+type podmanVerifier struct {
+	env    []string
+	policy string
+}
+
+func newPodmanVerifier(t *testing.T, addr, pubPath string) *podmanVerifier {
+	t.Helper()
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("needs podman (apt-get install podman runc)")
+	}
+	home := t.TempDir()
+	regd := filepath.Join(home, ".config", "containers", "registries.d")
+	policyPath := trustConfig(t, home, regd, addr, pubPath)
+	conf := filepath.Join(home, "containers.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(podman.ContainersConf), 0o644))
 	var env []string
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "HOME=") && !strings.HasPrefix(e, "CONTAINERS_") && !strings.HasPrefix(e, "REGISTRIES_CONFIG_PATH=") {

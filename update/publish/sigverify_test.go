@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,25 +57,7 @@ func newCIVerifier(t *testing.T, bin, addr, pubPath string) *ciVerifier {
 	t.Helper()
 	dir := t.TempDir()
 	regd := filepath.Join(dir, "registries.d")
-	require.NoError(t, os.Mkdir(regd, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(regd, "alicorn-test.yaml"),
-		[]byte("docker:\n  "+addr+":\n    use-sigstore-attachments: true\n"), 0o644))
-	policy := map[string]any{
-		"default": []any{map[string]any{"type": "reject"}},
-		"transports": map[string]any{
-			"docker": map[string]any{
-				addr: []any{map[string]any{
-					"type":           "sigstoreSigned",
-					"keyPath":        pubPath,
-					"signedIdentity": map[string]any{"type": "matchRepoDigestOrExact"},
-				}},
-			},
-		},
-	}
-	b, err := json.MarshalIndent(policy, "", "  ")
-	require.NoError(t, err)
-	policyPath := filepath.Join(dir, "policy.json")
-	require.NoError(t, os.WriteFile(policyPath, b, 0o644))
+	policyPath := trustConfig(t, dir, regd, addr, pubPath)
 	home := filepath.Join(dir, "home")
 	require.NoError(t, os.Mkdir(home, 0o755))
 	return &ciVerifier{bin: bin, policy: policyPath, regd: regd, home: home}
