@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/maphash"
 	"io"
 	"io/fs"
@@ -315,20 +316,45 @@ func (fl *flattener) covered(name string) bool {
 //     rpm databases hard-linked by some image builders), and the second
 //     reading is checked against the diff ID as the first was.
 
-func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Hash) error {
-	rc, err := l.Uncompressed()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
+// layerStream is a layer's tar, read once, checked against its diff ID
+// by end. A single entry of many gigabytes, read or skipped (tar skips an
+// entry by reading it), stops soon after ctx is done.
+type layerStream struct {
+	*tar.Reader
+	rc   io.ReadCloser
+	in   io.Reader
+	sum  hash.Hash
+	want v1.Hash
+}
+
+func openLayer(ctx context.Context, l v1.Layer, want v1.Hash) (*layerStream, error) {
 	sum, err := hasher("diff ID", want)
 	if err != nil {
+		return nil, err
+	}
+	rc, err := l.Uncompressed()
+	if err != nil {
+		return nil, err
+	}
+	in := io.TeeReader(ctxio.NewReader(ctx, rc), sum)
+	return &layerStream{Reader: tar.NewReader(in), rc: rc, in: in, sum: sum, want: want}, nil
+}
+
+// end reads the rest of the stream (the archive's end, padding, which
+// count too) and checks the whole against the diff ID.
+func (s *layerStream) end() error {
+	if _, err := io.Copy(io.Discard, s.in); err != nil {
+		return fmt.Errorf("reading the layer: %w", err)
+	}
+	return compareSum("diff ID", s.want, s.sum)
+}
+
+func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Hash) error {
+	tr, err := openLayer(ctx, l, want)
+	if err != nil {
 		return err
 	}
-	// ctxio: a single entry of many gigabytes, read or skipped (tar
-	// skips an entry by reading it), stops soon after a cancellation.
-	in := io.TeeReader(ctxio.NewReader(ctx, rc), sum)
-	tr := tar.NewReader(in)
+	defer tr.rc.Close()
 	// This layer's own entries (also those upper layers hide, as targets
 	// of hard links), whiteouts and opaque directories; merged under the
 	// upper layers' when the layer ends (within a layer the last entry for
@@ -424,7 +450,7 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 			if wanted() {
 				// Wanted by a link of an upper layer, it is read for the
 				// link's name, which its own may not tell (WantHead).
-				if err := fl.read(tr, e, p == nil || !p.want); err != nil {
+				if err := fl.read(tr.Reader, e, p == nil || !p.want); err != nil {
 					return err
 				}
 			}
@@ -435,11 +461,7 @@ func (fl *flattener) layer(ctx context.Context, idx int, l v1.Layer, want v1.Has
 		}
 		mine.put(name, e)
 	}
-	// The rest of the stream (the archive's end, padding) counts too.
-	if _, err := io.Copy(io.Discard, in); err != nil {
-		return fmt.Errorf("reading the layer: %w", err)
-	}
-	if err := compareSum("diff ID", want, sum); err != nil {
+	if err := tr.end(); err != nil {
 		return err
 	}
 
@@ -539,19 +561,11 @@ func wantContents(r *entry, need map[int]*entry) {
 // index in the tar stream), which hard links want; see the comment on
 // hard links above.
 func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need map[int]*entry) error {
-	rc, err := l.Uncompressed()
+	tr, err := openLayer(ctx, l, want)
 	if err != nil {
 		return fmt.Errorf("reading the layer again for hard links: %w", err)
 	}
-	defer rc.Close()
-	sum, err := hasher("diff ID", want)
-	if err != nil {
-		return err
-	}
-	// ctxio: a single entry of many gigabytes, read or skipped (tar
-	// skips an entry by reading it), stops soon after a cancellation.
-	in := io.TeeReader(ctxio.NewReader(ctx, rc), sum)
-	tr := tar.NewReader(in)
+	defer tr.rc.Close()
 	for n := 0; len(need) > 0; n++ {
 		if n%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -573,17 +587,17 @@ func (fl *flattener) again(ctx context.Context, l v1.Layer, want v1.Hash, need m
 		if hdr.Typeflag != tar.TypeReg || hdr.Size != e.size {
 			return fmt.Errorf("reading the layer again for hard links: entry %d changed", n)
 		}
-		if err := fl.read(tr, e, false); err != nil {
+		if err := fl.read(tr.Reader, e, false); err != nil {
 			return err
 		}
 	}
 	if len(need) > 0 {
 		return fmt.Errorf("reading the layer again for hard links: the layer is shorter")
 	}
-	if _, err := io.Copy(io.Discard, in); err != nil {
-		return fmt.Errorf("reading the layer again for hard links: %w", err)
+	if err := tr.end(); err != nil {
+		return fmt.Errorf("again for hard links: %w", err)
 	}
-	return compareSum("diff ID", want, sum)
+	return nil
 }
 
 // read keeps a file's contents: in memory when it is small (or there is
