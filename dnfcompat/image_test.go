@@ -1,10 +1,8 @@
 package dnfcompat
 
 import (
-	"archive/tar"
 	"bytes"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/hostile"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 )
 
@@ -35,48 +34,16 @@ const imageUpdateinfo = `<?xml version="1.0"?>
 // tarLayer packs the files under dir whose paths keep accepts.
 func tarLayer(t *testing.T, dir string, keep func(string) bool) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if !keep(filepath.ToSlash(rel)) {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			link, _ = os.Readlink(p)
-		}
-		h, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		h.Name = filepath.ToSlash(rel)
-		if d.IsDir() {
-			h.Name += "/"
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if info.Mode().IsRegular() {
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			_, err = io.Copy(tw, f)
-			return err
-		}
-		return nil
-	})
+	all, err := hostile.FromDir(dir)
 	require.NoError(t, err)
-	require.NoError(t, tw.Close())
+	var entries []hostile.Entry
+	for _, e := range all {
+		if keep(strings.TrimSuffix(e.Name, "/")) {
+			entries = append(entries, e)
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, hostile.WriteTar(&buf, entries...))
 	return buf.Bytes()
 }
 

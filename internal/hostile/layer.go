@@ -3,7 +3,6 @@ package hostile
 import (
 	"archive/tar"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -177,46 +176,14 @@ func WriteArchive(file string, layers ...[]Entry) (ref string, err error) {
 			err = cerr
 		}
 	}()
-	if err := tarDir(f, dir); err != nil {
+	entries, err := FromDir(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := WriteTar(f, entries...); err != nil {
 		return "", err
 	}
 	return "oci-archive:" + file, nil
-}
-
-// tarDir writes the files under dir, by their paths relative to it.
-func tarDir(w io.Writer, dir string) error {
-	tw := tar.NewWriter(w)
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		h, err := tar.FileInfoHeader(info, "")
-		if err != nil {
-			return err
-		}
-		h.Name = filepath.ToSlash(rel)
-		if info.IsDir() {
-			h.Name += "/"
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
-	})
-	return errors.Join(err, tw.Close())
 }
 
 // FromDir returns entries for the directories, regular files (read from
