@@ -26,6 +26,9 @@ type Module struct {
 	Containers []Container `toml:"containers"`
 	Health     Health      `toml:"health"`
 	Update     Update      `toml:"update"`
+	// Front holds the module's public address across updates; its
+	// served containers listen on loopback ports behind it.
+	Front Front `toml:"front"`
 	// Build is the recipe of the module's image, and Test how a rebuilt
 	// image is tested, for the build service (update/…); both optional.
 	Build Build `toml:"build"`
@@ -42,9 +45,23 @@ type Module struct {
 type Container struct {
 	Name string `toml:"name"`
 	// Ports are published as podman writes them: [IP:]HOST:CONTAINER.
+	// A container that publishes ports cannot run twice at once: an
+	// update replaces it stopped, then started.
 	Ports []string `toml:"ports"`
 	// Volumes are mounted as podman writes them: SRC:DEST[:OPTIONS].
 	Volumes []string `toml:"volumes"`
+	// Serve is the container port the front sends requests to (80 for
+	// the web server); the runtime publishes it on a free loopback port.
+	// 0: the front does not serve this container (a helper).
+	Serve int `toml:"serve"`
+	// Replicas runs that many copies, named NAME-1…NAME-N (default 1:
+	// NAME).
+	Replicas int `toml:"replicas"`
+	// Requires names containers started, and updated, before this one.
+	Requires []string `toml:"requires"`
+	// Command replaces the image's command; Env adds KEY=VALUE variables.
+	Command []string `toml:"command"`
+	Env     []string `toml:"env"`
 }
 
 // Health is how to tell a container of the module works: an HTTP GET of
@@ -58,9 +75,41 @@ type Health struct {
 
 // Update is the module's update policy.
 type Update struct {
-	// Policy is "rolling" (one container at a time, default), "recreate"
-	// or "manual" (report only).
+	// Policy is "rolling" (one container at a time, default),
+	// "blue-green" (a whole new set, then one switch), "recreate" (stop,
+	// then start: downtime) or "manual" (report only).
 	Policy string `toml:"policy"`
+	// ReadyTimeout is how long a new container has to pass the health
+	// check (default: [health] timeout, else 30s).
+	ReadyTimeout Duration `toml:"ready-timeout"`
+	// Drain is how long a removed container's requests in flight may
+	// take (default 10s).
+	Drain Duration `toml:"drain"`
+	// Watch is how long the new containers must stay up and healthy,
+	// with an error rate under MaxErrorRate, before the update is
+	// committed (default 10s; the old image is kept until then).
+	Watch Duration `toml:"watch"`
+	// MaxErrorRate is the share of the new containers' requests that may
+	// fail (5xx or transport errors) in the watch window (default 0.01;
+	// 0 allows none).
+	MaxErrorRate *float64 `toml:"max-error-rate"`
+}
+
+// Front is where the module answers: the public address and the proxy
+// that holds it.
+type Front struct {
+	// Listen is the public address (HOST:PORT).
+	Listen string `toml:"listen"`
+	// Kind is "builtin" (default: alicorn's own front, a process of its
+	// own) or "haproxy" (an HAProxy driven through its runtime API).
+	Kind string `toml:"kind"`
+	// Socket is the front's control socket: the built-in front's
+	// (default: front-NAME.sock in the state directory) or HAProxy's
+	// runtime API ("stats socket … level admin").
+	Socket string `toml:"socket"`
+	// Backend is HAProxy's backend the containers are servers of
+	// (default: the module's name).
+	Backend string `toml:"backend"`
 }
 
 // Duration is a time.Duration written as Go writes it ("2s", "1m30s").
@@ -118,9 +167,12 @@ func (m *Module) validate() error {
 	switch m.Update.Policy {
 	case "":
 		m.Update.Policy = "rolling"
-	case "rolling", "recreate", "manual":
+	case "rolling", "blue-green", "recreate", "manual":
 	default:
-		return fmt.Errorf("%w: module %s: update policy %q (rolling, recreate or manual)", ErrInvalid, m.Name, m.Update.Policy)
+		return fmt.Errorf("%w: module %s: update policy %q (rolling, blue-green, recreate or manual)", ErrInvalid, m.Name, m.Update.Policy)
+	}
+	if err := m.validateDeploy(); err != nil {
+		return fmt.Errorf("%w: module %s: %w", ErrInvalid, m.Name, err)
 	}
 	if m.Health.Path != "" && !strings.HasPrefix(m.Health.Path, "/") {
 		return fmt.Errorf("%w: module %s: health path %q must start with /", ErrInvalid, m.Name, m.Health.Path)
