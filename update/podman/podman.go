@@ -161,6 +161,13 @@ func (r *Runtime) Start(ctx context.Context, m module.Module, c module.Replica, 
 	for _, e := range c.Env {
 		args = append(args, "--env", e)
 	}
+	if len(c.Entrypoint) > 0 {
+		ep, err := json.Marshal(c.Entrypoint)
+		if err != nil {
+			return update.Instance{}, err
+		}
+		args = append(args, "--entrypoint", string(ep))
+	}
 	args = append(args, img.ID)
 	args = append(args, c.Command...)
 	out, err := r.Podman.Run(ctx, args...)
@@ -231,3 +238,11 @@ func (r *Runtime) RemoveImage(ctx context.Context, id string) error {
 }
 
 var _ update.Runtime = (*Runtime)(nil)
+
+// Logs returns the last lines a container wrote (standard output and
+// error), for the error of one that ended or failed its checks.
+func (r *Runtime) Logs(ctx context.Context, id string, lines int) string {
+	cmd := r.Podman.Command(ctx, "logs", "--tail", strconv.Itoa(lines), id)
+	b, _ := cmd.CombinedOutput()
+	return strings.TrimSpace(string(b))
+}

@@ -433,11 +433,31 @@ func (ru *run) prepare(ctx context.Context, c module.Replica, img update.Image) 
 		return update.Instance{}, err
 	}
 	if err := ru.ready(ctx, c, in); err != nil {
+		logs := ru.logs(context.WithoutCancel(ctx), in.ID)
 		ru.retire(context.WithoutCancel(ctx), c, in)
-		return update.Instance{}, fmt.Errorf("container %s (%s): %w", c.Name, short(img.Digest), err)
+		return update.Instance{}, fmt.Errorf("container %s (%s): %w%s", c.Name, short(img.Digest), err, logs)
 	}
 	ru.log(ru.m.Name, "ready", c.Name, in.ID, "")
 	return ru.Runtime.Inspect(ctx, ru.m, in.ID)
+}
+
+// Logger is a Runtime that can tell what a container wrote last
+// (update/podman's can): a failed container's error then shows it.
+type Logger interface {
+	Logs(ctx context.Context, id string, lines int) string
+}
+
+// logs returns ": its last lines" of an instance's output, or "".
+func (ru *run) logs(ctx context.Context, id string) string {
+	l, ok := ru.Runtime.(Logger)
+	if !ok {
+		return ""
+	}
+	out := l.Logs(ctx, id, 5)
+	if out == "" {
+		return ""
+	}
+	return "; its last lines:\n" + out
 }
 
 // candidate is the name a new instance of c on img starts with.
@@ -749,7 +769,7 @@ func (ru *run) check(ctx context.Context, c module.Replica, in update.Instance) 
 		return fmt.Errorf("container %s: %w", c.Name, err)
 	}
 	if !now.Running {
-		return fmt.Errorf("container %s exited with code %d", c.Name, now.Exit)
+		return fmt.Errorf("container %s exited with code %d%s", c.Name, now.Exit, ru.logs(ctx, in.ID))
 	}
 	if c.Serve == 0 {
 		return nil
