@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,4 +176,173 @@ func TestStats(t *testing.T) {
 	st, err := f.Stats(ctx, "web-1")
 	require.NoError(t, err)
 	assert.Equal(t, front.Stats{Requests: 7, Errors: 4}, st)
+}
+
+// TestDrain: a drained server gets no new request, its slow request in
+// flight finishes well, and it is gone once Drain returns.
+func TestDrain(t *testing.T) {
+	f, url := start(t)
+	ctx := context.Background()
+	got := make(chan struct{}, 1)
+	v1, v2 := page("v1", 500*time.Millisecond, got), page("v2", 0, nil)
+	defer v1.Close()
+	defer v2.Close()
+	require.NoError(t, f.Add(ctx, front.Backend{Name: id(1), Addr: addr(v1)}, health))
+	type answer struct {
+		code int
+		body string
+		err  error
+	}
+	slow := make(chan answer, 1)
+	go func() {
+		code, body, err := get(http.DefaultClient, url+"/?slow")
+		slow <- answer{code, body, err}
+	}()
+	<-got
+	require.NoError(t, f.Add(ctx, front.Backend{Name: id(2), Addr: addr(v2)}, health))
+	began := time.Now()
+	require.NoError(t, f.Drain(ctx, id(1), 5*time.Second))
+	assert.Greater(t, time.Since(began), 200*time.Millisecond, "Drain returned before the request in flight ended")
+	select {
+	case a := <-slow:
+		assert.Equal(t, answer{200, "v1", nil}, a)
+	default:
+		t.Fatal("Drain returned before the request in flight ended")
+	}
+	bs, err := f.Backends(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []front.Backend{{Name: id(2), Addr: addr(v2)}}, bs)
+	_, err = f.Stats(ctx, id(1))
+	assert.ErrorIs(t, err, ErrNoServer)
+	for range 4 {
+		_, body, err := get(http.DefaultClient, url)
+		require.NoError(t, err)
+		assert.Equal(t, "v2", body)
+	}
+}
+
+// TestDrainTimeout: a request still in flight after the timeout is cut,
+// the server removed all the same, and the error says so.
+func TestDrainTimeout(t *testing.T) {
+	f, url := start(t)
+	ctx := context.Background()
+	got := make(chan struct{}, 1)
+	v1 := page("v1", time.Second, got)
+	defer v1.Close()
+	require.NoError(t, f.Add(ctx, front.Backend{Name: "web-1", Addr: addr(v1)}, health))
+	go get(http.DefaultClient, url+"/?slow")
+	<-got
+	began := time.Now()
+	err := f.Drain(ctx, "web-1", 200*time.Millisecond)
+	assert.EqualError(t, err, "backend web-1: requests still in flight after 200ms")
+	assert.Less(t, time.Since(began), 900*time.Millisecond)
+	_, err = f.Stats(ctx, "web-1")
+	assert.ErrorIs(t, err, ErrNoServer)
+}
+
+// TestRetry: the requests sent to a backend that died, or that answers
+// 503, are retried on the other one: the client sees no failure, and
+// the backend's errors count them. HAProxy's own checks (Front.Server)
+// then take the dead one out of the rotation.
+func TestRetry(t *testing.T) {
+	f, url := start(t)
+	f.Server = "check inter 100ms fall 1"
+	ctx := context.Background()
+	v1, v2 := page("v1", 0, nil), page("v2", 0, nil)
+	defer v2.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			io.WriteString(w, "v3 up")
+			return
+		}
+		http.Error(w, "overloaded", http.StatusServiceUnavailable)
+	}))
+	defer bad.Close()
+	for i, s := range []*httptest.Server{v1, v2, bad} {
+		require.NoError(t, f.Add(ctx, front.Backend{Name: id(i + 1), Addr: addr(s)}, health))
+	}
+	v1.Close()
+	for range 30 {
+		code, body, err := get(http.DefaultClient, url+"/x")
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+		assert.Equal(t, "v2", body)
+	}
+	for _, n := range []int{1, 3} {
+		st, err := f.Stats(ctx, id(n))
+		require.NoError(t, err)
+		assert.Positive(t, st.Errors, id(n))
+		assert.Equal(t, st.Requests, st.Errors, id(n))
+	}
+	st, err := f.Stats(ctx, id(2))
+	require.NoError(t, err)
+	assert.Equal(t, front.Stats{Requests: 30}, st)
+	require.Eventually(t, func() bool {
+		bs, err := f.Backends(ctx)
+		return err == nil && len(bs) == 2 && bs[0].Name == id(2)
+	}, 5*time.Second, 50*time.Millisecond, "HAProxy's check did not take the dead server out")
+}
+
+// TestSwitchUnderLoad sends requests without pause from a few clients on
+// kept-alive connections while backends are added and drained, twice:
+// not one fails, and once done only the last version answers.
+func TestSwitchUnderLoad(t *testing.T) {
+	f, url := start(t)
+	ctx := context.Background()
+	vs := []*httptest.Server{page("v1", 0, nil), page("v2", 0, nil), page("v3", 0, nil)}
+	for _, v := range vs {
+		defer v.Close()
+	}
+	require.NoError(t, f.Add(ctx, front.Backend{Name: id(1), Addr: addr(vs[0])}, health))
+
+	var ok, failed atomic.Int64
+	var switched atomic.Bool // v1 and v2 are drained: only v3 answers
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Transport: &http.Transport{}}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				after := switched.Load()
+				code, body, err := get(c, url)
+				if err != nil || code != 200 {
+					failed.Add(1)
+					t.Errorf("GET %s: %d %q %v", url, code, body, err)
+					continue
+				}
+				ok.Add(1)
+				if after && body != "v3" {
+					t.Errorf("GET %s after the switch: %q", url, body)
+				}
+			}
+		}()
+	}
+	wait := func(n int64) {
+		for ok.Load()+failed.Load() < n {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	wait(200)
+	require.NoError(t, f.Add(ctx, front.Backend{Name: id(2), Addr: addr(vs[1])}, health))
+	wait(400)
+	require.NoError(t, f.Drain(ctx, id(1), 5*time.Second))
+	wait(600)
+	require.NoError(t, f.Add(ctx, front.Backend{Name: id(3), Addr: addr(vs[2])}, health))
+	require.NoError(t, f.Drain(ctx, id(2), 5*time.Second))
+	switched.Store(true)
+	wait(1000)
+	close(stop)
+	wg.Wait()
+	assert.Zero(t, failed.Load())
+	assert.GreaterOrEqual(t, ok.Load(), int64(1000))
+	bs, err := f.Backends(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []front.Backend{{Name: id(3), Addr: addr(vs[2])}}, bs)
 }
