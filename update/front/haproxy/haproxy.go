@@ -86,7 +86,7 @@ func (f Front) Add(ctx context.Context, b front.Backend, h front.Health) error {
 // … state maint" and "del server". When the timeout passes first, the
 // server's sessions are shut down ("shutdown sessions server"), it is
 // removed all the same, and the error says that requests were still in
-// flight.
+// flight. When ctx ends first the server is left draining.
 func (f Front) Drain(ctx context.Context, name string, timeout time.Duration) error {
 	srv, err := f.server(name)
 	if err != nil {
@@ -114,7 +114,7 @@ func (f Front) Drain(ctx context.Context, name string, timeout time.Duration) er
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("haproxy server %s: draining: %w", srv, ctx.Err())
 		case <-deadline.C:
 			late = fmt.Errorf("backend %s: requests still in flight after %v", name, timeout)
 		case <-tick.C:
