@@ -25,6 +25,8 @@ import (
 
 // start runs a real HAProxy with Config for backend "web" on a free
 // loopback port, and returns the Front driving it and the front's URL.
+// The HAProxy has one more runtime API socket, of level operator:
+// operator.sock, next to Front's.
 func start(t *testing.T) (Front, string) {
 	t.Helper()
 	if _, err := exec.LookPath("haproxy"); err != nil {
@@ -37,7 +39,10 @@ func start(t *testing.T) (Front, string) {
 	l.Close()
 	sock := filepath.Join(dir, "admin.sock")
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	require.NoError(t, os.WriteFile(cfg, []byte(Config(listen, "web", sock)), 0o600))
+	// And a socket whose level is too low for Front (TestErrors).
+	op := "    stats socket " + filepath.Join(dir, "operator.sock") + " mode 600 level operator\n"
+	conf := strings.Replace(Config(listen, "web", sock), "\n", "\n"+op, 1)
+	require.NoError(t, os.WriteFile(cfg, []byte(conf), 0o600))
 	var log bytes.Buffer
 	cmd := exec.Command("haproxy", "-f", cfg, "-db")
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -151,6 +156,10 @@ func TestErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "add server other/x "+addr(v1)+": No such backend.")
 	_, err = other.Backends(ctx)
 	assert.ErrorContains(t, err, "show servers state other: no table: Can't find backend.")
+
+	low := Front{Socket: filepath.Join(filepath.Dir(f.Socket), "operator.sock"), Backend: "web"}
+	err = low.Add(ctx, front.Backend{Name: "x", Addr: addr(v1)}, health)
+	assert.ErrorContains(t, err, "add server web/x "+addr(v1)+": Permission denied")
 
 	gone := Front{Socket: filepath.Join(t.TempDir(), "none.sock"), Backend: "web"}
 	_, err = gone.Backends(ctx)
