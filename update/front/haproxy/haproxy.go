@@ -73,8 +73,7 @@ func (f Front) Add(ctx context.Context, b front.Backend, h front.Health) error {
 	for _, cmd := range enable {
 		if err := expect(ctx, f.Socket, cmd, ""); err != nil {
 			// Still in maintenance: take it away again.
-			expect(context.WithoutCancel(ctx), f.Socket, "del server "+srv, "Server deleted.")
-			return err
+			return errors.Join(err, expect(context.WithoutCancel(ctx), f.Socket, "del server "+srv, "Server deleted."))
 		}
 	}
 	return nil
