@@ -6,6 +6,8 @@
 // (transport failures and 5xx answers) are counted per backend, for the
 // rollout's watch window.
 //
-// Proxy is the built-in front, an http.Handler; a control socket and an
-// HAProxy front with the same operations come with the rollout.
+// Proxy is the built-in front, an http.Handler, and Client drives one
+// over its control socket; package haproxy (update/front/haproxy) has the
+// same operations on an HAProxy. Both check a backend's health with
+// WaitHealthy.
 package front
