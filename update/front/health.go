@@ -64,3 +64,11 @@ func probe(ctx context.Context, c *http.Client, u, expect string) error {
 	}
 	return nil
 }
+
+// Probe runs h's check once against addr (HOST:PORT).
+func Probe(ctx context.Context, c *http.Client, addr string, h Health) error {
+	if h.Path == "" {
+		h.Path = "/"
+	}
+	return probe(ctx, c, "http://"+addr+h.Path, h.Expect)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -700,36 +699,11 @@ func (ru *run) probe(ctx context.Context, addr string) error {
 	if addr == "" {
 		return errors.New("no address")
 	}
-	h := ru.m.Health
-	path := h.Path
-	if path == "" {
-		path = "/"
-	}
 	c := ru.Client
 	if c == nil {
 		c = &http.Client{Timeout: 5 * time.Second}
 	}
-	u := "http://" + addr + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	if h.Expect != "" && !strings.Contains(string(body), h.Expect) {
-		return fmt.Errorf("GET %s: 200 without %q", u, h.Expect)
-	}
-	return nil
+	return front.Probe(ctx, c, addr, frontHealth(ru.m.Health))
 }
 
 // watch checks the kept instances for the module's watch window.
