@@ -1,0 +1,344 @@
+package updater
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update"
+	"github.com/alicorn-dev/alicorn/update/front"
+	"github.com/alicorn-dev/alicorn/update/front/haproxy"
+	"github.com/alicorn-dev/alicorn/update/rollout"
+)
+
+// Updater updates modules on this host.
+type Updater struct {
+	// State is the directory of journals, locks, deployed digests and
+	// the built-in fronts' sockets.
+	State string
+	// Runtime runs the containers (update/podman's).
+	Runtime update.Runtime
+	// Remote are options for the registry (authentication, transport);
+	// the context is added.
+	Remote []remote.Option
+	// Verify checks an image by digest ("HOST/REPO@sha256:…") under the
+	// host's signature policy before it is pulled; nil checks nothing.
+	Verify func(ctx context.Context, ref string) error
+	// Log receives the rollouts' steps.
+	Log func(rollout.Event)
+	// Rollout tunes the rollouts (StopTimeout, Client); its Runtime,
+	// Front, State and Log are set by the Updater.
+	Rollout rollout.Rollout
+}
+
+// Status is what an update of a module would do.
+type Status struct {
+	Module string `json:"module"`
+	// Image is the module's image reference (its moving tag).
+	Image string `json:"image"`
+	// Running are the module's containers now.
+	Running []update.Instance `json:"running"`
+	// Deployed is the committed digest and the one before it (nil
+	// before the first update).
+	Deployed *rollout.Deployed `json:"deployed,omitempty"`
+	// Newest is the digest published under the tag ("" when the image
+	// is not in a registry).
+	Newest string `json:"newest,omitempty"`
+	// Fixes are the advisories the newest image fixes against the one
+	// running, newest first, from the images' labels.
+	Fixes []update.Fix `json:"fixes,omitempty"`
+	// Unfinished is true when an update was interrupted (recover
+	// finishes or undoes it).
+	Unfinished bool `json:"unfinished,omitempty"`
+	// Policy is the module's update policy.
+	Policy string `json:"policy"`
+}
+
+// Current is the digest the module runs: the committed one, else the
+// one most of its containers run.
+func (s *Status) Current() string {
+	if s.Deployed != nil {
+		return s.Deployed.Current.Digest
+	}
+	count := map[string]int{}
+	best := ""
+	for _, in := range s.Running {
+		count[in.Image.Digest]++
+		if count[in.Image.Digest] > count[best] {
+			best = in.Image.Digest
+		}
+	}
+	return best
+}
+
+// Pending reports whether a newer image is published.
+func (s *Status) Pending() bool { return s.Newest != "" && s.Newest != s.Current() }
+
+func (u *Updater) rollout(m module.Module) (*rollout.Rollout, error) {
+	r := u.Rollout
+	r.Runtime = u.Runtime
+	r.State = rollout.State{Dir: u.State}
+	r.Log = u.Log
+	f, err := u.Front(m)
+	if err != nil {
+		return nil, err
+	}
+	r.Front = f
+	return &r, nil
+}
+
+// Front returns the module's front: the built-in front's client (its
+// socket in the state directory unless the file names one), HAProxy's
+// runtime API, or nil for a module without [front].
+func (u *Updater) Front(m module.Module) (update.Front, error) {
+	f := m.Front
+	if f.Listen == "" {
+		return nil, nil
+	}
+	switch f.Kind {
+	case "", "builtin":
+		return front.Client{Socket: f.SocketIn(u.State, m.Name)}, nil
+	case "haproxy":
+		b := f.Backend
+		if b == "" {
+			b = m.Name
+		}
+		return haproxy.Front{Socket: f.Socket, Backend: b}, nil
+	}
+	return nil, fmt.Errorf("module %s: front kind %q", m.Name, f.Kind)
+}
+
+// repository returns the registry repository of a docker:// image
+// reference, and its tag.
+func repository(image string) (name.Tag, bool) {
+	ref, ok := strings.CutPrefix(image, "docker://")
+	if !ok {
+		return name.Tag{}, false
+	}
+	t, err := name.NewTag(ref)
+	if err != nil {
+		return name.Tag{}, false
+	}
+	return t, true
+}
+
+// Status reads m's state: its containers, the committed digests, the
+// newest published image and the advisories it fixes.
+func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) {
+	s := &Status{Module: m.Name, Image: m.Image, Policy: m.Update.Policy}
+	ins, err := u.Runtime.Instances(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	s.Running = ins
+	st := rollout.State{Dir: u.State}
+	if d, ok, err := st.Deployed(m.Name); err != nil {
+		return nil, err
+	} else if ok {
+		s.Deployed = &d
+	}
+	if j, err := st.ReadJournal(m.Name); err != nil {
+		return nil, err
+	} else if j != nil {
+		s.Unfinished = true
+	}
+	tag, ok := repository(m.Image)
+	if !ok {
+		return s, nil
+	}
+	ro := append([]remote.Option{remote.WithContext(ctx)}, u.Remote...)
+	desc, err := remote.Get(tag, ro...)
+	if err != nil {
+		return nil, fmt.Errorf("module %s: reading %s: %w", m.Name, tag, err)
+	}
+	s.Newest = desc.Digest.String()
+	// The advisories fixed since the running image: each image records
+	// its own fixes and the image it replaced.
+	cur := s.Current()
+	digest := s.Newest
+	for hops := 0; digest != "" && digest != cur && hops < 50; hops++ {
+		img, err := remote.Image(tag.Digest(digest), ro...)
+		if err != nil {
+			if hops == 0 {
+				return nil, fmt.Errorf("module %s: reading %s@%s: %w", m.Name, tag.Repository, digest, err)
+			}
+			break // an older image deleted from the registry
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %s@%s: %w", m.Name, tag.Repository, digest, err)
+		}
+		s.Fixes = append(s.Fixes, fixesOf(cf.Config.Labels)...)
+		digest = cf.Config.Labels[update.LabelPrevious]
+	}
+	return s, nil
+}
+
+// fixesOf reads an image's fixes from its labels: in full
+// (LabelAdvisories), else their IDs (LabelFixes).
+func fixesOf(labels map[string]string) []update.Fix {
+	var fixes []update.Fix
+	if j := labels[update.LabelAdvisories]; j != "" && json.Unmarshal([]byte(j), &fixes) == nil {
+		return fixes
+	}
+	for _, id := range strings.Split(labels[update.LabelFixes], ",") {
+		if id != "" {
+			fixes = append(fixes, update.Fix{Advisory: id})
+		}
+	}
+	return fixes
+}
+
+// Filter chooses updates as dnf's options do: --security, --advisory,
+// --cve, --bz, --sec-severity. Filters of different kinds combine with
+// OR, as dnf's do; an empty Filter takes every update.
+type Filter struct {
+	Security   bool
+	Advisories []string
+	CVEs       []string
+	Bugs       []string
+	Severities []string
+}
+
+// Empty reports whether f takes every update.
+func (f Filter) Empty() bool {
+	return !f.Security && len(f.Advisories)+len(f.CVEs)+len(f.Bugs)+len(f.Severities) == 0
+}
+
+// Select returns the fixes of s that f takes; with an empty filter,
+// all of them.
+func (f Filter) Select(fixes []update.Fix) []update.Fix {
+	if f.Empty() {
+		return fixes
+	}
+	var out []update.Fix
+	for _, x := range fixes {
+		if f.takes(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (f Filter) takes(x update.Fix) bool {
+	fold := func(list []string, v string) bool {
+		return slices.ContainsFunc(list, func(s string) bool { return strings.EqualFold(s, v) })
+	}
+	anyOf := func(list, vs []string) bool {
+		return slices.ContainsFunc(vs, func(v string) bool { return fold(list, v) })
+	}
+	security := x.Type == "security" || x.Type == "" && x.Severity != ""
+	switch {
+	case f.Security && security:
+		return true
+	case fold(f.Advisories, x.Advisory), anyOf(f.CVEs, x.CVEs), anyOf(f.Bugs, x.Bugs):
+		return true
+	case len(f.Severities) > 0 && security && fold(f.Severities, x.Severity):
+		return true
+	}
+	return false
+}
+
+// Wanted reports whether the update of s is taken under f: a pending
+// update, with at least one fix f takes (any pending update when f is
+// empty).
+func (f Filter) Wanted(s *Status) bool {
+	if !s.Pending() {
+		return false
+	}
+	return f.Empty() || len(f.Select(s.Fixes)) > 0
+}
+
+// ErrNotPublished is returned by Apply for a module whose image is not
+// in a registry.
+var ErrNotPublished = errors.New("the module's image is not a docker:// reference")
+
+// Apply updates m to digest (the newest published one when ""): it
+// verifies and pulls the image by digest, then rolls it out with m's
+// policy. A failure rolls back by itself (*rollout.RolledBackError).
+func (u *Updater) Apply(ctx context.Context, m module.Module, digest string) error {
+	tag, ok := repository(m.Image)
+	if !ok {
+		return fmt.Errorf("module %s: %w", m.Name, ErrNotPublished)
+	}
+	if digest == "" {
+		s, err := u.Status(ctx, m)
+		if err != nil {
+			return err
+		}
+		digest = s.Newest
+	}
+	if m.Update.Policy == "manual" {
+		return fmt.Errorf("module %s: %w", m.Name, rollout.ErrManual)
+	}
+	img, err := u.pull(ctx, m, tag, digest)
+	if err != nil {
+		return err
+	}
+	r, err := u.rollout(m)
+	if err != nil {
+		return err
+	}
+	return r.Apply(ctx, m, img)
+}
+
+func (u *Updater) pull(ctx context.Context, m module.Module, tag name.Tag, digest string) (update.Image, error) {
+	d := tag.Digest(digest)
+	if _, err := name.NewDigest(d.Name()); err != nil {
+		return update.Image{}, fmt.Errorf("module %s: digest %q: %w", m.Name, digest, err)
+	}
+	if u.Verify != nil {
+		if err := u.Verify(ctx, d.Name()); err != nil {
+			return update.Image{}, fmt.Errorf("module %s: %s: %w", m.Name, d.Name(), err)
+		}
+	}
+	img, err := u.Runtime.Pull(ctx, "docker://"+d.Name())
+	if err != nil {
+		return update.Image{}, fmt.Errorf("module %s: %w", m.Name, err)
+	}
+	return img, nil
+}
+
+// ErrNoPrevious is returned by Rollback when no earlier image was
+// committed.
+var ErrNoPrevious = errors.New("no earlier image to return to")
+
+// Rollback returns m to the image committed before the current one.
+func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
+	d, ok, err := (&rollout.State{Dir: u.State}).Deployed(m.Name)
+	if err != nil {
+		return err
+	}
+	if !ok || d.Previous == nil {
+		return fmt.Errorf("module %s: %w", m.Name, ErrNoPrevious)
+	}
+	r, err := u.rollout(m)
+	if err != nil {
+		return err
+	}
+	img := *d.Previous
+	if tag, ok := repository(m.Image); ok {
+		// The old image was removed at commit: it comes back by digest.
+		if img, err = u.pull(ctx, m, tag, d.Previous.Digest); err != nil {
+			return err
+		}
+	}
+	return r.Apply(ctx, m, img)
+}
+
+// Recover finishes or undoes m's interrupted update, or restores its
+// containers to the committed digest.
+func (u *Updater) Recover(ctx context.Context, m module.Module) error {
+	r, err := u.rollout(m)
+	if err != nil {
+		return err
+	}
+	return r.Recover(ctx, m)
+}
