@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/hostile"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 )
 
@@ -306,4 +308,77 @@ func TestUpgradeModules(t *testing.T) {
 			assert.Contains(t, r.stdout+r.stderr, tt.message)
 		})
 	}
+}
+
+// moduleDir writes, under dir, a modules directory with one module, web,
+// whose image holds alpha-1.0 and gamma-1.0, and returns the directory.
+func (fx *fixture) moduleDir(t *testing.T, dir string) string {
+	t.Helper()
+	root := filepath.Join(dir, "image-root")
+	require.NoError(t, fx.b.Root(root, pkgs("1.0")[:1]))
+	entries, err := hostile.FromDir(root)
+	require.NoError(t, err)
+	image, err := hostile.WriteLayout(filepath.Join(dir, "image"), entries)
+	require.NoError(t, err)
+	mods := filepath.Join(dir, "modules.d")
+	require.NoError(t, os.MkdirAll(mods, 0o755))
+	module := "name = \"web\"\nimage = \"" + image + "\"\n\n[[containers]]\nname = \"web-1\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(mods, "web.toml"), []byte(module), 0o644))
+	return mods
+}
+
+// TestReport compares `dnf alicorn report ARGS` with the reporter run
+// directly on the same host, repository and modules: the same stdout,
+// byte for byte, and the same exit status.
+func TestReport(t *testing.T) {
+	fx := newFixture(t)
+	reporter := filepath.Join(t.TempDir(), "dnf-security")
+	build := exec.Command("go", "build", "-o", reporter, "../dnf-security")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build ../dnf-security: %s", out)
+	mods := fx.moduleDir(t, fx.dir)
+	fx.config(t, "reporter = "+reporter, "modules_dir = "+mods)
+	root := fx.root(t)
+	for _, tt := range []struct {
+		plugin, direct []string // after `dnf alicorn report`, after the reporter's host options
+		code           int
+	}{
+		{[]string{"-q"}, []string{"-q", "updateinfo"}, 0},
+		{[]string{"-q", "--list"}, []string{"-q", "updateinfo", "--list"}, 0},
+		// Without -q, dnf says so first about --repofrompath, as for any command.
+		{[]string{"--list"}, []string{"updateinfo", "--list"}, 0},
+		{[]string{"-q", "list", "--security"}, []string{"-q", "updateinfo", "list", "--security"}, 0},
+		{[]string{"-q", "--list", "--all", "--with-cve"}, []string{"-q", "updateinfo", "--list", "--all", "--with-cve"}, 0},
+		{[]string{"-q", "--info", "--cve=CVE-2026-1001", "--with-links"},
+			[]string{"-q", "updateinfo", "--info", "--cve=CVE-2026-1001", "--with-links"}, 0},
+		{[]string{"-q", "--list", "--advisory=ALICORN-2026-3,ALICORN-2026-2", "--bz=1001"},
+			[]string{"-q", "updateinfo", "--list", "--advisory=ALICORN-2026-3,ALICORN-2026-2", "--bz=1001"}, 0},
+		{[]string{"-q", "list", "--updates", "--bugfix", "--sec-severity=Low", "gamma*"},
+			[]string{"-q", "updateinfo", "list", "--updates", "--bugfix", "--sec-severity=Low", "gamma*"}, 0},
+		{[]string{"-q", "--list", "--module-packages", "-x", "beta"},
+			[]string{"-q", "-x", "beta", "updateinfo", "--list", "--module-packages"}, 0},
+		{[]string{"-q", "--list", "--disablerepo=*"}, []string{"-q", "--disablerepo=*", "updateinfo", "--list"}, 0},
+		{[]string{"-q", "--json"}, []string{"-q", "updateinfo", "--json"}, 0},
+		{[]string{"-q", "--fail-on=Important"}, []string{"-q", "updateinfo", "--fail-on=Important"}, 100},
+	} {
+		t.Run(strings.Join(tt.plugin, " "), func(t *testing.T) {
+			want := run(t, fx.b.Env(), reporter, append(append(fx.hostArgs(root, filepath.Join(fx.dir, "direct-cache")),
+				"--modules-dir="+mods), tt.direct...)...)
+			require.Equal(t, tt.code, want.code, "the reporter: %s", want.stderr)
+			got := fx.dnf(t, root, append([]string{"report"}, tt.plugin...)...)
+			assert.Equal(t, want.code, got.code, "stderr:\n%s", got.stderr)
+			if !slices.Contains(tt.plugin, "-q") {
+				want.stdout = "Added t repo from file://" + fx.repo + "\n" + want.stdout
+			}
+			assert.Equal(t, want.stdout, got.stdout)
+		})
+	}
+	// The report holds the module.
+	r := fx.dnf(t, root, "report", "-q", "--list")
+	assert.Contains(t, r.stdout, "module web oci:")
+
+	fx.config(t, "reporter = /nonexistent/dnf-security")
+	r = fx.dnf(t, root, "report", "-q")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "alicorn: cannot run /nonexistent/dnf-security (reporter in alicorn.conf): No such file or directory")
 }
