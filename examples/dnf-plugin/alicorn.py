@@ -201,18 +201,18 @@ class AlicornCommand(dnf.cli.Command):
             return
         if self.modules_status is None:
             self.modules_status = self.upgrade_modules()
-        if self.modules_status != 0:
-            done = ''
-            if self.base.transaction and not self.base.conf.assumeno:
-                done = '; the host\'s transaction is complete'
-            logger.error('alicorn: module-update failed (exit status %d)%s', self.modules_status, done)
-            self.cli.demands.success_exit_status = self.modules_status
+        self.cli.demands.success_exit_status = self.modules_status
 
     def upgrade_modules(self):
         """Runs module-update apply; returns its exit status (0 when skipped)."""
-        settings = self.settings
+        settings, conf = self.settings, self.base.conf
         if not settings['modules']:
             logger.info('alicorn: modules skipped (modules = no in alicorn.conf)')
+            return 0
+        if conf.installroot != '/' and not settings['modules_dir']:
+            # module-update acts on this machine's containers, not the root's.
+            logger.warning('alicorn: modules skipped: --installroot=%s and no modules_dir in '
+                           'alicorn.conf', conf.installroot)
             return 0
         binary = shutil.which(settings['module_update'])
         if binary is None:
@@ -227,11 +227,18 @@ class AlicornCommand(dnf.cli.Command):
         argv.append('apply')
         for arg in self.filter_args(with_types=False):
             argv += arg.split('=', 1)
-        if self.base.conf.assumeno:
+        # A host transaction that only downloads or tests: a dry run too.
+        if conf.assumeno or conf.downloadonly or 'test' in conf.tsflags:
             argv.append('--assumeno')
-        elif self.base.conf.assumeyes:
+        elif conf.assumeyes:
             argv.append('-y')
-        return self.call(argv + self.opts.args, 'module_update')
+        status = self.call(argv + self.opts.args, 'module_update')
+        if status != 0:
+            done = ''
+            if self.base.transaction and not conf.assumeno:
+                done = '; the host\'s transaction is complete'
+            logger.error('alicorn: module-update failed (exit status %d)%s', status, done)
+        return status
 
     def call(self, argv, setting):
         """Runs argv on dnf's terminal and returns its exit status."""

@@ -272,39 +272,57 @@ func TestUpgradeModules(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		code    int    // module-update's exit status
-		config  string // alicorn.conf line; module_update is the stub unless this sets it
+		config  string // an alicorn.conf line over module_update = the stub, modules_dir = /srv/modules
 		args    []string
 		want    int // dnf's exit status
 		host    map[string]string
-		ran     bool   // module-update ran
-		message string // on stdout or stderr
+		argv    []string // module-update's arguments; nil: it does not run
+		message string   // on stdout or stderr
 	}{
-		{"module-update fails", 1, "", []string{"upgrade", "-y"}, 1, upgraded("alpha", "beta"), true,
+		{"module-update fails", 1, "", []string{"upgrade", "-y"}, 1, upgraded("alpha", "beta"),
+			[]string{"--modules-dir", "/srv/modules", "apply", "--security", "-y"},
 			"alicorn: module-update failed (exit status 1); the host's transaction is complete"},
-		{"usage error", 2, "", []string{"upgrade", "-y"}, 2, upgraded("alpha", "beta"), true,
+		{"usage error", 2, "", []string{"upgrade", "-y"}, 2, upgraded("alpha", "beta"),
+			[]string{"--modules-dir", "/srv/modules", "apply", "--security", "-y"},
 			"alicorn: module-update failed (exit status 2)"},
-		{"dry run fails", 1, "", []string{"upgrade", "--cve=CVE-2000-0001", "--assumeno"}, 1, upgraded(), true,
+		{"dry run fails", 1, "", []string{"upgrade", "--cve=CVE-2000-0001", "--assumeno"}, 1, upgraded(),
+			[]string{"--modules-dir", "/srv/modules", "apply", "--cve", "CVE-2000-0001", "--assumeno"},
 			"alicorn: module-update failed (exit status 1)\n"},
-		{"host fails first", 0, "", []string{"upgrade", "-y", "--setopt=t.gpgcheck=1"}, 1, upgraded(), false,
+		{"interactive", 0, "", []string{"upgrade", "--cve=CVE-2000-0001"}, 0, upgraded(),
+			[]string{"--modules-dir", "/srv/modules", "apply", "--cve", "CVE-2000-0001"}, "module-update ran"},
+		{"download only", 0, "", []string{"upgrade", "-y", "--downloadonly"}, 0, upgraded(),
+			[]string{"--modules-dir", "/srv/modules", "apply", "--security", "--assumeno"}, "module-update ran"},
+		{"host fails first", 0, "", []string{"upgrade", "-y", "--setopt=t.gpgcheck=1"}, 1, upgraded(), nil,
 			"GPG check FAILED"},
-		{"modules = no", 0, "modules = no", []string{"upgrade", "-y"}, 0, upgraded("alpha", "beta"), false,
+		{"modules = no", 0, "modules = no", []string{"upgrade", "-y"}, 0, upgraded("alpha", "beta"), nil,
 			"alicorn: modules skipped (modules = no in alicorn.conf)"},
-		{"missing", 0, "module_update = /nonexistent/module-update", []string{"upgrade", "-y"}, 0, upgraded("alpha", "beta"), false,
+		{"missing", 0, "module_update = /nonexistent/module-update", []string{"upgrade", "-y"}, 0, upgraded("alpha", "beta"), nil,
 			"alicorn: modules skipped: /nonexistent/module-update not found (module_update in alicorn.conf)"},
+		{"installroot", 0, "modules_dir =", []string{"upgrade", "-y"}, 0, upgraded("alpha", "beta"), nil,
+			"alicorn: modules skipped: --installroot="},
+		{"bad config", 0, "modules = maybe", []string{"upgrade", "-y"}, 1, upgraded(), nil,
+			"Error: alicorn.conf: modules = maybe: expected yes or no"},
+		{"bugfix refused", 0, "", []string{"upgrade", "-y", "--bugfix"}, 1, upgraded(), nil,
+			"alicorn upgrade: --bugfix is not supported"},
+		{"report option refused", 0, "", []string{"upgrade", "-y", "--json"}, 1, upgraded(), nil,
+			"alicorn upgrade: unknown option --json"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			bin, argv := stub(t, t.TempDir(), tt.code)
-			lines := []string{tt.config}
-			if !strings.HasPrefix(tt.config, "module_update") {
-				lines = append(lines, "module_update = "+bin)
+			config := map[string]string{"module_update": bin, "modules_dir": "/srv/modules"}
+			if key, value, ok := strings.Cut(tt.config, "="); ok {
+				config[strings.TrimSpace(key)] = strings.TrimSpace(value)
 			}
-			fx.config(t, lines...)
+			var conf []string
+			for key, value := range config {
+				conf = append(conf, key+" = "+value)
+			}
+			fx.config(t, conf...)
 			root := fx.root(t)
 			r := fx.dnf(t, root, tt.args...)
 			require.Equal(t, tt.want, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 			assert.Equal(t, tt.host, fx.versions(t, root))
-			_, err := os.Stat(argv)
-			assert.Equal(t, tt.ran, err == nil, "module-update ran")
+			assert.Equal(t, tt.argv, lines(t, argv))
 			assert.Contains(t, r.stdout+r.stderr, tt.message)
 		})
 	}
