@@ -84,6 +84,7 @@ type fixture struct {
 	repo    string
 	plugins string // pluginpath: alicorn.py
 	conf    string // pluginconfpath: alicorn.conf
+	env     []string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -101,6 +102,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Skipf("the dnf plugin's tests need python3-dnf: /usr/bin/python3 -c 'import dnf': %v", err)
 	}
 	fx := &fixture{b: rpmtest.Cached(t), dir: t.TempDir()}
+	fx.env = fx.b.Env()
 	fx.repo = filepath.Join(fx.dir, "repo")
 	require.NoError(t, fx.b.Repo(fx.repo, pkgs("2.0"), []byte(updateinfo), "gz"))
 	fx.plugins, fx.conf = filepath.Join(fx.dir, "plugins"), filepath.Join(fx.dir, "plugins.d")
@@ -163,7 +165,7 @@ func (fx *fixture) dnf(t *testing.T, root string, args ...string) result {
 	t.Helper()
 	all := append(fx.hostArgs(root, filepath.Join(fx.dir, "dnf-cache")),
 		"--nogpgcheck", "--setopt=pluginpath="+fx.plugins, "--setopt=pluginconfpath="+fx.conf, "alicorn")
-	return run(t, fx.b.Env(), "dnf", append(all, args...)...)
+	return run(t, fx.env, "dnf", append(all, args...)...)
 }
 
 // versions maps the name of each package installed in root to its version.
@@ -394,6 +396,20 @@ func TestReport(t *testing.T) {
 	// The report holds the module.
 	r := fx.dnf(t, root, "report", "-q", "--list")
 	assert.Contains(t, r.stdout, "module web oci:")
+
+	// The sample configuration: the reporter found on PATH, no modules
+	// directory but the root's.
+	sample, err := os.ReadFile("alicorn.conf")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(fx.conf, "alicorn.conf"), sample, 0o644))
+	fx.env = append(fx.b.Env(), "PATH="+filepath.Dir(reporter)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	want := run(t, fx.b.Env(), reporter, append(fx.hostArgs(root, filepath.Join(fx.dir, "direct-cache")),
+		"-q", "updateinfo", "--list")...)
+	require.Equal(t, 0, want.code, want.stderr)
+	r = fx.dnf(t, root, "report", "-q", "--list")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, want.stdout, r.stdout)
+	assert.NotContains(t, r.stdout, "module web")
 
 	fx.config(t, "reporter = /nonexistent/dnf-security")
 	r = fx.dnf(t, root, "report", "-q")
