@@ -97,13 +97,13 @@ class AlicornCommand(dnf.cli.Command):
         self.modules_status = None
         if self.opts.action == 'report':
             return
-        report_only = [f for f in REPORT_FLAGS + REPORT_VALUES
+        unknown = [f for f in REPORT_FLAGS + REPORT_VALUES
                        if getattr(self.opts, 'alicorn_' + opt_name(f))]
         for arg in self.opts.args:
             if arg.startswith('-'):
-                report_only.append(arg)
-        if report_only:
-            raise dnf.cli.CliError('alicorn upgrade: unknown option %s' % report_only[0])
+                unknown.append(arg)
+        if unknown:
+            raise dnf.cli.CliError('alicorn upgrade: unknown option %s' % unknown[0])
         for flag in ('bugfix', 'enhancement', 'newpackage'):
             if getattr(self.opts, flag):
                 raise dnf.cli.CliError(
