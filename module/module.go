@@ -173,6 +173,12 @@ func (m *Module) validate() error {
 	default:
 		return fmt.Errorf("%w: module %s: update policy %q (rolling, blue-green, recreate or manual)", ErrInvalid, m.Name, m.Update.Policy)
 	}
+	if m.Source == "podman" {
+		// A module seen in podman has containers, not a deployment:
+		// an update's candidates run beside the containers they
+		// replace.
+		return nil
+	}
 	if err := m.validateDeploy(); err != nil {
 		return fmt.Errorf("%w: module %s: %w", ErrInvalid, m.Name, err)
 	}
