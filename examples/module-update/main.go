@@ -27,7 +27,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/update"
 	upodman "github.com/alicorn-dev/alicorn/update/podman"
@@ -186,7 +185,7 @@ func load(dir string, names []string) ([]module.Module, error) {
 }
 
 func (o options) updater(stdout, stderr io.Writer) *updater.Updater {
-	rt := &upodman.Runtime{Podman: podman.Podman{ContainersConf: o.conf}, TLSVerify: o.tlsVerify}
+	rt := &upodman.Runtime{ContainersConf: o.conf, TLSVerify: o.tlsVerify}
 	u := &updater.Updater{State: o.state, Runtime: rt}
 	if !o.tlsVerify {
 		u.Remote = append(u.Remote, remote.WithTransport(insecureTransport()))

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -43,6 +44,9 @@ func (p Podman) Command(ctx context.Context, args ...string) *exec.Cmd {
 		bin = "podman"
 	}
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// podman dies with its caller: a killed updater leaves no podman
+	// command finishing behind the back of the next one.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if p.ContainersConf != "" {
 		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+p.ContainersConf)
 	}

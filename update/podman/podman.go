@@ -17,11 +17,16 @@ import (
 // Runtime runs modules' containers with podman; it implements
 // update.Runtime.
 type Runtime struct {
-	// Podman is the command (binary, containers.conf).
-	Podman podman.Podman
+	// Binary is podman's path ("" for podman on PATH) and ContainersConf
+	// the containers.conf it runs with ("" for podman's own choice).
+	Binary, ContainersConf string
 	// TLSVerify false pulls from registries over plain HTTP or with
 	// certificates nobody vouches for (loopback test registries).
 	TLSVerify bool
+}
+
+func (r *Runtime) podman() podman.Podman {
+	return podman.Podman{Binary: r.Binary, ContainersConf: r.ContainersConf}
 }
 
 // ErrNoSuchInstance is wrapped by Inspect's error for a container that
@@ -40,7 +45,7 @@ func (r *Runtime) Pull(ctx context.Context, ref string) (update.Image, error) {
 	if name, ok := strings.CutPrefix(ref, "containers-storage:"); ok {
 		id = name
 	} else {
-		out, err := r.Podman.Run(ctx, append(args, ref)...)
+		out, err := r.podman().Run(ctx, append(args, ref)...)
 		if err != nil {
 			return update.Image{}, fmt.Errorf("pulling %s: %w", ref, err)
 		}
@@ -50,7 +55,7 @@ func (r *Runtime) Pull(ctx context.Context, ref string) (update.Image, error) {
 		}
 		id = lines[len(lines)-1]
 	}
-	out, err := r.Podman.Run(ctx, "image", "inspect", "--format", "{{.ID}} {{.Digest}}", id)
+	out, err := r.podman().Run(ctx, "image", "inspect", "--format", "{{.ID}} {{.Digest}}", id)
 	if err != nil {
 		return update.Image{}, fmt.Errorf("image %s: %w", ref, err)
 	}
@@ -105,7 +110,7 @@ func (c container) instance(serve int) update.Instance {
 }
 
 func (r *Runtime) list(ctx context.Context, filter string) ([]container, error) {
-	out, err := r.Podman.Run(ctx, "ps", "--all", "--filter", filter, "--format", "json")
+	out, err := r.podman().Run(ctx, "ps", "--all", "--filter", filter, "--format", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -170,10 +175,10 @@ func (r *Runtime) Start(ctx context.Context, m module.Module, c module.Replica, 
 	}
 	args = append(args, img.ID)
 	args = append(args, c.Command...)
-	out, err := r.Podman.Run(ctx, args...)
+	out, err := r.podman().Run(ctx, args...)
 	if err != nil {
 		// A container created but not started is removed: no orphan.
-		r.Podman.Run(context.WithoutCancel(ctx), "rm", "--force", "--ignore", name)
+		r.podman().Run(context.WithoutCancel(ctx), "rm", "--force", "--ignore", name)
 		return update.Instance{}, fmt.Errorf("module %s: starting %s: %w", m.Name, name, err)
 	}
 	id := strings.TrimSpace(out)
@@ -209,7 +214,7 @@ func (r *Runtime) inspect(ctx context.Context, id string, serve int) (update.Ins
 
 // Rename gives container id the name name.
 func (r *Runtime) Rename(ctx context.Context, id, name string) error {
-	_, err := r.Podman.Run(ctx, "rename", id, name)
+	_, err := r.podman().Run(ctx, "rename", id, name)
 	return err
 }
 
@@ -217,7 +222,7 @@ func (r *Runtime) Rename(ctx context.Context, id, name string) error {
 // timeout) and removes it; a container that is gone is no error.
 func (r *Runtime) Remove(ctx context.Context, id string, timeout time.Duration) error {
 	secs := strconv.Itoa(int((timeout + time.Second - 1) / time.Second))
-	if _, err := r.Podman.Run(ctx, "rm", "--force", "--ignore", "--time", secs, id); err != nil {
+	if _, err := r.podman().Run(ctx, "rm", "--force", "--ignore", "--time", secs, id); err != nil {
 		return err
 	}
 	return nil
@@ -226,14 +231,14 @@ func (r *Runtime) Remove(ctx context.Context, id string, timeout time.Duration) 
 // RemoveImage removes an image no container uses any more; one still in
 // use is left, with no error.
 func (r *Runtime) RemoveImage(ctx context.Context, id string) error {
-	if _, err := r.Podman.Run(ctx, "image", "exists", id); err != nil {
+	if _, err := r.podman().Run(ctx, "image", "exists", id); err != nil {
 		return nil
 	}
-	out, err := r.Podman.Run(ctx, "ps", "--all", "--quiet", "--filter", "ancestor="+id)
+	out, err := r.podman().Run(ctx, "ps", "--all", "--quiet", "--filter", "ancestor="+id)
 	if err == nil && strings.TrimSpace(out) != "" {
 		return nil
 	}
-	_, err = r.Podman.Run(ctx, "rmi", id)
+	_, err = r.podman().Run(ctx, "rmi", id)
 	return err
 }
 
@@ -242,7 +247,7 @@ var _ update.Runtime = (*Runtime)(nil)
 // Logs returns the last lines a container wrote (standard output and
 // error), for the error of one that ended or failed its checks.
 func (r *Runtime) Logs(ctx context.Context, id string, lines int) string {
-	cmd := r.Podman.Command(ctx, "logs", "--tail", strconv.Itoa(lines), id)
+	cmd := r.podman().Command(ctx, "logs", "--tail", strconv.Itoa(lines), id)
 	b, _ := cmd.CombinedOutput()
 	return strings.TrimSpace(string(b))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/internal/rollouttest"
 	"github.com/alicorn-dev/alicorn/internal/webimage"
 	"github.com/alicorn-dev/alicorn/module"
@@ -25,6 +26,7 @@ import (
 // front.
 type env struct {
 	rt     *upodman.Runtime
+	pm     podman.Podman
 	front  front.Client
 	url    string
 	m      module.Module
@@ -39,7 +41,7 @@ func newEnv(t *testing.T, ctx context.Context, policy string) *env {
 	rollouttest.Needs(t)
 	dir := t.TempDir()
 	pm := rollouttest.Podman(t, dir)
-	e := &env{rt: &upodman.Runtime{Podman: pm}, dir: dir, images: rollouttest.NewImages(t, ctx, dir)}
+	e := &env{pm: pm, rt: &upodman.Runtime{ContainersConf: pm.ContainersConf}, dir: dir, images: rollouttest.NewImages(t, ctx, dir)}
 	sock := filepath.Join(dir, "front.sock")
 	listen := rollouttest.Front(t, sock)
 	e.front = front.Client{Socket: sock}
@@ -71,7 +73,7 @@ func (e *env) image(t *testing.T, ctx context.Context, release string, fault web
 	require.NoError(t, webimage.WriteArchive(img, ref, filepath.Join(e.dir, "arch-"+tag), file))
 	pulled, err := e.rt.Pull(ctx, "oci-archive:"+file)
 	require.NoError(t, err)
-	t.Cleanup(func() { e.rt.Podman.Run(context.Background(), "rmi", "--force", ref) })
+	t.Cleanup(func() { e.pm.Run(context.Background(), "rmi", "--force", ref) })
 	return pulled
 }
 

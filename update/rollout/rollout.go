@@ -313,13 +313,20 @@ func (ru *run) forward(ctx context.Context, img update.Image) ([]update.Instance
 			}
 		}
 	}
-	return ru.convergeAll(ctx, img)
+	return ru.roll(ctx, img, true)
 }
 
 // convergeAll brings every container to img (none when img is zero),
 // one at a time in the order they require each other, and removes the
 // instances of containers the module no longer has.
 func (ru *run) convergeAll(ctx context.Context, img update.Image) ([]update.Instance, error) {
+	return ru.roll(ctx, img, false)
+}
+
+// roll is convergeAll; watching, it also checks the containers already
+// replaced after each step, as the watch window does, so that a bad
+// image stops the rollout early.
+func (ru *run) roll(ctx context.Context, img update.Image, watching bool) ([]update.Instance, error) {
 	var kept []update.Instance
 	names := map[string]bool{}
 	for _, c := range ru.m.Deployment() {
@@ -335,6 +342,11 @@ func (ru *run) convergeAll(ctx context.Context, img update.Image) ([]update.Inst
 			return nil, err
 		}
 		kept = append(kept, in)
+		if watching {
+			if err := ru.checkAll(ctx, kept); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := ru.tidy(ctx, names, kept); err != nil {
 		return nil, err
@@ -715,15 +727,9 @@ func (ru *run) watch(ctx context.Context, kept []update.Instance) error {
 		interval = time.Second
 	}
 	deadline := time.Now().Add(w)
-	reps := map[string]module.Replica{}
-	for _, c := range ru.m.Deployment() {
-		reps[c.Name] = c
-	}
 	for {
-		for _, in := range kept {
-			if err := ru.check(ctx, reps[in.Container], in); err != nil {
-				return fmt.Errorf("watch: %w", err)
-			}
+		if err := ru.checkAll(ctx, kept); err != nil {
+			return err
 		}
 		if !time.Now().Before(deadline) {
 			return nil
@@ -734,6 +740,20 @@ func (ru *run) watch(ctx context.Context, kept []update.Instance) error {
 		case <-time.After(min(interval, time.Until(deadline))):
 		}
 	}
+}
+
+// checkAll is one round of the watch.
+func (ru *run) checkAll(ctx context.Context, kept []update.Instance) error {
+	reps := map[string]module.Replica{}
+	for _, c := range ru.m.Deployment() {
+		reps[c.Name] = c
+	}
+	for _, in := range kept {
+		if err := ru.check(ctx, reps[in.Container], in); err != nil {
+			return fmt.Errorf("watch: %w", err)
+		}
+	}
+	return nil
 }
 
 // check is one round of the watch for one instance.
@@ -748,18 +768,17 @@ func (ru *run) check(ctx context.Context, c module.Replica, in update.Instance) 
 	if c.Serve == 0 {
 		return nil
 	}
+	if ru.Front != nil {
+		s, err := ru.Front.Stats(ctx, in.ID)
+		if err != nil {
+			return fmt.Errorf("container %s: front: %w", c.Name, err)
+		}
+		if rate := ru.m.Update.MaxErrorRateOr(); s.Requests > 0 && float64(s.Errors) > rate*float64(s.Requests) {
+			return fmt.Errorf("container %s: %d of %d requests failed (more than %g)", c.Name, s.Errors, s.Requests, rate)
+		}
+	}
 	if err := ru.probe(ctx, now.Addr); err != nil {
 		return fmt.Errorf("container %s: health check: %w", c.Name, err)
-	}
-	if ru.Front == nil {
-		return nil
-	}
-	s, err := ru.Front.Stats(ctx, in.ID)
-	if err != nil {
-		return fmt.Errorf("container %s: front: %w", c.Name, err)
-	}
-	if rate := ru.m.Update.MaxErrorRateOr(); s.Requests > 0 && float64(s.Errors) > rate*float64(s.Requests) {
-		return fmt.Errorf("container %s: %d of %d requests failed (more than %g)", c.Name, s.Errors, s.Requests, rate)
 	}
 	return nil
 }
