@@ -71,7 +71,9 @@ func NewImages(t testing.TB, ctx context.Context, dir string) *Images {
 }
 
 // Release composes the module's image with busybox-httpd of release
-// ("1" is the RPMs' own), faulty when fault is not "" (striking after 2s).
+// ("1" is the RPMs' own), faulty when fault is not "" (striking after 2s,
+// or answering after 8s for webimage.SlowStart: longer than ModuleFile's
+// ready-timeout).
 func (im *Images) Release(t testing.TB, ctx context.Context, release string, fault webimage.Fault) v1.Image {
 	t.Helper()
 	rpms := im.RPMs
@@ -88,7 +90,11 @@ func (im *Images) Release(t testing.TB, ctx context.Context, release string, fau
 	if fault == "" {
 		img, err = webimage.Compose(ctx, work, rpms, webimage.Config())
 	} else {
-		img, err = webimage.Faulty(ctx, work, rpms, fault, 2*time.Second)
+		after := 2 * time.Second
+		if fault == webimage.SlowStart {
+			after = 8 * time.Second
+		}
+		img, err = webimage.Faulty(ctx, work, rpms, fault, after)
 	}
 	if err != nil {
 		t.Fatal(err)
