@@ -75,6 +75,7 @@ type options struct {
 	dir, state, conf, policy string
 	tlsVerify, asJSON        bool
 	yes, no                  bool
+	to                       string
 	filter                   updater.Filter
 }
 
@@ -96,6 +97,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fl.Var((*list)(&o.filter.Bugs), "bzs", "same as --bz")
 	fl.Var((*list)(&o.filter.Severities), "sec-severity", "only updates fixing security advisories of these severities")
 	fl.Var((*list)(&o.filter.Severities), "secseverity", "same as --sec-severity")
+	fl.StringVar(&o.to, "to", "", "apply: this digest (sha256:…) instead of the newest published")
 	fl.BoolVar(&o.yes, "y", false, "answer yes")
 	fl.BoolVar(&o.yes, "assumeyes", false, "answer yes")
 	fl.BoolVar(&o.no, "assumeno", false, "answer no: show what would be done, do nothing")
@@ -330,6 +332,9 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 			fmt.Fprintln(stderr, "module-update:", err)
 			code = 1
 			continue
+		}
+		if o.to != "" {
+			s.Newest = o.to
 		}
 		if !o.filter.Wanted(s) {
 			continue

@@ -29,11 +29,13 @@ type site struct {
 	dir, mods, state, registry, name, url string
 	pm                                    podman.Podman
 	images                                *rollouttest.Images
+	stopRegistry                          func()
 }
 
 func newSite(t *testing.T, ctx context.Context, policy string) *site {
 	rollouttest.Needs(t)
-	s := &site{dir: t.TempDir(), registry: registrytest.Start(t)}
+	s := &site{dir: t.TempDir()}
+	s.registry, s.stopRegistry = registrytest.Stoppable(t)
 	s.mods = filepath.Join(s.dir, "modules.d")
 	s.state = filepath.Join(s.dir, "state")
 	require.NoError(t, os.MkdirAll(s.mods, 0o755))

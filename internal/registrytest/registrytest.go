@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -17,11 +18,19 @@ import (
 // It skips the test when docker-registry is missing.
 func Start(t testing.TB) string {
 	t.Helper()
+	addr, _ := Stoppable(t)
+	return addr
+}
+
+// Stoppable is Start, and also returns a function that stops the
+// registry before the test ends (a registry that is down).
+func Stoppable(t testing.TB) (addr string, stop func()) {
+	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		t.Skip("needs docker-registry (apt-get install docker-registry)")
 	}
-	addr := FreeAddr(t)
+	addr = FreeAddr(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(conf, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+
@@ -32,13 +41,15 @@ func Start(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var once sync.Once
+	stop = func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
+	t.Cleanup(stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			return addr
+			return addr, stop
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("docker-registry on %s did not answer within 20 s: %v", addr, err)

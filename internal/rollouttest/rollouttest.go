@@ -144,7 +144,16 @@ listen = %q
 [[containers]]
 name = "%[6]s-content"
 volumes = ["%[1]s:/srv/content"]
-entrypoint = ["/usr/sbin/busybox", "sh", "-c", "trap 'exit 0' TERM; /usr/sbin/busybox cp -a %[2]s/. /srv/content/ && while :; do /usr/sbin/busybox sleep 1; done"]
+entrypoint = ["/usr/sbin/busybox", "sh", "-c", """
+trap 'exit 0' TERM
+# Each page is copied beside its old version, then renamed over it: the
+# web servers never read half a page.
+cd %[2]s && /usr/sbin/busybox find . -type f | while read -r f; do
+  /usr/sbin/busybox mkdir -p "/srv/content/${f%%/*}" &&
+  /usr/sbin/busybox cp -a "$f" "/srv/content/$f.new" && /usr/sbin/busybox mv -f "/srv/content/$f.new" "/srv/content/$f" || exit 1
+done
+while :; do /usr/sbin/busybox sleep 1; done
+"""]
 
 [[containers]]
 name = "%[6]s-web"

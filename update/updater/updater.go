@@ -278,11 +278,11 @@ func (u *Updater) Apply(ctx context.Context, m module.Module, digest string) err
 	if m.Update.Policy == "manual" {
 		return fmt.Errorf("module %s: %w", m.Name, rollout.ErrManual)
 	}
-	img, err := u.pull(ctx, m, tag, digest)
+	r, err := u.preflight(ctx, m)
 	if err != nil {
 		return err
 	}
-	r, err := u.rollout(m)
+	img, err := u.pull(ctx, m, tag, digest)
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
 	if !ok || d.Previous == nil {
 		return fmt.Errorf("module %s: %w", m.Name, ErrNoPrevious)
 	}
-	r, err := u.rollout(m)
+	r, err := u.preflight(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -331,6 +331,21 @@ func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
 		}
 	}
 	return r.Apply(ctx, m, img)
+}
+
+// preflight returns m's rollout once its front answers: nothing is
+// pulled or started for a module whose front is down.
+func (u *Updater) preflight(ctx context.Context, m module.Module) (*rollout.Rollout, error) {
+	r, err := u.rollout(m)
+	if err != nil {
+		return nil, err
+	}
+	if r.Front != nil {
+		if _, err := r.Front.Backends(ctx); err != nil {
+			return nil, fmt.Errorf("module %s: its front (%s) does not answer: %w", m.Name, m.Front.Listen, err)
+		}
+	}
+	return r, nil
 }
 
 // Recover finishes or undoes m's interrupted update, or restores its
