@@ -136,7 +136,13 @@ func sigstore(keyPath string, identity ...string) map[string]any {
 // layers.
 func (f *fixture) attach(t *testing.T, d v1.Hash, layers ...mutate.Addendum) {
 	t.Helper()
-	repo, err := name.NewRepository(f.repo, name.Insecure)
+	f.attachTo(t, f.repo, d, layers...)
+}
+
+// attachTo is attach in another repository.
+func (f *fixture) attachTo(t *testing.T, repository string, d v1.Hash, layers ...mutate.Addendum) {
+	t.Helper()
+	repo, err := name.NewRepository(repository, name.Insecure)
 	require.NoError(t, err)
 	img, err := mutate.Append(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON), layers...)
 	require.NoError(t, err)
