@@ -155,7 +155,7 @@ func parseRequirement(data []byte) (requirement, error) {
 	case typeAccept, typeReject:
 		_, err = object(data, "type")
 	case "signedBy", "signedBaseLayer":
-		r.unsupported = "GPG signatures are not supported"
+		r.unsupported = "not supported (only " + typeSigstore + " with public keys is)"
 	case typeSigstore:
 		err = r.parseSigstore(data)
 	default:
@@ -190,25 +190,20 @@ func (r *requirement) parseSigstore(data []byte) error {
 		return fmt.Errorf("%s: want exactly one of keyPath, keyPaths, keyData, keyDatas, fulcio and pki", typeSigstore)
 	}
 	for _, k := range []string{"fulcio", "pki", "rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData", "rekorPublicKeyDatas"} {
-		if _, ok := m[k]; ok {
+		if _, ok := m[k]; ok && r.unsupported == "" {
 			r.unsupported = fmt.Sprintf("%s with %s is not supported (only public keys)", typeSigstore, k)
 		}
 	}
-	_, hasPaths := m["keyPaths"]
-	_, hasDatas := m["keyDatas"]
 	switch {
 	case s.KeyPath != "":
 		r.keys = []keySource{{name: s.KeyPath, path: s.KeyPath}}
 	case s.KeyData != nil:
 		r.keys = []keySource{{name: "keyData", data: s.KeyData}}
-	case hasPaths && len(s.KeyPaths) > 0:
+	case len(s.KeyPaths) > 0 && !slices.Contains(s.KeyPaths, ""):
 		for _, p := range s.KeyPaths {
-			if p == "" {
-				return fmt.Errorf("%s: empty path in keyPaths", typeSigstore)
-			}
 			r.keys = append(r.keys, keySource{name: p, path: p})
 		}
-	case hasDatas && len(s.KeyDatas) > 0:
+	case len(s.KeyDatas) > 0:
 		for i, d := range s.KeyDatas {
 			r.keys = append(r.keys, keySource{name: fmt.Sprintf("keyDatas[%d]", i), data: d})
 		}

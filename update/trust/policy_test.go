@@ -51,7 +51,7 @@ func TestParsePolicy(t *testing.T) {
 		`{"default": [{"type": "sigstoreSigned", "keyPath": "/a", "keyData": "AAAA"}]}`:                                                                             "exactly one of keyPath",
 		`{"default": [{"type": "sigstoreSigned", "keyPath": ""}]}`:                                                                                                  "empty key",
 		`{"default": [{"type": "sigstoreSigned", "keyPaths": []}]}`:                                                                                                 "empty key",
-		`{"default": [{"type": "sigstoreSigned", "keyPaths": [""]}]}`:                                                                                               "empty path",
+		`{"default": [{"type": "sigstoreSigned", "keyPaths": ["/a", ""]}]}`:                                                                                         "empty key",
 		`{"default": [{"type": "sigstoreSigned", "KeyPath": "/a"}]}`:                                                                                                `unknown key "KeyPath"`,
 		`{"default": [{"type": "sigstoreSigned", "keyPath": "/a", "signedIdentity": {"type": "x"}}]}`:                                                               `unknown type "x"`,
 		`{"default": [{"type": "sigstoreSigned", "keyPath": "/a", "signedIdentity": {"type": "exactReference"}}]}`:                                                  "exactReference wants dockerReference",
@@ -122,6 +122,7 @@ func TestScopePrecedence(t *testing.T) {
 		"*.org": [{"type": "reject"}],
 		"": [{"type": "insecureAcceptAnything"}],
 		"gpg.example.com": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k"}],
+		"fulcio.example.com": [{"type": "sigstoreSigned", "fulcio": {"caPath": "/ca"}, "rekorPublicKeyPath": "/r"}],
 		"both.example.com": [{"type": "insecureAcceptAnything"}, {"type": "reject"}]},
 		"docker-archive": {"": [{"type": "reject"}]}}}`))
 	require.NoError(t, err)
@@ -153,7 +154,9 @@ func TestScopePrecedence(t *testing.T) {
 		}
 	}
 	_, err = p.Verify(ctx, "gpg.example.com/x", Options{})
-	assert.ErrorContains(t, err, "policy policy.json (transports.docker[\"gpg.example.com\"]) rejects gpg.example.com/x: requirement 1 (signedBy): GPG signatures are not supported")
+	assert.ErrorContains(t, err, "policy policy.json (transports.docker[\"gpg.example.com\"]) rejects gpg.example.com/x: requirement 1 (signedBy): not supported (only sigstoreSigned with public keys is)")
+	_, err = p.Verify(ctx, "fulcio.example.com/x", Options{})
+	assert.ErrorContains(t, err, "requirement 1 (sigstoreSigned): sigstoreSigned with fulcio is not supported")
 
 	// Without transports.docker, default applies.
 	p, err = ParsePolicy([]byte(`{"default": [{"type": "insecureAcceptAnything"}], "transports": {"atomic": {"": [{"type": "reject"}]}}}`))
