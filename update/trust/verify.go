@@ -55,6 +55,9 @@ type Options struct {
 	Keychain authn.Keychain
 	// Transport is the HTTP transport; nil means remote.DefaultTransport.
 	Transport http.RoundTripper
+	// Remote are more options for go-containerregistry's remote (as
+	// update/updater's Updater.Remote), applied after the others.
+	Remote []remote.Option
 }
 
 // Result says what accepted an image.
@@ -282,6 +285,7 @@ func fetch(ctx context.Context, n imageName, o Options) (string, []signature, er
 	if o.Transport != nil {
 		ro = append(ro, remote.WithTransport(o.Transport))
 	}
+	ro = append(ro, o.Remote...)
 	repo, err := name.NewRepository(n.repo, nopts...)
 	if err != nil {
 		return "", nil, err

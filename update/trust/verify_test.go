@@ -189,7 +189,7 @@ func TestVerify(t *testing.T) {
 		assert.Equal(t, Result{Scope: `transports.docker["` + f.addr + `"]`, Digest: f.signedDigest.String(), Key: f.key.pub,
 			Identity: f.repo + ":latest"}, *res, image)
 	}
-	res, err := p.Verify(ctx, f.repo+":latest-1", o)
+	res, err := p.Verify(ctx, f.repo+":latest-1", Options{Insecure: true, Remote: []remote.Option{remote.WithUserAgent("alicorn-test")}})
 	require.NoError(t, err)
 	assert.Equal(t, f.repo+":latest-1", res.Identity)
 
