@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/update/publish"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -100,6 +101,10 @@ func TestOracle(t *testing.T) {
 	mine := f.payload(t, a+"/alicorn/tampered:latest", f.unsignedDigest)
 	f.attachTo(t, a+"/alicorn/tampered", f.unsignedDigest, sigLayer(mine, f.key.sign(t, []byte(strings.Replace(string(mine), "latest", "other", 1)))))
 
+	// p1363: signed, the ECDSA signature encoded as IEEE P1363.
+	require.NoError(t, remote.Write(repo(a+"/alicorn/p1363").Tag("latest"), tamperedImg))
+	p1363 := f.payload(t, a+"/alicorn/p1363:latest", f.unsignedDigest)
+	f.attachTo(t, a+"/alicorn/p1363", f.unsignedDigest, sigLayer(p1363, f.key.signP1363(t, p1363)))
 	// plain: unsigned, no attachment at all.
 	plain, err := random.Image(256, 1)
 	require.NoError(t, err)
@@ -108,7 +113,7 @@ func TestOracle(t *testing.T) {
 	images := []string{
 		f.signed, app + ":latest", app + ":latest-1", forged, app + ":unsigned", a + "/alicorn/plain:latest",
 		mirror + "@" + f.signedDigest.String(), mirror + ":latest",
-		a + "/alicorn/tampered:latest",
+		a + "/alicorn/tampered:latest", a + "/alicorn/p1363:latest",
 	}
 
 	sig := func(key string, id ...string) []any { return []any{sigstore(key, id...)} }
@@ -133,6 +138,13 @@ func TestOracle(t *testing.T) {
 		{"": reject},
 		{a: []any{map[string]any{"type": "signedBy", "keyType": "GPGKeys", "keyPath": f.key.pub}}},
 	}
+	// Ed25519, RSA and P-384 keys: each signs an image, accepted
+	// under its key and refused under the others.
+	for n, k := range keyTypes(t) {
+		images = append(images, publishWith(t, k[0].(*publish.Signer), a+"/keys/"+n))
+		policies = append(policies, map[string]any{a: sig(k[1].(string))})
+	}
+
 	agree := 0
 	for i, scopes := range policies {
 		path := writePolicy(t, map[string]any{"default": accept, "transports": map[string]any{"docker": scopes}})

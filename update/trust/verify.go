@@ -9,12 +9,14 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"strings"
 
@@ -202,13 +204,20 @@ func parseKey(data []byte) (crypto.PublicKey, error) {
 }
 
 // verifySignature reports whether sig signs payload with key, as
-// sigstore's verifiers with SHA-256 do (containers/image's): ECDSA ASN.1,
-// Ed25519 of the payload itself, RSA PKCS #1 v1.5.
+// sigstore's verifiers with SHA-256 do (containers/image's): ECDSA ASN.1
+// (or else IEEE P1363, r‖s), Ed25519 of the payload itself, RSA PKCS #1
+// v1.5.
 func verifySignature(key crypto.PublicKey, payload, sig []byte) bool {
 	h := sha256.Sum256(payload)
 	switch k := key.(type) {
 	case *ecdsa.PublicKey:
-		return ecdsa.VerifyASN1(k, h[:], sig)
+		var rs struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(sig, &rs); err == nil {
+			return ecdsa.VerifyASN1(k, h[:], sig)
+		}
+		n := len(sig) / 2
+		return n > 0 && len(sig) <= 132 && len(sig)%2 == 0 &&
+			ecdsa.Verify(k, h[:], new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:]))
 	case ed25519.PublicKey:
 		return ed25519.Verify(k, payload, sig)
 	case *rsa.PublicKey:

@@ -3,9 +3,12 @@ package trust
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -43,6 +46,14 @@ func newKey(t *testing.T) *testKey {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
+	s, pub := signerOf(t, priv)
+	return &testKey{priv: priv, signer: s, pub: pub}
+}
+
+// signerOf returns the publish.Signer of a private key and the path of
+// its public key.
+func signerOf(t *testing.T, priv crypto.PrivateKey) (*publish.Signer, string) {
+	t.Helper()
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	require.NoError(t, err)
 	s, err := publish.NewSigner(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
@@ -51,7 +62,60 @@ func newKey(t *testing.T) *testKey {
 	require.NoError(t, err)
 	pub := filepath.Join(t.TempDir(), "key.pub")
 	require.NoError(t, os.WriteFile(pub, pubPEM, 0o644))
-	return &testKey{priv: priv, signer: s, pub: pub}
+	return s, pub
+}
+
+// keyTypes are Ed25519 and RSA signers (newKey's is ECDSA P-256) and
+// their public keys, by name.
+func keyTypes(t *testing.T) map[string][2]any {
+	t.Helper()
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	require.NoError(t, err)
+	keys := map[string][2]any{}
+	for n, k := range map[string]crypto.PrivateKey{"ed25519": ed, "rsa": rsaKey, "p384": p384} {
+		s, pub := signerOf(t, k)
+		keys[n] = [2]any{s, pub}
+	}
+	return keys
+}
+
+// publishWith publishes a new image to repo signed by s and returns its
+// reference by digest.
+func publishWith(t *testing.T, s *publish.Signer, repo string) string {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	require.NoError(t, err)
+	ref, _, err := (&publish.Publisher{Insecure: true, Signer: s}).Publish(context.Background(), img, repo, "latest")
+	require.NoError(t, err)
+	return ref
+}
+
+func TestVerifyKeyTypes(t *testing.T) {
+	f := newFixture(t)
+	for n, k := range keyTypes(t) {
+		ref := publishWith(t, k[0].(*publish.Signer), f.addr+"/keys/"+n)
+		res, err := f.policy(t, sigstore(k[1].(string))).Verify(context.Background(), ref, Options{Insecure: true})
+		require.NoError(t, err, n)
+		assert.Equal(t, k[1], res.Key)
+		_, err = f.policy(t, sigstore(f.key.pub)).Verify(context.Background(), ref, Options{Insecure: true})
+		rejected(t, err, "not signed by the key")
+	}
+}
+
+// signP1363 returns the base64 IEEE P1363 signature (r‖s) of payload.
+func (k *testKey) signP1363(t *testing.T, payload []byte) string {
+	t.Helper()
+	h := sha256.Sum256(payload)
+	r, s, err := ecdsa.Sign(rand.Reader, k.priv, h[:])
+	require.NoError(t, err)
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return base64.StdEncoding.EncodeToString(sig)
 }
 
 // sign returns the base64 signature of payload.
@@ -307,6 +371,15 @@ func TestVerifyForged(t *testing.T) {
 	res, err := p.Verify(ctx, f.unsigned, o)
 	require.NoError(t, err)
 	assert.Equal(t, f.repo+":unsigned", res.Identity)
+
+	// An ECDSA signature encoded as IEEE P1363 (r‖s), as sigstore's
+	// verifier takes it, verifies; one of other bytes does not.
+	f.attach(t, f.unsignedDigest, sigLayer(mine, f.key.signP1363(t, tampered)))
+	_, err = p.Verify(ctx, f.unsigned, o)
+	rejected(t, err, "not signed by the key")
+	f.attach(t, f.unsignedDigest, sigLayer(mine, f.key.signP1363(t, mine)))
+	_, err = p.Verify(ctx, f.unsigned, o)
+	require.NoError(t, err)
 }
 
 // TestVerifyHostile: what the registry serves is read within bounds,
