@@ -35,7 +35,8 @@
 //   - insecureAcceptAnything accepts.
 //   - reject refuses.
 //   - sigstoreSigned with exactly one of keyPath, keyPaths, keyData or
-//     keyDatas (PEM "PUBLIC KEY": ECDSA, Ed25519 or RSA) and a
+//     keyDatas (PEM "PUBLIC KEY": ECDSA, Ed25519 or RSA; SHA-256, as
+//     sigstore's verifiers that containers/image uses) and a
 //     signedIdentity: matchRepoDigestOrExact (the default), matchExact,
 //     matchRepository, exactReference, exactRepository or remapIdentity.
 //     At least one signature must verify with one of the keys, name the
@@ -47,8 +48,6 @@
 //     image is refused with a "not supported" RejectedError. (Fedora's
 //     default policy has signedBy scopes for Red Hat's registries: they
 //     do not prevent verifying images of other registries.)
-//
-// The fields of the unsupported requirements are not validated.
 //
 // # Signatures
 //
@@ -66,4 +65,17 @@
 // What is read is bounded: the policy file (MaxPolicySize), key files,
 // the attachment manifest, the number of signatures and each payload
 // (see the constants); more is an error naming the file or blob.
+//
+// # Differences from containers/image
+//
+// TestOracle checks that Verify decides as containers/image does for
+// policies of each supported kind and images signed, unsigned, forged,
+// tampered and mirrored. Known differences: registries.d is not read
+// (above); the fields of unsupported requirements are not validated; a
+// signed payload's "optional" part is not checked, and its keys are
+// matched as encoding/json matches them (ignoring case, the last of
+// duplicates), where containers/image refuses a non-integer timestamp,
+// other cases and duplicates (the payload is signed by a trusted key
+// either way); the bounds above are errors, and only the simple signing
+// layers of an attachment are read (containers/image fetches them all).
 package trust

@@ -85,6 +85,7 @@ type RejectedError struct {
 	Reason string
 }
 
+// Error says which policy file and scope rejects which image, and why.
 func (e *RejectedError) Error() string {
 	return fmt.Sprintf("policy %s (%s) rejects %s: %s", e.Policy, e.Scope, e.Image, e.Reason)
 }
