@@ -104,6 +104,18 @@ func TestScopes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"docker.io/library/busybox@sha256:" + strings.Repeat("0", 64), "docker.io/library/busybox", "docker.io/library", "docker.io", "*.io"}, n.scopes())
 
+	for s, want := range map[string]string{
+		"index.docker.io/library/busybox:1": "docker.io/library/busybox:1",
+		"docker.io/busybox":                 "docker.io/library/busybox",
+		"user/app":                          "docker.io/user/app",
+		"localhost/app":                     "localhost/app",
+		"localhost:5000/a/b:c":              "localhost:5000/a/b:c",
+	} {
+		n, err := parseName(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, n.String(), s)
+	}
+
 	for _, bad := range []string{"", "UPPER/case", "a@sha256:123", "r.example.com/a:b:c", "r.example.com/a:" + strings.Repeat("t", 200)} {
 		_, err := parseName(bad)
 		assert.Error(t, err, bad)
