@@ -398,6 +398,29 @@ func TestVerifyHostile(t *testing.T) {
 	assert.ErrorContains(t, verr, "signature "+f.repo+"@"+hugeDigest.String()+": 65537 bytes, more than 65536")
 	assert.False(t, isRejected(verr))
 
+	// A descriptor that lies about the size: the read stops at the bound.
+	repo, err := name.NewRepository(f.repo, name.Insecure)
+	require.NoError(t, err)
+	liar := static.NewLayer(bytes.Repeat([]byte("x"), 1<<20), publish.SimpleSigningMediaType)
+	require.NoError(t, remote.WriteLayer(repo, liar))
+	config := static.NewLayer([]byte("{}"), types.OCIConfigJSON)
+	require.NoError(t, remote.WriteLayer(repo, config))
+	desc := func(l v1.Layer, size int64) v1.Descriptor {
+		d, err := l.Digest()
+		require.NoError(t, err)
+		mt, err := l.MediaType()
+		require.NoError(t, err)
+		return v1.Descriptor{MediaType: mt, Size: size, Digest: d, Annotations: map[string]string{publish.SignatureAnnotation: "AAAA"}}
+	}
+	m, err := json.Marshal(v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
+		Config: desc(config, 2), Layers: []v1.Descriptor{desc(liar, 100)}})
+	require.NoError(t, err)
+	require.NoError(t, remote.Put(publish.SignatureTag(repo, f.unsignedDigest), rawManifest(m)))
+	_, err = p.Verify(ctx, f.unsigned, o)
+	liarDigest, err2 := liar.Digest()
+	require.NoError(t, err2)
+	assert.ErrorContains(t, err, "signature "+f.repo+"@"+liarDigest.String()+": more than 65536 bytes")
+
 	var layers []mutate.Addendum
 	for i := range MaxSignatures + 1 {
 		pl := []byte{byte(i)}
@@ -408,11 +431,15 @@ func TestVerifyHostile(t *testing.T) {
 	assert.ErrorContains(t, err, ":sha256-"+f.unsignedDigest.Hex+".sig: more than 64")
 
 	// The attachment is not an OCI image manifest.
-	repo, err := name.NewRepository(f.repo, name.Insecure)
-	require.NoError(t, err)
 	img, err := random.Image(10, 1) // Docker media types
 	require.NoError(t, err)
 	require.NoError(t, remote.Write(publish.SignatureTag(repo, f.unsignedDigest), img))
 	_, err = p.Verify(ctx, f.unsigned, o)
 	assert.ErrorContains(t, err, `media type "application/vnd.docker.distribution.manifest.v2+json", not an OCI image manifest`)
 }
+
+// rawManifest is an OCI image manifest as bytes, for remote.Put.
+type rawManifest []byte
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
