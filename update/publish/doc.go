@@ -66,4 +66,7 @@
 // unsigned one and one a policy with another key names
 // (TestContainersImageVerifies). TestPodmanVerifies checks what Debian's
 // podman can: that it finds and reads the attachment.
+// On such a host the updater verifies the signature itself, under the
+// host's policy.json, with update/trust (whose tests check its decisions
+// against testdata/sigverify's).
 package publish
