@@ -13,6 +13,7 @@ const (
 	DefaultReadyTimeout = 30 * time.Second
 	DefaultDrain        = 10 * time.Second
 	DefaultWatch        = 10 * time.Second
+	DefaultPause        = 2 * time.Second
 	DefaultMaxErrorRate = 0.01
 )
 
@@ -60,7 +61,7 @@ func (m *Module) validateDeploy() error {
 	for _, d := range []struct {
 		name string
 		v    Duration
-	}{{"ready-timeout", u.ReadyTimeout}, {"drain", u.Drain}, {"watch", u.Watch}} {
+	}{{"ready-timeout", u.ReadyTimeout}, {"drain", u.Drain}, {"watch", u.Watch}, {"pause", u.Pause}} {
 		if d.v.Duration < 0 {
 			return fmt.Errorf("[update] %s %v is negative", d.name, d.v.Duration)
 		}
@@ -194,6 +195,14 @@ func (u Update) WatchOr() time.Duration {
 		return u.Watch.Duration
 	}
 	return DefaultWatch
+}
+
+// PauseOr returns Pause, or DefaultPause when unset.
+func (u Update) PauseOr() time.Duration {
+	if u.Pause.Duration > 0 {
+		return u.Pause.Duration
+	}
+	return DefaultPause
 }
 
 // MaxErrorRateOr returns MaxErrorRate, or DefaultMaxErrorRate when unset.

@@ -87,6 +87,11 @@ type Update struct {
 	// Drain is how long a removed container's requests in flight may
 	// take (default 10s).
 	Drain Duration `toml:"drain"`
+	// Pause is how long a rolling update waits after each container,
+	// checking the ones already replaced as the watch window does, so
+	// that an image that fails a while after it starts is found while
+	// the other containers still run the old one (default 2s).
+	Pause Duration `toml:"pause"`
 	// Watch is how long the new containers must stay up and healthy,
 	// with an error rate under MaxErrorRate, before the update is
 	// committed (default 10s; the old image is kept until then).

@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,10 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/internal/rollouttest"
+	"github.com/alicorn-dev/alicorn/update/publish"
 )
 
 // TestBadInput: a digest that does not exist, a front that does not
-// answer, a registry that is down: a clear error, and nothing changed.
+// answer, an unsigned image under a policy that requires signatures, a
+// registry that is down: a clear error, and nothing changed.
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t, ctx, "rolling")
@@ -44,11 +51,38 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, os.Rename(sock+".away", sock))
 	s.on(t, ctx, d1)
 
+	// Under a policy that requires signatures: an unsigned image is
+	// refused, a signed one runs.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	signer, err := publish.NewSigner(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil)
+	require.NoError(t, err)
+	pub, err := signer.PublicKeyPEM()
+	require.NoError(t, err)
+	pubFile := filepath.Join(s.dir, "key.pub")
+	require.NoError(t, os.WriteFile(pubFile, pub, 0o644))
+	policy := filepath.Join(s.dir, "policy.json")
+	require.NoError(t, os.WriteFile(policy, []byte(`{"default": [{"type": "insecureAcceptAnything"}],
+  "transports": {"docker": {"`+s.registry+`": [{"type": "sigstoreSigned", "keyPath": "`+pubFile+`"}]}}}`), 0o644))
+	code, _, stderr = s.cli(t, ctx, "apply", "-y", "--policy", policy)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "a signature is required")
+	s.on(t, ctx, d1)
+	d3 := rollouttest.PublishSigned(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "3", ""), d1, signer, fix)
+	code, _, _ = s.cli(t, ctx, "apply", "-y", "--policy", policy)
+	assert.Equal(t, 0, code)
+	s.on(t, ctx, d3)
+
 	// The registry down.
 	s.stopRegistry()
 	code, _, stderr = s.cli(t, ctx, "apply", "-y")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, s.registry)
-	s.on(t, ctx, d1)
+	code, _, stderr = s.cli(t, ctx, "status")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, s.registry)
+	s.on(t, ctx, d3)
 	_ = d2
 }

@@ -18,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"slices"
@@ -31,6 +32,7 @@ import (
 	"github.com/alicorn-dev/alicorn/update"
 	upodman "github.com/alicorn-dev/alicorn/update/podman"
 	"github.com/alicorn-dev/alicorn/update/rollout"
+	"github.com/alicorn-dev/alicorn/update/trust"
 	"github.com/alicorn-dev/alicorn/update/updater"
 )
 
@@ -86,6 +88,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fl.StringVar(&o.dir, "modules-dir", "/etc/alicorn/modules.d", "the directory of module files (*.toml)")
 	fl.StringVar(&o.state, "state", "/var/lib/alicorn/updates", "journals, locks, deployed digests, fronts' sockets")
 	fl.StringVar(&o.conf, "containers-conf", os.Getenv("CONTAINERS_CONF"), "containers.conf for podman")
+	fl.StringVar(&o.policy, "policy", "/etc/containers/policy.json", "the signature policy images must satisfy before they run (none: no check; a missing file at the default path: no check)")
 	fl.BoolVar(&o.tlsVerify, "tls-verify", true, "require HTTPS with verified certificates from registries (false for loopback ones)")
 	fl.BoolVar(&o.asJSON, "json", false, "status: print JSON; others: each step as a JSON object")
 	fl.BoolVar(&o.filter.Security, "security", false, "only updates fixing security advisories")
@@ -119,7 +122,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "module-update:", err)
 		return 1
 	}
-	u := o.updater(stdout, stderr)
+	u, err := o.updater(stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "module-update:", err)
+		return 1
+	}
 	switch cmd {
 	case "status":
 		return status(ctx, u, mods, o, stdout, stderr)
@@ -186,11 +193,26 @@ func load(dir string, names []string) ([]module.Module, error) {
 	return out, nil
 }
 
-func (o options) updater(stdout, stderr io.Writer) *updater.Updater {
+func (o options) updater(stdout io.Writer) (*updater.Updater, error) {
 	rt := &upodman.Runtime{ContainersConf: o.conf, TLSVerify: o.tlsVerify}
 	u := &updater.Updater{State: o.state, Runtime: rt}
 	if !o.tlsVerify {
 		u.Remote = append(u.Remote, remote.WithTransport(insecureTransport()))
+	}
+	if o.policy != "none" {
+		policy, err := trust.LoadPolicy(o.policy)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && o.policy == "/etc/containers/policy.json":
+			// No policy on this host: podman would not check either.
+		case err != nil:
+			return nil, err
+		default:
+			opts := trust.Options{Insecure: !o.tlsVerify}
+			u.Verify = func(ctx context.Context, ref string) error {
+				_, err := policy.Verify(ctx, ref, opts)
+				return err
+			}
+		}
 	}
 	enc := json.NewEncoder(stdout)
 	u.Log = func(e rollout.Event) {
@@ -206,7 +228,7 @@ func (o options) updater(stdout, stderr io.Writer) *updater.Updater {
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	return u
+	return u, nil
 }
 
 func status(ctx context.Context, u *updater.Updater, mods []module.Module, o options, stdout, stderr io.Writer) int {
@@ -220,6 +242,10 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 			continue
 		}
 		all = append(all, s)
+		if s.Error != "" {
+			fmt.Fprintf(stderr, "module-update: module %s: %s\n", s.Module, s.Error)
+			code = 1
+		}
 		if s.Pending() && code == 0 {
 			code = 100
 		}
@@ -328,6 +354,9 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 	code := 0
 	for _, m := range mods {
 		s, err := u.Status(ctx, m)
+		if err == nil && s.Error != "" {
+			err = fmt.Errorf("module %s: %s", s.Module, s.Error)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "module-update:", err)
 			code = 1

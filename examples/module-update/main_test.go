@@ -33,6 +33,11 @@ type site struct {
 }
 
 func newSite(t *testing.T, ctx context.Context, policy string) *site {
+	return newSiteFront(t, ctx, policy, "builtin")
+}
+
+// newSiteFront is newSite with the front of kind (builtin or haproxy).
+func newSiteFront(t *testing.T, ctx context.Context, policy, kind string) *site {
 	rollouttest.Needs(t)
 	s := &site{dir: t.TempDir()}
 	s.registry, s.stopRegistry = registrytest.Stoppable(t)
@@ -43,9 +48,17 @@ func newSite(t *testing.T, ctx context.Context, policy string) *site {
 	s.pm = rollouttest.Podman(t, s.dir)
 	s.name = fmt.Sprintf("mu%d", time.Now().UnixNano()%1e8)
 	rollouttest.Clean(t, s.pm, s.name)
-	listen := rollouttest.Front(t, filepath.Join(s.state, "front-"+s.name+".sock"))
+	var listen, socket string
+	if kind == "haproxy" {
+		listen, socket = rollouttest.HAProxy(t, s.dir, s.name)
+	} else {
+		listen = rollouttest.Front(t, filepath.Join(s.state, "front-"+s.name+".sock"))
+	}
 	s.url = "http://" + listen + "/index.html"
-	file := rollouttest.ModuleFile(s.name, "docker://"+s.registry+"/"+s.name+":stable", listen, "", policy)
+	file := rollouttest.ModuleFile(s.name, "docker://"+s.registry+"/"+s.name+":stable", listen, socket, policy)
+	if kind == "haproxy" {
+		file = strings.Replace(file, "[front]\n", "[front]\nkind = \"haproxy\"\n", 1)
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(s.mods, s.name+".toml"), []byte(file), 0o644))
 	s.images = rollouttest.NewImages(t, ctx, s.dir)
 	return s
@@ -150,4 +163,29 @@ func TestApply(t *testing.T) {
 	code, _, _ = s.cli(t, ctx, "recover")
 	assert.Equal(t, 0, code)
 	s.on(t, ctx, d1)
+}
+
+// TestHAProxy is a rolling update under load through HAProxy, the front
+// a host may already run: no failed request.
+func TestHAProxy(t *testing.T) {
+	ctx := context.Background()
+	s := newSiteFront(t, ctx, "rolling", "haproxy")
+	d1 := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "1", ""), "")
+	code, _, _ := s.cli(t, ctx, "apply", "-y")
+	require.Equal(t, 0, code)
+	s.on(t, ctx, d1)
+	d2 := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "2", ""), d1, fix)
+	l := rollouttest.StartLoad(s.url, webimage.Page())
+	code, _, _ = s.cli(t, ctx, "apply", "-y")
+	l.End(t)
+	require.Equal(t, 0, code)
+	s.on(t, ctx, d2)
+	bad := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "2", webimage.ServesErrors), d2, fix)
+	l = rollouttest.StartLoad(s.url, webimage.Page())
+	code, _, stderr := s.cli(t, ctx, "apply", "-y")
+	l.End(t)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "rolled back")
+	s.on(t, ctx, d2)
+	assert.NotEqual(t, bad, d2)
 }

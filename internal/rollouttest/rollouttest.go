@@ -24,6 +24,7 @@ import (
 	"github.com/alicorn-dev/alicorn/internal/webimage"
 	"github.com/alicorn-dev/alicorn/update"
 	"github.com/alicorn-dev/alicorn/update/front"
+	"github.com/alicorn-dev/alicorn/update/front/haproxy"
 	"github.com/alicorn-dev/alicorn/update/publish"
 )
 
@@ -106,6 +107,12 @@ func (im *Images) Release(t testing.TB, ctx context.Context, release string, fau
 // of a build fixing fixes after previous, and returns its digest.
 func Publish(t testing.TB, ctx context.Context, addr, repo, tag string, img v1.Image, previous string, fixes ...update.Fix) string {
 	t.Helper()
+	return PublishSigned(t, ctx, addr, repo, tag, img, previous, nil, fixes...)
+}
+
+// PublishSigned is Publish, signing with signer (none when nil).
+func PublishSigned(t testing.TB, ctx context.Context, addr, repo, tag string, img v1.Image, previous string, signer *publish.Signer, fixes ...update.Fix) string {
+	t.Helper()
 	var ids []string
 	for _, f := range fixes {
 		ids = append(ids, f.Advisory)
@@ -114,7 +121,7 @@ func Publish(t testing.TB, ctx context.Context, addr, repo, tag string, img v1.I
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &publish.Publisher{Insecure: true}
+	p := &publish.Publisher{Insecure: true, Signer: signer}
 	ref, _, err := p.Publish(ctx, img, addr+"/"+repo, tag)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +179,7 @@ timeout = "5s"
 policy = %[5]q
 ready-timeout = "5s"
 drain = "5s"
+pause = "3s"
 watch = "4s"
 `, vol, webimage.DocRoot, webimage.Port, webimage.Expect, policy, name)
 	return s
@@ -213,4 +221,41 @@ func Clean(t testing.TB, pm podman.Podman, moduleName string) {
 		}
 		pm.Run(ctx, "volume", "rm", "--force", moduleName+"-content")
 	})
+}
+
+// HAProxy runs Debian's haproxy with haproxy.Config for backend until
+// the test ends, and returns its public address and its runtime API's
+// socket; it skips t when haproxy is missing.
+func HAProxy(t testing.TB, dir, backend string) (listen, socket string) {
+	t.Helper()
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("needs haproxy (apt-get install haproxy)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen = l.Addr().String()
+	l.Close()
+	socket = filepath.Join(dir, "haproxy.sock")
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfg, []byte(haproxy.Config(listen, backend, socket)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	cmd := exec.Command("haproxy", "-f", cfg, "-db")
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	f := haproxy.Front{Socket: socket, Backend: backend}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, err := f.Backends(context.Background()); err == nil {
+			return listen, socket
+		} else if time.Now().After(deadline) {
+			t.Fatalf("haproxy's runtime API at %s: %v\n%s", socket, err, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -6,7 +6,9 @@
 //   - rolling: one container at a time, each after those it requires:
 //     start the new one, wait for its health check (ready-timeout), add it
 //     to the front, drain the old one from the front and remove it, give
-//     the new one the old one's name;
+//     the new one the old one's name, then pause, checking the replaced
+//     containers as the watch window does, so that an image failing a
+//     while after it starts is found while the others still serve;
 //   - blue-green: start and check every new container, add them all to
 //     the front, then drain and remove every old one;
 //   - recreate: remove the old containers, then start the new ones (the

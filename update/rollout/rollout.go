@@ -343,7 +343,7 @@ func (ru *run) roll(ctx context.Context, img update.Image, watching bool) ([]upd
 		}
 		kept = append(kept, in)
 		if watching {
-			if err := ru.checkAll(ctx, kept); err != nil {
+			if err := ru.watchFor(ctx, kept, ru.m.Update.PauseOr()); err != nil {
 				return nil, err
 			}
 		}
@@ -722,6 +722,12 @@ func (ru *run) probe(ctx context.Context, addr string) error {
 func (ru *run) watch(ctx context.Context, kept []update.Instance) error {
 	w := ru.m.Update.WatchOr()
 	ru.log(ru.m.Name, "watch", "", "", w.String())
+	return ru.watchFor(ctx, kept, w)
+}
+
+// watchFor checks the kept instances every health interval (at most 1s)
+// for w.
+func (ru *run) watchFor(ctx context.Context, kept []update.Instance, w time.Duration) error {
 	interval := ru.m.Health.Interval.Duration
 	if interval <= 0 || interval > time.Second {
 		interval = time.Second

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/alicorn-dev/alicorn/module"
@@ -59,6 +60,9 @@ type Status struct {
 	Unfinished bool `json:"unfinished,omitempty"`
 	// Policy is the module's update policy.
 	Policy string `json:"policy"`
+	// Error says why the registry could not tell the newest image (the
+	// rest is this host's state).
+	Error string `json:"error,omitempty"`
 }
 
 // Current is the digest the module runs: the committed one, else the
@@ -156,7 +160,8 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 	ro := append([]remote.Option{remote.WithContext(ctx)}, u.Remote...)
 	desc, err := remote.Get(tag, ro...)
 	if err != nil {
-		return nil, fmt.Errorf("module %s: reading %s: %w", m.Name, tag, err)
+		s.Error = fmt.Sprintf("reading %s: %v", tag, err)
+		return s, nil
 	}
 	s.Newest = desc.Digest.String()
 	// The advisories fixed since the running image: each image records
@@ -165,15 +170,15 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 	digest := s.Newest
 	for hops := 0; digest != "" && digest != cur && hops < 50; hops++ {
 		img, err := remote.Image(tag.Digest(digest), ro...)
+		var cf *v1.ConfigFile
+		if err == nil {
+			cf, err = img.ConfigFile()
+		}
 		if err != nil {
 			if hops == 0 {
-				return nil, fmt.Errorf("module %s: reading %s@%s: %w", m.Name, tag.Repository, digest, err)
+				s.Error = fmt.Sprintf("reading %s@%s: %v", tag.Repository, digest, err)
 			}
 			break // an older image deleted from the registry
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return nil, fmt.Errorf("module %s: %s@%s: %w", m.Name, tag.Repository, digest, err)
 		}
 		s.Fixes = append(s.Fixes, fixesOf(cf.Config.Labels)...)
 		digest = cf.Config.Labels[update.LabelPrevious]
@@ -272,6 +277,9 @@ func (u *Updater) Apply(ctx context.Context, m module.Module, digest string) err
 		s, err := u.Status(ctx, m)
 		if err != nil {
 			return err
+		}
+		if s.Error != "" {
+			return fmt.Errorf("module %s: %s", m.Name, s.Error)
 		}
 		digest = s.Newest
 	}
