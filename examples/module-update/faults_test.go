@@ -34,7 +34,8 @@ func TestFaults(t *testing.T) {
 	rolledBack := 0
 	for round := 0; round < 2; round++ {
 		for _, f := range webimage.Faults() {
-			bad := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "1", f), d1, fix)
+			// Each round another release: another digest.
+			bad := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, []string{"1", "2"}[round], f), d1, fix)
 			start := time.Now()
 			code, _, stderr := s.cli(t, ctx, "apply", "-y")
 			t.Logf("%s: %v", f, time.Since(start).Round(time.Millisecond))
@@ -45,8 +46,16 @@ func TestFaults(t *testing.T) {
 			s.on(t, ctx, d1)
 			st := s.status(t, ctx)
 			assert.Equal(t, bad, st.Newest)
+			if assert.NotNil(t, st.Failed, f) {
+				assert.Equal(t, bad, st.Failed.Digest)
+			}
 		}
 	}
+	// A rolled back image is not taken again, unless asked for.
+	code, out, _ := s.cli(t, ctx, "apply", "-y")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "was rolled back on this host")
+	assert.Contains(t, out, "Nothing to do.")
 	l.End(t)
 	assert.Equal(t, 10, rolledBack)
 }

@@ -279,6 +279,9 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 		if s.Unfinished {
 			fmt.Fprintf(stdout, "%s: an update was interrupted: run module-update recover %s\n", s.Module, s.Module)
 		}
+		if s.Failed != nil && s.Pending() {
+			fmt.Fprintf(stdout, "%s: %s was rolled back on this host: %s\n", s.Module, short(s.Newest), s.Failed.Reason)
+		}
 		if s.Pending() {
 			for _, f := range s.Fixes {
 				fmt.Fprintf(stdout, "%s: %s\n", s.Module, fixLine(f))
@@ -363,7 +366,12 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 			continue
 		}
 		if o.to != "" {
-			s.Newest = o.to
+			s.Newest, s.Failed = o.to, nil
+		}
+		if s.Failed != nil && s.Pending() {
+			fmt.Fprintf(stdout, "%s: %s was rolled back on this host (%s): apply --to %s to try it again\n",
+				m.Name, short(s.Newest), s.Failed.Reason, s.Newest)
+			continue
 		}
 		if !o.filter.Wanted(s) {
 			continue

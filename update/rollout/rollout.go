@@ -71,8 +71,9 @@ func (e *RolledBackError) Unwrap() []error { return []error{e.Reason, e.Err} }
 // what it knows of the front.
 type run struct {
 	*Rollout
-	m module.Module
-	j *journal
+	m  module.Module
+	j  *journal
+	to update.Image // the image the update goes to
 }
 
 func (r *Rollout) log(m string, step, container, id, detail string) {
@@ -124,7 +125,7 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 		return err
 	}
 	defer j.close()
-	ru := &run{Rollout: r, m: m, j: j}
+	ru := &run{Rollout: r, m: m, j: j, to: img}
 	if err := j.write(Record{Op: "begin", From: &from, To: &img, Policy: m.Update.Policy}); err != nil {
 		return err
 	}
@@ -243,7 +244,14 @@ func (r *Rollout) recover(ctx context.Context, m module.Module) error {
 	if _, err := ru.convergeAll(ctx, u.From); err != nil {
 		return err
 	}
-	return ru.end("rolled back")
+	if err := ru.end("rolled back"); err != nil {
+		return err
+	}
+	if u.RollingBack {
+		// A rollback interrupted: the image had failed here.
+		return r.State.addFailure(m.Name, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
+	}
+	return nil
 }
 
 func (ru *run) end(outcome string) error {
@@ -270,6 +278,9 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 		return e
 	}
 	if err := ru.end("rolled back"); err != nil {
+		e.Err = err
+	}
+	if err := ru.State.addFailure(ru.m.Name, Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {
 		e.Err = err
 	}
 	return e

@@ -46,13 +46,18 @@ func (s *State) Deployed(module string) (d Deployed, ok bool, err error) {
 	return d, true, nil
 }
 
-// saveDeployed writes d atomically (a temporary file renamed over).
+// saveDeployed writes d atomically.
 func (s *State) saveDeployed(d Deployed) error {
-	p := filepath.Join(s.Dir, d.Module+".json")
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err
 	}
+	return writeAtomic(filepath.Join(s.Dir, d.Module+".json"), b)
+}
+
+// writeAtomic writes b and a newline to p through a temporary file,
+// synced and renamed over p.
+func writeAtomic(p string, b []byte) error {
 	tmp := p + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
@@ -70,4 +75,60 @@ func (s *State) saveDeployed(d Deployed) error {
 		return err
 	}
 	return os.Rename(tmp, p)
+}
+
+// Failure is an image an update rolled back from on this host: apply
+// does not take it again unless asked to.
+type Failure struct {
+	Digest string    `json:"digest"`
+	Reason string    `json:"reason"`
+	Time   time.Time `json:"time"`
+}
+
+// Failures lists the images module rolled back from, oldest first.
+func (s *State) Failures(module string) ([]Failure, error) {
+	p := filepath.Join(s.Dir, module+".failed")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fs []Failure
+	if err := json.Unmarshal(b, &fs); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return fs, nil
+}
+
+// Failed returns the failure of digest, if module rolled back from it.
+func (s *State) Failed(module, digest string) (*Failure, error) {
+	fs, err := s.Failures(module)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].Digest == digest {
+			return &fs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// addFailure records a rollback from digest (the last 20 are kept).
+func (s *State) addFailure(module string, f Failure) error {
+	fs, err := s.Failures(module)
+	if err != nil {
+		fs = nil // a damaged list is replaced
+	}
+	fs = append(fs, f)
+	if len(fs) > 20 {
+		fs = fs[len(fs)-20:]
+	}
+	b, err := json.MarshalIndent(fs, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(s.Dir, module+".failed"), b)
 }

@@ -60,6 +60,9 @@ type Status struct {
 	Unfinished bool `json:"unfinished,omitempty"`
 	// Policy is the module's update policy.
 	Policy string `json:"policy"`
+	// Failed is set when this host rolled back from Newest before:
+	// apply does not take it again unless asked for by digest.
+	Failed *rollout.Failure `json:"failed,omitempty"`
 	// Error says why the registry could not tell the newest image (the
 	// rest is this host's state).
 	Error string `json:"error,omitempty"`
@@ -164,6 +167,9 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 		return s, nil
 	}
 	s.Newest = desc.Digest.String()
+	if s.Failed, err = st.Failed(m.Name, s.Newest); err != nil {
+		return nil, err
+	}
 	// The advisories fixed since the running image: each image records
 	// its own fixes and the image it replaced.
 	cur := s.Current()
@@ -252,10 +258,10 @@ func (f Filter) takes(x update.Fix) bool {
 }
 
 // Wanted reports whether the update of s is taken under f: a pending
-// update, with at least one fix f takes (any pending update when f is
-// empty).
+// update this host did not roll back from, with at least one fix f
+// takes (any such update when f is empty).
 func (f Filter) Wanted(s *Status) bool {
-	if !s.Pending() {
+	if !s.Pending() || s.Failed != nil {
 		return false
 	}
 	return f.Empty() || len(f.Select(s.Fixes)) > 0
