@@ -24,7 +24,7 @@ import (
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t, ctx, "rolling")
-	d1 := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "1", ""), "")
+	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
 	code, _, _ := s.cli(t, ctx, "apply", "-y")
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d1)
@@ -41,8 +41,8 @@ func TestBadInput(t *testing.T) {
 	s.on(t, ctx, d1)
 
 	// The front's socket gone: nothing is pulled or started.
-	d2 := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "2", ""), d1, fix)
-	sock := filepath.Join(s.state, "front-"+s.name+".sock")
+	d2 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "2", ""), d1, fix)
+	sock := filepath.Join(s.State, "front-"+s.Name+".sock")
 	require.NoError(t, os.Rename(sock, sock+".away"))
 	code, _, stderr = s.cli(t, ctx, "apply", "-y")
 	assert.Equal(t, 1, code)
@@ -61,28 +61,28 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, err)
 	pub, err := signer.PublicKeyPEM()
 	require.NoError(t, err)
-	pubFile := filepath.Join(s.dir, "key.pub")
+	pubFile := filepath.Join(s.Dir, "key.pub")
 	require.NoError(t, os.WriteFile(pubFile, pub, 0o644))
-	policy := filepath.Join(s.dir, "policy.json")
+	policy := filepath.Join(s.Dir, "policy.json")
 	require.NoError(t, os.WriteFile(policy, []byte(`{"default": [{"type": "insecureAcceptAnything"}],
-  "transports": {"docker": {"`+s.registry+`": [{"type": "sigstoreSigned", "keyPath": "`+pubFile+`"}]}}}`), 0o644))
+  "transports": {"docker": {"`+s.Registry+`": [{"type": "sigstoreSigned", "keyPath": "`+pubFile+`"}]}}}`), 0o644))
 	code, _, stderr = s.cli(t, ctx, "apply", "-y", "--policy", policy)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "a signature is required")
 	s.on(t, ctx, d1)
-	d3 := rollouttest.PublishSigned(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "3", ""), d1, signer, fix)
+	d3 := rollouttest.PublishSigned(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "3", ""), d1, signer, fix)
 	code, _, _ = s.cli(t, ctx, "apply", "-y", "--policy", policy)
 	assert.Equal(t, 0, code)
 	s.on(t, ctx, d3)
 
 	// The registry down.
-	s.stopRegistry()
+	s.StopRegistry()
 	code, _, stderr = s.cli(t, ctx, "apply", "-y")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, s.registry)
+	assert.Contains(t, stderr, s.Registry)
 	code, _, stderr = s.cli(t, ctx, "status")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, s.registry)
+	assert.Contains(t, stderr, s.Registry)
 	s.on(t, ctx, d3)
 	_ = d2
 }

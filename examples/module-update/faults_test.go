@@ -25,17 +25,17 @@ import (
 func TestFaults(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t, ctx, "rolling")
-	d1 := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "1", ""), "")
+	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
 	code, _, _ := s.cli(t, ctx, "apply", "-y")
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d1)
 
-	l := rollouttest.StartLoad(s.url, webimage.Page())
+	l := rollouttest.StartLoad(s.URL, webimage.Page())
 	rolledBack := 0
 	for round := 0; round < 2; round++ {
 		for _, f := range webimage.Faults() {
 			// Each round another release: another digest.
-			bad := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, []string{"1", "2"}[round], f), d1, fix)
+			bad := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, []string{"1", "2"}[round], f), d1, fix)
 			start := time.Now()
 			code, _, stderr := s.cli(t, ctx, "apply", "-y")
 			t.Logf("%s: %v", f, time.Since(start).Round(time.Millisecond))
@@ -70,20 +70,20 @@ func TestKill(t *testing.T) {
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
-	d1 := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", s.images.Release(t, ctx, "1", ""), "")
+	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
 	code, _, _ := s.cli(t, ctx, "apply", "-y")
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d1)
 
-	l := rollouttest.StartLoad(s.url, webimage.Page())
+	l := rollouttest.StartLoad(s.URL, webimage.Page())
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	for i := 0; i < 10; i++ {
 		// Publish the other image, start the update, kill it.
 		before := s.status(t, ctx).Deployed.Current.Digest
-		img := s.images.Release(t, ctx, []string{"2", "1"}[i%2], "")
-		target := rollouttest.Publish(t, ctx, s.registry, s.name, "stable", img, "", fix)
-		cmd := exec.Command(bin, "--modules-dir", s.mods, "--state", s.state, "--tls-verify=false",
-			"--containers-conf", s.pm.ContainersConf, "apply", "-y")
+		img := s.Images.Release(t, ctx, []string{"2", "1"}[i%2], "")
+		target := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", img, "", fix)
+		cmd := exec.Command(bin, "--modules-dir", s.Mods, "--state", s.State, "--tls-verify=false",
+			"--containers-conf", s.Podman.ContainersConf, "apply", "-y")
 		var out strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &out
 		require.NoError(t, cmd.Start())
