@@ -6,6 +6,14 @@
 // (transport failures and 5xx answers) are counted per backend, for the
 // rollout's watch window.
 //
+// A request a backend fails (a transport error, or a 5xx answer) is sent
+// again to another backend when that is safe: GET, HEAD and OPTIONS
+// after any failure, other methods only when the backend refused the
+// connection; bodies up to MaxReplayBody are buffered for it. The
+// failure still counts against the backend, and the client sees none
+// while another backend works: a bad container is rolled back without
+// failed requests.
+//
 // Proxy is the built-in front, an http.Handler; a control socket and an
 // HAProxy front with the same operations come with the rollout.
 package front
