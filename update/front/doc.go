@@ -14,6 +14,9 @@
 // while another backend works: a bad container is rolled back without
 // failed requests.
 //
-// Proxy is the built-in front, an http.Handler; a control socket and an
-// HAProxy front with the same operations come with the rollout.
+// Proxy is the built-in front, an http.Handler; its control socket
+// (ServeControl, Client) lets updaters in other processes drive it, and
+// Serve runs it as a long-lived process that keeps its rotation in a
+// state file across restarts. An HAProxy front with the same operations
+// comes with the rollout.
 package front
