@@ -59,9 +59,11 @@ type Container struct {
 	Replicas int `toml:"replicas"`
 	// Requires names containers started, and updated, before this one.
 	Requires []string `toml:"requires"`
-	// Command replaces the image's command; Env adds KEY=VALUE variables.
-	Command []string `toml:"command"`
-	Env     []string `toml:"env"`
+	// Entrypoint and Command replace the image's; Env adds KEY=VALUE
+	// variables.
+	Entrypoint []string `toml:"entrypoint"`
+	Command    []string `toml:"command"`
+	Env        []string `toml:"env"`
 }
 
 // Health is how to tell a container of the module works: an HTTP GET of

@@ -155,7 +155,15 @@ func fixesOf(rep *alicorn.Report) []Fix {
 	for _, f := range rep.Host.Findings {
 		fx := byID[f.Advisory.ID]
 		if fx == nil {
-			fx = &Fix{Advisory: f.Advisory.ID, Severity: f.Advisory.Severity}
+			fx = &Fix{Advisory: f.Advisory.ID, Type: f.Advisory.Type, Severity: f.Advisory.Severity}
+			for _, r := range f.Advisory.References {
+				switch r.Type {
+				case "cve":
+					fx.CVEs = append(fx.CVEs, r.ID)
+				case "bugzilla":
+					fx.Bugs = append(fx.Bugs, r.ID)
+				}
+			}
 			byID[f.Advisory.ID] = fx
 		}
 		fx.Packages = append(fx.Packages, rpm.NEVRA(&rep.Host.Installed[f.Installed])+" → "+f.Fixed.Name+"-"+f.Fixed.EVR+"."+f.Fixed.Arch)

@@ -71,7 +71,7 @@ func TestCheck(t *testing.T) {
 	p, err = Check(ctx, m, o)
 	require.NoError(t, err)
 	assert.Equal(t, []Reason{ReasonAdvisories}, p.Reasons)
-	assert.Equal(t, []Fix{{Advisory: "ADV-1", Severity: "Important",
+	assert.Equal(t, []Fix{{Advisory: "ADV-1", Type: "security", Severity: "Important",
 		Packages: []string{"alpha-1.0-1.x86_64 → alpha-2.0-1.x86_64"}}}, p.Fixes)
 
 	// A changed recipe, and a forced rebuild.

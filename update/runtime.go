@@ -29,8 +29,8 @@ type Instance struct {
 	Name string `json:"name"`
 	// Container is the module file's container it runs (LabelContainer).
 	Container string `json:"container"`
-	// Digest is the manifest digest of its image (LabelDigest).
-	Digest string `json:"digest"`
+	// Image is the image it runs (its digest from LabelDigest).
+	Image Image `json:"image"`
 	// Addr is the loopback HOST:PORT the front sends requests to; "" for
 	// a container the front does not serve.
 	Addr string `json:"addr,omitempty"`
@@ -40,27 +40,36 @@ type Instance struct {
 	Exit    int  `json:"exit,omitempty"`
 }
 
+// Image is an image in a runtime's storage: the runtime's ID for it and
+// its manifest digest.
+type Image struct {
+	ID     string `json:"id"`
+	Digest string `json:"digest"`
+}
+
 // Runtime runs a module's containers: podman on one host (update/podman),
 // Kubernetes later. Every method works on what the runtime holds now, so
 // that a rollout can be recovered after a crash from the runtime's state
 // and its journal.
 type Runtime interface {
 	// Pull fetches ref (an image by digest, "docker://HOST/REPO@sha256:…")
-	// into the runtime's storage, checked under the host's policy, and
-	// returns the manifest digest.
-	Pull(ctx context.Context, ref string) (digest string, err error)
+	// into the runtime's storage.
+	Pull(ctx context.Context, ref string) (Image, error)
 	// Instances lists the module's containers, running or not.
 	Instances(ctx context.Context, m module.Module) ([]Instance, error)
-	// Start creates and starts container c of m, named name, from the
-	// image ref (pulled before) whose digest is digest.
-	Start(ctx context.Context, m module.Module, c module.Container, name, ref, digest string) (Instance, error)
-	// Inspect returns the instance as it is now.
-	Inspect(ctx context.Context, id string) (Instance, error)
+	// Start creates and starts container c of m, named name, from img
+	// (pulled before).
+	Start(ctx context.Context, m module.Module, c module.Replica, name string, img Image) (Instance, error)
+	// Inspect returns m's instance id as it is now.
+	Inspect(ctx context.Context, m module.Module, id string) (Instance, error)
 	// Rename gives an instance its committed name.
 	Rename(ctx context.Context, id, name string) error
 	// Remove stops an instance (SIGTERM, then SIGKILL after timeout) and
 	// removes it; removing an instance that is gone is no error.
 	Remove(ctx context.Context, id string, timeout time.Duration) error
+	// RemoveImage removes an image no container uses any more (the old
+	// image, once an update is committed).
+	RemoveImage(ctx context.Context, id string) error
 }
 
 // Front holds a module's public address across updates and spreads its

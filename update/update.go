@@ -29,6 +29,10 @@ const (
 	// LabelFixes lists the advisories fixed against the previous image,
 	// comma-separated IDs.
 	LabelFixes = "io.alicorn.fixes"
+	// LabelAdvisories holds the fixes against the previous image as JSON
+	// (a list of Fix: advisory, severity, CVE and Bugzilla IDs,
+	// packages), so that an updater can filter updates as dnf does.
+	LabelAdvisories = "io.alicorn.advisories"
 	// LabelPrevious is the digest of the image this one replaces under the
 	// moving tag ("" for the first).
 	LabelPrevious = "io.alicorn.previous"
@@ -100,7 +104,11 @@ func (p *Plan) Rebuild() bool {
 // Fix is one advisory and the installed packages it fixes.
 type Fix struct {
 	Advisory string `json:"advisory"`
+	Type     string `json:"type,omitempty"`
 	Severity string `json:"severity,omitempty"`
+	// CVEs and Bugs are the advisory's CVE and Bugzilla references.
+	CVEs []string `json:"cves,omitempty"`
+	Bugs []string `json:"bugs,omitempty"`
 	// Packages are "installed → fixed" NEVRAs or purls.
 	Packages []string `json:"packages"`
 }

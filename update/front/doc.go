@@ -14,9 +14,9 @@
 // while another backend works: a bad container is rolled back without
 // failed requests.
 //
-// Proxy is the built-in front, an http.Handler; its control socket
-// (ServeControl, Client) lets updaters in other processes drive it, and
-// Serve runs it as a long-lived process that keeps its rotation in a
-// state file across restarts. An HAProxy front with the same operations
-// comes with the rollout.
+// Proxy is the built-in front, an http.Handler, and Client drives one
+// over its control socket (ServeControl); Serve runs it as a long-lived
+// process that keeps its rotation in a state file across restarts.
+// Package haproxy (update/front/haproxy) has the same operations on an
+// HAProxy. Both check a backend's health with WaitHealthy.
 package front

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httputil"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,7 +109,7 @@ func (p *Proxy) Add(ctx context.Context, b Backend, h Health) error {
 	if dup {
 		return fmt.Errorf("backend %s: already behind the front", b.Name)
 	}
-	if err := p.healthy(ctx, b, h); err != nil {
+	if err := WaitHealthy(ctx, p.client, b.Addr, h); err != nil {
 		return fmt.Errorf("backend %s (%s): %w", b.Name, b.Addr, err)
 	}
 	nb := &backend{Backend: b}
@@ -122,57 +120,6 @@ func (p *Proxy) Add(ctx context.Context, b Backend, h Health) error {
 	}
 	p.all[b.Name] = nb
 	p.rotation = append(p.rotation, nb)
-	return nil
-}
-
-// healthy polls b until it answers as h says, or h.Timeout passes.
-func (p *Proxy) healthy(ctx context.Context, b Backend, h Health) error {
-	if h.Path == "" {
-		h.Path = "/"
-	}
-	if h.Interval <= 0 {
-		h.Interval = 200 * time.Millisecond
-	}
-	if h.Timeout <= 0 {
-		h.Timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.Timeout)
-	defer cancel()
-	u := "http://" + b.Addr + h.Path
-	var last error
-	for {
-		last = p.probe(ctx, u, h.Expect)
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("not healthy within %v: %w", h.Timeout, last)
-		case <-time.After(h.Interval):
-		}
-	}
-}
-
-func (p *Proxy) probe(ctx context.Context, u, expect string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	if expect != "" && !strings.Contains(string(body), expect) {
-		return fmt.Errorf("GET %s: 200 without %q", u, expect)
-	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package publish
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"sort"
@@ -27,6 +28,8 @@ type Record struct {
 	// Fixes are the IDs of the advisories fixed against the previous
 	// image (update.LabelFixes, comma-separated, sorted).
 	Fixes []string
+	// Advisories are the same fixes in full (update.LabelAdvisories).
+	Advisories []update.Fix
 	// Previous is the manifest digest of the image this one replaces under
 	// the moving tag, "" for the first (update.LabelPrevious).
 	Previous string
@@ -63,6 +66,11 @@ func (r Record) Labels() map[string]string {
 		f := append([]string(nil), r.Fixes...)
 		sort.Strings(f)
 		l[update.LabelFixes] = strings.Join(f, ",")
+	}
+	if len(r.Advisories) > 0 {
+		if b, err := json.Marshal(r.Advisories); err == nil {
+			l[update.LabelAdvisories] = string(b)
+		}
 	}
 	if r.Previous != "" {
 		l[update.LabelPrevious] = r.Previous

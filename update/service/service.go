@@ -2,14 +2,14 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/flock"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sys/unix"
 
 	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/update"
@@ -56,7 +56,7 @@ type Event struct {
 }
 
 // ErrBusy is returned by Run when another run holds the module's lock.
-var ErrBusy = errors.New("another run is building this module")
+var ErrBusy = flock.ErrBusy
 
 // Outcome is what Run did for a module.
 type Outcome struct {
@@ -73,7 +73,7 @@ func (s *Service) Run(ctx context.Context, m module.Module, force bool) (*Outcom
 	if err := os.MkdirAll(s.Work, 0o755); err != nil {
 		return nil, err
 	}
-	unlock, err := lock(filepath.Join(s.Work, m.Name+".lock"))
+	unlock, err := flock.Try(filepath.Join(s.Work, m.Name+".lock"))
 	if err != nil {
 		s.log(Event{Module: m.Name, Step: "check", Outcome: "busy", Error: err.Error()})
 		return nil, fmt.Errorf("module %s: %w", m.Name, err)
@@ -202,7 +202,7 @@ func (s *Service) log(e Event) {
 
 // record is what the published image records of its build.
 func record(p *update.Plan, res *rebuild.Result) publish.Record {
-	r := publish.Record{Recipe: p.Recipe, Previous: p.Digest}
+	r := publish.Record{Recipe: p.Recipe, Previous: p.Digest, Advisories: p.Fixes}
 	for _, f := range p.Fixes {
 		r.Fixes = append(r.Fixes, f.Advisory)
 	}
@@ -213,22 +213,4 @@ func record(p *update.Plan, res *rebuild.Result) publish.Record {
 		}
 	}
 	return r
-}
-
-// lock takes an exclusive flock on path without waiting: ErrBusy when
-// another process holds it. The lock goes with the process, so a killed
-// run leaves nothing to clean.
-func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s: %w", path, ErrBusy)
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
 }

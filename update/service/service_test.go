@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/flock"
 	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
 	"github.com/alicorn-dev/alicorn/module"
@@ -106,7 +107,7 @@ func TestServiceRun(t *testing.T) {
 	assert.Equal(t, 1, pub.pushes)
 
 	// Two runs never build one module at once.
-	unlock, err := lock(filepath.Join(s.Work, "web.lock"))
+	unlock, err := flock.Try(filepath.Join(s.Work, "web.lock"))
 	require.NoError(t, err)
 	_, err = s.Run(ctx, m, true)
 	assert.ErrorIs(t, err, ErrBusy)
