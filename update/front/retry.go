@@ -14,11 +14,13 @@ import (
 	"time"
 )
 
-// Retries, as HAProxy's "retry-on conn-failure empty-response
-// response-timeout 500 502 503 504" with "option redispatch": a request
-// a backend fails is sent again to another backend of the rotation, so
-// that a container that exits, crashes, or answers 5xx after passing its
-// health check costs the clients nothing while it is rolled back.
+// Retries, as HAProxy's "retry-on conn-failure empty-response" and 5xx
+// answers, with "option redispatch": a request a backend fails is sent
+// again to another backend of the rotation, so that a container that
+// exits, crashes, or answers 5xx after passing its health check costs
+// the clients nothing while it is rolled back. (A backend that accepts
+// requests and never answers is not timed out: a slow answer may be
+// right, and the rollout's health checks catch a hung container.)
 //
 // Which requests are sent again:
 //   - GET, HEAD and OPTIONS (safe methods, RFC 9110 9.2.1), after any
