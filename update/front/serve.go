@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/alicorn-dev/alicorn/internal/tempfile"
@@ -30,7 +31,8 @@ type Config struct {
 	// through it. It is created mode 0600.
 	Socket string
 	// State is the file the rotation is kept in, so that a restarted
-	// front serves the same backends; "" keeps no state.
+	// front serves the same backends; "" keeps no state. The
+	// directories of Socket and State are created (0700) if missing.
 	State string
 	// Logf, when set, is told what the front does: backends restored
 	// and failing their health check, state not written, the HTTP
@@ -67,6 +69,11 @@ func Serve(ctx context.Context, cfg Config) error {
 	recorded, err := readState(cfg.State)
 	if err != nil {
 		return err
+	}
+	for _, dir := range []string{filepath.Dir(cfg.Socket), filepath.Dir(cmp.Or(cfg.State, cfg.Socket))} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("front: %w", err)
+		}
 	}
 	if err := checkSocket(ctx, cfg.Socket); err != nil {
 		return err
@@ -365,9 +372,14 @@ func checkSocket(ctx context.Context, path string) error {
 		return fmt.Errorf("front: control socket %s: exists and is not a socket", path)
 	}
 	d := net.Dialer{Timeout: time.Second}
-	if c, err := d.DialContext(ctx, "unix", path); err == nil {
+	c, err := d.DialContext(ctx, "unix", path)
+	if err == nil {
 		c.Close()
 		return fmt.Errorf("front: control socket %s: another front answers on it", path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		// Not known to be stale (another user's front, say): left alone.
+		return fmt.Errorf("front: control socket %s: %w", path, err)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("front: stale control socket: %w", err)
