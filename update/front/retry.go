@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,7 +77,8 @@ func (p *Proxy) reverseProxy() *httputil.ReverseProxy {
 			pr.Out.URL.Host = "backend.invalid"
 			pr.SetXForwarded()
 		},
-		Transport: &retrier{p: p, base: base},
+		Transport:      &retrier{p: p, base: base},
+		ModifyResponse: checkUpgrade,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, ErrNoBackend) {
 				http.Error(w, ErrNoBackend.Error(), http.StatusServiceUnavailable)
@@ -85,6 +87,35 @@ func (p *Proxy) reverseProxy() *httputil.ReverseProxy {
 			http.Error(w, "bad gateway", http.StatusBadGateway)
 		},
 	}
+}
+
+// checkUpgrade refuses a 101 answer that switches to another protocol
+// than the request's, as the reverse proxy would, but through
+// ModifyResponse: the proxy then closes the answer's body, and its
+// backend is no longer in flight (the proxy's own refusal leaves the
+// body open).
+func checkUpgrade(resp *http.Response) error {
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return nil
+	}
+	req, res := upgradeType(resp.Request.Header), upgradeType(resp.Header)
+	if res == "" || !strings.EqualFold(req, res) || strings.ContainsFunc(res, func(r rune) bool { return r < ' ' || r > '~' }) {
+		return fmt.Errorf("backend switched to protocol %q when %q was asked for", res, req)
+	}
+	return nil
+}
+
+// upgradeType is the protocol a request or answer upgrades to: its
+// Upgrade header when its Connection header lists "upgrade".
+func upgradeType(h http.Header) string {
+	for _, v := range h.Values("Connection") {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), "upgrade") {
+				return h.Get("Upgrade")
+			}
+		}
+	}
+	return ""
 }
 
 // retrier is the reverse proxy's transport: it sends each attempt to a

@@ -1,8 +1,11 @@
 package front
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -267,4 +270,57 @@ func TestDrainWaitsForBody(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "first last", string(b))
 	assert.NoError(t, <-drained)
+}
+
+// TestUpgrade: a protocol switch (WebSocket's) goes through, and keeps
+// its backend in flight until the connection ends; a backend switching
+// to another protocol than asked gets 502, and leaves nothing in flight.
+func TestUpgrade(t *testing.T) {
+	ctx := context.Background()
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "" {
+			io.WriteString(w, "ok") // the health check
+			return
+		}
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		proto := "echo"
+		if r.URL.Path == "/wrong" {
+			proto = "other"
+		}
+		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n", proto)
+		brw.Flush()
+		io.Copy(c, brw) // echo until the client closes
+	}))
+	defer s.Close()
+	for _, path := range []string{"/", "/wrong"} {
+		p := New()
+		require.NoError(t, p.Add(ctx, Backend{Name: "web", Addr: addr(s)}, Health{}))
+		front := httptest.NewServer(p)
+		c, err := net.Dial("tcp", addr(front))
+		require.NoError(t, err)
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n", path)
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		if path == "/wrong" {
+			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+			c.Close()
+			assert.NoError(t, p.Drain(ctx, "web", time.Second), "nothing left in flight")
+			front.Close()
+			continue
+		}
+		require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+		io.WriteString(c, "hello")
+		b := make([]byte, 5)
+		_, err = io.ReadFull(br, b)
+		require.NoError(t, err)
+		assert.Equal(t, "hello", string(b))
+		assert.ErrorContains(t, p.Drain(ctx, "web", 100*time.Millisecond), "in flight", "the connection is a request in flight")
+		c.Close()
+		front.Close()
+	}
 }
