@@ -100,6 +100,8 @@ func Serve(ctx context.Context, cfg Config) error {
 		health:  map[string]Health{},
 		pending: map[string]*restore{},
 	}
+	errorLog := log.New(logWriter(logf), "", 0)
+	s.p.rp.ErrorLog = errorLog // bodies cut short, by the backend or the client
 	for _, r := range recorded.Backends {
 		s.restore(runCtx, r.Backend(), r.Health.Health())
 	}
@@ -107,7 +109,7 @@ func Serve(ctx context.Context, cfg Config) error {
 		Handler:           s.p,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          log.New(logWriter(logf), "", 0),
+		ErrorLog:          errorLog,
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(pub) }()
