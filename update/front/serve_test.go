@@ -181,3 +181,31 @@ func TestServeBadState(t *testing.T) {
 	err := Serve(context.Background(), Config{Listen: freeAddr(t), Socket: filepath.Join(dir, "s"), State: state})
 	assert.ErrorContains(t, err, "front: state "+state+": ")
 }
+
+// TestServeShutdown: when ctx is done, a request in flight is answered
+// before Serve returns, and the public address is closed.
+func TestServeShutdown(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{Listen: freeAddr(t), Socket: filepath.Join(dir, "front.sock")}
+	slow := page("slow", 300*time.Millisecond)
+	defer slow.Close()
+	stop := serve(t, cfg)
+	require.NoError(t, Client{Socket: cfg.Socket}.Add(ctx, Backend{Name: "web", Addr: addr(slow)}, Health{}))
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + cfg.Listen + "/?slow")
+		if err != nil {
+			answered <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answered <- string(b)
+	}()
+	time.Sleep(100 * time.Millisecond) // the request is in flight
+	require.NoError(t, stop())
+	assert.Equal(t, "slow", <-answered)
+	_, err := net.Dial("tcp", cfg.Listen)
+	assert.Error(t, err, "closed")
+}
