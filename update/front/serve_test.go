@@ -188,7 +188,14 @@ func TestServeShutdown(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cfg := Config{Listen: freeAddr(t), Socket: filepath.Join(dir, "front.sock")}
-	slow := page("slow", 300*time.Millisecond)
+	arrived := make(chan struct{}, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("slow") {
+			arrived <- struct{}{}
+			time.Sleep(300 * time.Millisecond)
+		}
+		io.WriteString(w, "slow")
+	}))
 	defer slow.Close()
 	stop := serve(t, cfg)
 	require.NoError(t, Client{Socket: cfg.Socket}.Add(ctx, Backend{Name: "web", Addr: addr(slow)}, Health{}))
@@ -203,7 +210,7 @@ func TestServeShutdown(t *testing.T) {
 		resp.Body.Close()
 		answered <- string(b)
 	}()
-	time.Sleep(100 * time.Millisecond) // the request is in flight
+	<-arrived // the request is in flight
 	require.NoError(t, stop())
 	assert.Equal(t, "slow", <-answered)
 	_, err := net.Dial("tcp", cfg.Listen)
