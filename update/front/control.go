@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -42,7 +43,16 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 // ServeControl answers control requests for p on l until ctx is done.
 func (p *Proxy) ServeControl(ctx context.Context, l net.Listener) error {
-	go func() { <-ctx.Done(); l.Close() }()
+	return serveControl(ctx, l, p.do)
+}
+
+// serveControl answers control requests on l with do until ctx is done,
+// and returns once the connections it served are closed.
+func serveControl(ctx context.Context, l net.Listener, do func(context.Context, request, *response) error) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -51,12 +61,14 @@ func (p *Proxy) ServeControl(ctx context.Context, l net.Listener) error {
 			}
 			return err
 		}
-		go p.control(ctx, c)
+		wg.Go(func() { control(ctx, c, do) })
 	}
 }
 
-func (p *Proxy) control(ctx context.Context, c net.Conn) {
+func control(ctx context.Context, c net.Conn, do func(context.Context, request, *response) error) {
 	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
 	sc := bufio.NewScanner(c)
 	sc.Buffer(nil, 1<<20)
 	enc := json.NewEncoder(c)
@@ -65,7 +77,7 @@ func (p *Proxy) control(ctx context.Context, c net.Conn) {
 		var resp response
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			resp.Error = "bad request: " + err.Error()
-		} else if err := p.do(ctx, req, &resp); err != nil {
+		} else if err := do(ctx, req, &resp); err != nil {
 			resp.Error = err.Error()
 		}
 		if err := enc.Encode(resp); err != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,11 +44,11 @@ type Proxy struct {
 	all      map[string]*backend
 	next     atomic.Uint64
 	client   *http.Client
+	rp       *httputil.ReverseProxy // one for all backends: retry.go
 }
 
 type backend struct {
 	Backend
-	rp       *httputil.ReverseProxy
 	inflight sync.WaitGroup
 	requests atomic.Int64
 	errors   atomic.Int64
@@ -56,34 +56,48 @@ type backend struct {
 
 // New returns a proxy with no backend.
 func New() *Proxy {
-	return &Proxy{all: map[string]*backend{}, client: &http.Client{Timeout: 5 * time.Second}}
+	p := &Proxy{all: map[string]*backend{}, client: &http.Client{Timeout: 5 * time.Second}}
+	p.rp = p.reverseProxy()
+	return p
 }
 
-// ServeHTTP sends the request to the next backend of the rotation.
+// ServeHTTP sends the request to the next backend of the rotation, and
+// retries it on others when it is safe to (see retry.go).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b := p.pick()
-	if b == nil {
-		http.Error(w, ErrNoBackend.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	defer b.inflight.Done()
-	b.requests.Add(1)
-	b.rp.ServeHTTP(w, r)
+	p.rp.ServeHTTP(w, r)
 }
 
-// pick returns the next backend of the rotation, counted in flight; nil
-// when there is none.
-func (p *Proxy) pick() *backend {
+// pick returns the next backend of the rotation that is not in tried,
+// counted in flight; nil when there is none. A request's first attempt
+// takes the rotation's next backend; a retry takes the one after the
+// last it tried, so that retries do not skew the round robin.
+func (p *Proxy) pick(tried []*backend) *backend {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.rotation) == 0 {
+	n := uint64(len(p.rotation))
+	if n == 0 {
 		return nil
 	}
-	b := p.rotation[p.next.Add(1)%uint64(len(p.rotation))]
-	// Under the lock: Drain takes the backend out of the rotation under
-	// it too, so that a request it waits for is counted before it waits.
-	b.inflight.Add(1)
-	return b
+	var start uint64
+	if len(tried) == 0 {
+		start = p.next.Add(1)
+	} else if i := slices.Index(p.rotation, tried[len(tried)-1]); i >= 0 {
+		start = uint64(i) + 1
+	} else {
+		start = p.next.Load() + 1 // drained meanwhile
+	}
+	for i := range n {
+		b := p.rotation[(start+i)%n]
+		if slices.Contains(tried, b) {
+			continue
+		}
+		// Under the lock: Drain takes the backend out of the rotation
+		// under it too, so that a request it waits for is counted before
+		// it waits.
+		b.inflight.Add(1)
+		return b
+	}
+	return nil
 }
 
 // Add checks b's health and then puts it in the rotation. A backend that
@@ -98,18 +112,7 @@ func (p *Proxy) Add(ctx context.Context, b Backend, h Health) error {
 	if err := WaitHealthy(ctx, p.client, b.Addr, h); err != nil {
 		return fmt.Errorf("backend %s (%s): %w", b.Name, b.Addr, err)
 	}
-	target := &url.URL{Scheme: "http", Host: b.Addr}
-	nb := &backend{Backend: b, rp: httputil.NewSingleHostReverseProxy(target)}
-	nb.rp.ModifyResponse = func(resp *http.Response) error {
-		if resp.StatusCode >= 500 {
-			nb.errors.Add(1)
-		}
-		return nil
-	}
-	nb.rp.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		nb.errors.Add(1)
-		http.Error(w, "bad gateway", http.StatusBadGateway)
-	}
+	nb := &backend{Backend: b}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.all[b.Name]; ok {
