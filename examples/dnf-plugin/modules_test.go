@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/alicorn-dev/alicorn/internal/rollouttest"
-	"github.com/alicorn-dev/alicorn/internal/webimage"
 	"github.com/alicorn-dev/alicorn/update"
 )
 
@@ -52,7 +51,7 @@ func TestModulesForReal(t *testing.T) {
 	assert.Contains(t, r.stdout, "Nothing to do.")
 	s.On(t, ctx, d1)
 
-	l := rollouttest.StartLoad(s.URL, webimage.Page())
+	l := rollouttest.StartLoad(t, s.URL)
 	r = fx.dnf(t, root, "upgrade", "--security", "-y")
 	l.End(t)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)

@@ -7,9 +7,12 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,4 +88,23 @@ func TestBadInput(t *testing.T) {
 	assert.Contains(t, stderr, s.Registry)
 	s.on(t, ctx, d3)
 	_ = d2
+}
+
+// TestFrontAddressTaken: the built-in front of a module whose public
+// address another process holds does not start, and says why.
+func TestFrontAddressTaken(t *testing.T) {
+	dir := t.TempDir()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	file := rollouttest.ModuleFile("taken", "docker://127.0.0.1:1/taken:stable", l.Addr().String(), "", "rolling")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "taken.toml"), []byte(file), 0o644))
+	var stdout, stderr strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"--modules-dir", dir, "--state", filepath.Join(dir, "state"), "front", "taken"}, strings.NewReader(""), &stdout, &stderr)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), l.Addr().String())
+	assert.Contains(t, stderr.String(), "address already in use")
+	assert.Empty(t, stdout.String())
 }

@@ -30,7 +30,7 @@ func TestFaults(t *testing.T) {
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d1)
 
-	l := rollouttest.StartLoad(s.URL, webimage.Page())
+	l := rollouttest.StartLoad(t, s.URL)
 	rolledBack := 0
 	for round := 0; round < 2; round++ {
 		for _, f := range webimage.Faults() {
@@ -75,7 +75,7 @@ func TestKill(t *testing.T) {
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d1)
 
-	l := rollouttest.StartLoad(s.URL, webimage.Page())
+	l := rollouttest.StartLoad(t, s.URL)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	for i := 0; i < 10; i++ {
 		// Publish the other image, start the update, kill it.

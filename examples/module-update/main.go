@@ -5,6 +5,7 @@
 //	module-update [options] apply [--security] [--advisory=ID] [--cve=ID] [--bz=ID] [--sec-severity=S] [-y|--assumeno] [MODULE...]
 //	module-update [options] rollback [-y] MODULE
 //	module-update [options] recover [MODULE...]
+//	module-update [options] front MODULE
 //
 // It only parses flags and prints: the work is github.com/alicorn-dev/
 // alicorn/update/updater's (and update/rollout's beneath it).
@@ -21,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -30,6 +32,7 @@ import (
 
 	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/update"
+	"github.com/alicorn-dev/alicorn/update/front"
 	upodman "github.com/alicorn-dev/alicorn/update/podman"
 	"github.com/alicorn-dev/alicorn/update/rollout"
 	"github.com/alicorn-dev/alicorn/update/trust"
@@ -62,6 +65,7 @@ const usage = `usage: module-update [options] status [MODULE...]
                      [--sec-severity=SEV] [-y|--assumeno] [MODULE...]
        module-update [options] rollback [-y] MODULE
        module-update [options] recover [MODULE...]
+       module-update [options] front MODULE
 
 status:   the digest each module runs, the newest published one and the advisories it fixes.
 apply:    pull the newest image by digest, verify it, roll it out (start new, health check, add to
@@ -69,6 +73,7 @@ apply:    pull the newest image by digest, verify it, roll it out (start new, he
           Filters choose updates as dnf's do (combined with OR).
 rollback: return a module to the image committed before the current one.
 recover:  finish or undo an interrupted update; restore containers to the committed digest.
+front:    run the module's built-in front (its public address, [front] listen) until SIGTERM.
 Exit status: 0 success or nothing to do, 1 error or rolled back, 2 usage, 100 status with updates.
 Options (anywhere):
 `
@@ -138,6 +143,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 2
 		}
 		return rollback(ctx, u, mods[0], o, stdin, stdout, stderr)
+	case "front":
+		if len(mods) != 1 || len(names) != 1 {
+			fmt.Fprintln(stderr, "module-update: front takes one module")
+			return 2
+		}
+		if err := serveFront(ctx, mods[0], o, stderr); err != nil {
+			fmt.Fprintln(stderr, "module-update:", err)
+			return 1
+		}
+		return 0
 	case "recover":
 		code := 0
 		for _, m := range mods {
@@ -437,4 +452,23 @@ func rollback(ctx context.Context, u *updater.Updater, m module.Module, o option
 	}
 	fmt.Fprintf(stdout, "%s: rolled back to %s\n", m.Name, d.Previous.Digest)
 	return 0
+}
+
+// serveFront runs m's built-in front until ctx is done.
+func serveFront(ctx context.Context, m module.Module, o options, stderr io.Writer) error {
+	f := m.Front
+	if f.Listen == "" {
+		return fmt.Errorf("module %s has no [front] listen address", m.Name)
+	}
+	if f.Kind != "" && f.Kind != "builtin" {
+		return fmt.Errorf("module %s: its front is %s, not the built-in one", m.Name, f.Kind)
+	}
+	return front.Serve(ctx, front.Config{
+		Listen: f.Listen,
+		Socket: f.SocketIn(o.state, m.Name),
+		State:  filepath.Join(o.state, "front-"+m.Name+".json"),
+		Logf: func(format string, args ...any) {
+			fmt.Fprintf(stderr, "front %s: "+format+"\n", append([]any{m.Name}, args...)...)
+		},
+	})
 }

@@ -1,83 +1,47 @@
 package rollouttest
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"sync"
-	"sync/atomic"
+	"context"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
+	"github.com/alicorn-dev/alicorn/internal/loadgen"
+	"github.com/alicorn-dev/alicorn/internal/webimage"
 )
 
-// Load sends GETs through the front until stopped, on new and kept-alive
-// connections, and counts failures and wrong bodies.
+// Load is internal/loadgen's load on the module's page through the
+// front: 200 requests a second on new and kept-alive connections, every
+// body checked against the page, in a phase "before" until During.
 type Load struct {
-	ok, failed atomic.Int64
-	mu         sync.Mutex
-	errs       []string
-	stop       chan struct{}
-	wg         sync.WaitGroup
+	g *loadgen.Generator
 }
 
-func StartLoad(url string, want []byte) *Load {
-	l := &Load{stop: make(chan struct{})}
-	for i := 0; i < 4; i++ {
-		tr := &http.Transport{DisableKeepAlives: i%2 == 0}
-		c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for {
-				select {
-				case <-l.stop:
-					return
-				case <-time.After(10 * time.Millisecond):
-				}
-				err := get(c, url, want)
-				if err == nil {
-					l.ok.Add(1)
-					continue
-				}
-				l.failed.Add(1)
-				l.mu.Lock()
-				if len(l.errs) < 5 {
-					l.errs = append(l.errs, err.Error())
-				}
-				l.mu.Unlock()
-			}
-		}()
-	}
-	return l
-}
-
-func get(c *http.Client, url string, want []byte) error {
-	resp, err := c.Get(url)
+// StartLoad starts the load on url and lets it run for a second before
+// returning.
+func StartLoad(t testing.TB, url string) *Load {
+	t.Helper()
+	g, err := loadgen.Start(context.Background(), loadgen.Config{URL: url, Expect: webimage.Page(), Rate: 200})
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s", resp.Status)
-	}
-	if !bytes.Equal(b, want) {
-		return errors.New("wrong body")
-	}
-	return nil
+	g.Mark("before")
+	time.Sleep(time.Second)
+	g.Mark("during")
+	return &Load{g: g}
 }
 
-func (l *Load) End(t *testing.T) {
-	close(l.stop)
-	l.wg.Wait()
-	t.Logf("load: %d ok, %d failed %v", l.ok.Load(), l.failed.Load(), l.errs)
-	assert.Zero(t, l.failed.Load(), "failed requests: %v", l.errs)
-	assert.NotZero(t, l.ok.Load())
+// End stops the load, logs its table (requests, failures, latency
+// percentiles before and during) and fails t on any failed request or
+// wrong body.
+func (l *Load) End(t testing.TB) *loadgen.Result {
+	t.Helper()
+	res := l.g.Stop()
+	t.Logf("load:\n%s", res)
+	if err := res.Err(); err != nil {
+		t.Errorf("load: %v", err)
+	}
+	if res.Total().Requests == 0 {
+		t.Error("load: no request sent")
+	}
+	return res
 }

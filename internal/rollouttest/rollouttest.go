@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,25 +184,39 @@ watch = "4s"
 	return s
 }
 
-// Front runs a built-in front in the test process: its public address
-// and its control socket, stopped at the end of the test.
+// Front runs the built-in front (front.Serve, as module-update front
+// does) in the test process until the test ends, with its control
+// socket at socket and its state beside it, and returns its public
+// address.
 func Front(t testing.TB, socket string) (addr string) {
 	t.Helper()
-	p := front.New()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: p}
-	go srv.Serve(l)
-	cl, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr = l.Addr().String()
+	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	go p.ServeControl(ctx, cl)
-	t.Cleanup(func() { cancel(); srv.Close() })
-	return l.Addr().String()
+	done := make(chan error, 1)
+	go func() {
+		done <- front.Serve(ctx, front.Config{Listen: addr, Socket: socket, State: socket + ".json",
+			Logf: func(format string, args ...any) { t.Logf("front: "+format, args...) }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("front: %v", err)
+		}
+	})
+	c := front.Client{Socket: socket}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, err := c.Backends(context.Background()); err == nil {
+			return addr
+		} else if time.Now().After(deadline) {
+			t.Fatalf("front at %s: %v", socket, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Names are the podman names of the module's containers in ModuleFile.

@@ -114,7 +114,7 @@ func TestRolling(t *testing.T) {
 	e.on(t, ctx, v1)
 
 	v2 := e.image(t, ctx, "2", "")
-	l := rollouttest.StartLoad(e.url, webimage.Page())
+	l := rollouttest.StartLoad(t, e.url)
 	time.Sleep(500 * time.Millisecond)
 	require.NoError(t, e.ro.Apply(ctx, e.m, v2))
 	l.End(t)
@@ -126,7 +126,7 @@ func TestRolling(t *testing.T) {
 	assert.Equal(t, &v1, d.Previous)
 
 	bad := e.image(t, ctx, "2", webimage.ServesErrors)
-	l = rollouttest.StartLoad(e.url, webimage.Page())
+	l = rollouttest.StartLoad(t, e.url)
 	err = e.ro.Apply(ctx, e.m, bad)
 	l.End(t)
 	var rb *rollout.RolledBackError
