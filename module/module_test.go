@@ -97,8 +97,30 @@ func TestParsePodman(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(webTOML))
 	f.Add([]byte(recipeTOML))
+	f.Add([]byte(deployTOML))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b, "f.toml")
+		if err == nil {
+			// A deployment parsed is one that can run: unique names,
+			// every container after those it requires.
+			seen := map[string]bool{}
+			done := map[string]bool{}
+			cur := ""
+			for _, r := range m.Deployment() {
+				if r.Of != cur {
+					done[cur], cur = true, r.Of
+				}
+				if seen[r.Name] {
+					t.Fatalf("two containers named %s", r.Name)
+				}
+				seen[r.Name] = true
+				for _, q := range r.Requires {
+					if !done[q] {
+						t.Fatalf("%s before %s, which it requires", r.Name, q)
+					}
+				}
+			}
+		}
 		if err == nil && (m.Name == "" || m.Image == "") {
 			t.Fatalf("accepted a module without name or image: %+v", m)
 		}

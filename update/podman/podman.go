@@ -114,8 +114,13 @@ func (r *Runtime) list(ctx context.Context, filter string) ([]container, error) 
 	if err != nil {
 		return nil, err
 	}
+	return parseList([]byte(out))
+}
+
+// parseList reads podman ps --format json.
+func parseList(out []byte) ([]container, error) {
 	var cs []container
-	if err := json.Unmarshal([]byte(out), &cs); err != nil {
+	if err := json.Unmarshal(out, &cs); err != nil {
 		return nil, fmt.Errorf("podman ps: %w", err)
 	}
 	return cs, nil
