@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/alicorn-dev/alicorn/internal/podman"
@@ -41,6 +43,7 @@ func Needs(t testing.TB) {
 	if _, _, err := webimage.Busybox(); err != nil {
 		t.Skip(err)
 	}
+	Exclusive(t)
 }
 
 // Podman returns podman with this machine's containers.conf, written in
@@ -271,4 +274,19 @@ func HAProxy(t testing.TB, dir, backend string) (listen, socket string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Exclusive makes t wait until no other test of the rollout (in any
+// package's test process) runs, and holds the others off until it ends:
+// on two cores, two of them at once time each other out.
+func Exclusive(t testing.TB) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "alicorn-rollout-tests.lock"), os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
 }

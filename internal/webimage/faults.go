@@ -51,13 +51,15 @@ func Faulty(ctx context.Context, work string, rpms []string, f Fault, after time
 	case NeverHealthy:
 		script = trap + `echo starting, never serving; while :; do /usr/sbin/busybox sleep 1; done`
 	case ServesErrors:
-		// After a while httpd gives way to nc answering 500 to every
-		// connection.
+		// After a while httpd is started again with every page handed
+		// to an interpreter that answers 500 (httpd forks per request:
+		// the errors come as fast as pages did).
 		script = trap + httpd + ` & child=$!; /usr/sbin/busybox sleep ` + secs + `; kill $child; wait $child
-printf '#!/usr/sbin/busybox sh\nread line\nprintf "HTTP/1.1 500 Internal Server Error\\r\\nContent-Length: 7\\r\\nConnection: close\\r\\n\\r\\nbroken\\n"\n' >/tmp/500
+printf '#!/usr/sbin/busybox sh\necho "Status: 500 Internal Server Error"\necho "Content-Type: text/plain"\necho\necho broken\n' >/tmp/500
 /usr/sbin/busybox chmod +x /tmp/500
+echo '*.html:/tmp/500' >/tmp/httpd.conf
 echo serving errors now
-/usr/sbin/busybox nc -ll -p ` + strconv.Itoa(Port) + ` -e /tmp/500 & child=$!; wait $child`
+` + httpd + ` -c /tmp/httpd.conf & child=$!; wait $child`
 	case CrashesLater:
 		script = trap + httpd + ` & child=$!; /usr/sbin/busybox sleep ` + secs + `; echo crashing >&2; kill -9 $child; exit 1`
 	case SlowStart:

@@ -45,6 +45,8 @@ type Proxy struct {
 	next     atomic.Uint64
 	client   *http.Client
 	rp       *httputil.ReverseProxy // one for all backends: retry.go
+	// transport holds the connections to the backends.
+	transport *http.Transport
 }
 
 type backend struct {
@@ -145,6 +147,11 @@ func (p *Proxy) Drain(ctx context.Context, name string, timeout time.Duration) e
 	go func() { b.inflight.Wait(); close(done) }()
 	select {
 	case <-done:
+		// The drained backend's kept-alive connections go: a backend
+		// added later on the same port (a new container) must not get
+		// one to the container that is gone, whose packets would go
+		// nowhere.
+		p.transport.CloseIdleConnections()
 		return nil
 	case <-time.After(timeout):
 		return fmt.Errorf("backend %s: requests still in flight after %v", name, timeout)

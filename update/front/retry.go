@@ -63,12 +63,15 @@ const (
 func (p *Proxy) reverseProxy() *httputil.ReverseProxy {
 	base := &http.Transport{
 		Proxy:                 nil, // backends are on loopback, never behind a proxy
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		// A backend on loopback that does not accept within 2s is gone
+		// or swamped: the request is better retried on another.
+		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   256, // kept-alive clients get kept-alive backend connections
 		IdleConnTimeout:       30 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+	p.transport = base
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			// The Host header stays the public one; the backend's
