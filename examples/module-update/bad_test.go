@@ -27,10 +27,7 @@ import (
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t, ctx, "rolling")
-	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
-	code, _, _ := s.cli(t, ctx, "apply", "-y")
-	require.Equal(t, 0, code)
-	s.on(t, ctx, d1)
+	d1 := s.deploy(t, ctx)
 
 	missing := "sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	code, _, stderr := s.cli(t, ctx, "apply", "-y", "--to", missing)

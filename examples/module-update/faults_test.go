@@ -25,10 +25,7 @@ import (
 func TestFaults(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t, ctx, "rolling")
-	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
-	code, _, _ := s.cli(t, ctx, "apply", "-y")
-	require.Equal(t, 0, code)
-	s.on(t, ctx, d1)
+	d1 := s.deploy(t, ctx)
 
 	l := rollouttest.StartLoad(t, s.URL)
 	rolledBack := 0
@@ -70,10 +67,7 @@ func TestKill(t *testing.T) {
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run())
-	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
-	code, _, _ := s.cli(t, ctx, "apply", "-y")
-	require.Equal(t, 0, code)
-	s.on(t, ctx, d1)
+	s.deploy(t, ctx)
 
 	l := rollouttest.StartLoad(t, s.URL)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))

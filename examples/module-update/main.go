@@ -401,7 +401,24 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 		fmt.Fprintln(stdout, "Nothing to do.")
 		return code
 	}
+	if o.asJSON {
+		// The plan as data: what a dry run (--assumeno) would do.
+		type step struct {
+			Module string       `json:"module"`
+			Policy string       `json:"policy"`
+			From   string       `json:"from"`
+			To     string       `json:"to"`
+			Fixes  []update.Fix `json:"fixes"`
+		}
+		enc := json.NewEncoder(stdout)
+		for _, t := range plan {
+			enc.Encode(map[string]step{"plan": {t.m.Name, t.m.Update.Policy, t.s.Current(), t.s.Newest, o.filter.Select(t.s.Fixes)}})
+		}
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	if o.asJSON {
+		tw = tabwriter.NewWriter(io.Discard, 0, 4, 2, ' ', 0)
+	}
 	fmt.Fprintln(tw, "Module\tPolicy\tFrom\tTo\tFixes")
 	for _, t := range plan {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.m.Name, t.m.Update.Policy, short(t.s.Current()), short(t.s.Newest), ids(o.filter.Select(t.s.Fixes)))

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,6 +36,16 @@ func (s *site) cli(t *testing.T, ctx context.Context, args ...string) (int, stri
 	return code, stdout.String(), stderr.String()
 }
 
+// deploy publishes the first image and deploys it: its digest.
+func (s *site) deploy(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
+	code, _, _ := s.cli(t, ctx, "apply", "-y")
+	require.Equal(t, 0, code)
+	s.on(t, ctx, d1)
+	return d1
+}
+
 func (s *site) status(t *testing.T, ctx context.Context) *updater.Status { return s.Status(t, ctx) }
 
 func (s *site) on(t *testing.T, ctx context.Context, digest string) { s.On(t, ctx, digest) }
@@ -46,11 +59,7 @@ var fix = update.Fix{Advisory: "ALICORN-2026-1", Type: "security", Severity: "Im
 func TestApply(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t, ctx, "rolling")
-	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
-
-	code, _, _ := s.cli(t, ctx, "apply", "-y")
-	require.Equal(t, 0, code)
-	s.on(t, ctx, d1)
+	d1 := s.deploy(t, ctx)
 	code, out, _ := s.cli(t, ctx, "status")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "(current)")
@@ -69,6 +78,19 @@ func TestApply(t *testing.T) {
 	code, out, _ = s.cli(t, ctx, "apply", "--security", "--assumeno")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "Operation aborted.")
+	// The dry run's plan as data.
+	_, out, _ = s.cli(t, ctx, "apply", "--security", "--assumeno", "--json")
+	var plan struct {
+		Plan struct {
+			Module, Policy, From, To string
+			Fixes                    []update.Fix
+		}
+	}
+	require.NoError(t, json.NewDecoder(strings.NewReader(out)).Decode(&plan))
+	assert.Equal(t, s.Name, plan.Plan.Module)
+	assert.Equal(t, d1, plan.Plan.From)
+	assert.Equal(t, d2, plan.Plan.To)
+	assert.Equal(t, []update.Fix{fix}, plan.Plan.Fixes)
 	s.on(t, ctx, d1)
 
 	l := rollouttest.StartLoad(t, s.URL)
@@ -99,6 +121,16 @@ func TestApply(t *testing.T) {
 	code, _, _ = s.cli(t, ctx, "recover")
 	assert.Equal(t, 0, code)
 	s.on(t, ctx, d1)
+
+	// Under the manual policy, updates are reported, not applied.
+	file := filepath.Join(s.Mods, s.Name+".toml")
+	text, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(text), `policy = "rolling"`, `policy = "manual"`, 1)), 0o644))
+	code, out, _ = s.cli(t, ctx, "apply", "-y")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "not applied: update policy manual")
+	s.on(t, ctx, d1)
 }
 
 // TestHAProxy is a rolling update under load through HAProxy, the front
@@ -106,13 +138,10 @@ func TestApply(t *testing.T) {
 func TestHAProxy(t *testing.T) {
 	ctx := context.Background()
 	s := &site{rollouttest.NewSite(t, ctx, "rolling", "haproxy")}
-	d1 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "1", ""), "")
-	code, _, _ := s.cli(t, ctx, "apply", "-y")
-	require.Equal(t, 0, code)
-	s.on(t, ctx, d1)
+	d1 := s.deploy(t, ctx)
 	d2 := rollouttest.Publish(t, ctx, s.Registry, s.Name, "stable", s.Images.Release(t, ctx, "2", ""), d1, fix)
 	l := rollouttest.StartLoad(t, s.URL)
-	code, _, _ = s.cli(t, ctx, "apply", "-y")
+	code, _, _ := s.cli(t, ctx, "apply", "-y")
 	l.End(t)
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d2)

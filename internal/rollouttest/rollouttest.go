@@ -17,10 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/alicorn-dev/alicorn/internal/flock"
 	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/internal/webimage"
 	"github.com/alicorn-dev/alicorn/update"
@@ -281,12 +280,9 @@ func HAProxy(t testing.TB, dir, backend string) (listen, socket string) {
 // on two cores, two of them at once time each other out.
 func Exclusive(t testing.TB) {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "alicorn-rollout-tests.lock"), os.O_RDWR|os.O_CREATE, 0o666)
+	unlock, err := flock.Wait(filepath.Join(os.TempDir(), "alicorn-rollout-tests.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
+	t.Cleanup(unlock)
 }

@@ -33,7 +33,7 @@ type Site struct {
 
 // NewSite sets up a site whose module rolls with policy behind a front
 // of kind (builtin or haproxy).
-func NewSite(t *testing.T, ctx context.Context, policy, kind string) *Site {
+func NewSite(t testing.TB, ctx context.Context, policy, kind string) *Site {
 	Needs(t)
 	s := &Site{Dir: t.TempDir()}
 	s.Registry, s.StopRegistry = registrytest.Stoppable(t)
@@ -67,7 +67,7 @@ func (s *Site) Flags() []string {
 
 // Status is the module's status, as module-update status --json prints
 // it.
-func (s *Site) Status(t *testing.T, ctx context.Context) *updater.Status {
+func (s *Site) Status(t testing.TB, ctx context.Context) *updater.Status {
 	t.Helper()
 	mods, err := module.LoadDir(s.Mods)
 	require.NoError(t, err)
@@ -80,7 +80,7 @@ func (s *Site) Status(t *testing.T, ctx context.Context) *updater.Status {
 
 // On asserts that the module's four containers run digest under their
 // names, committed.
-func (s *Site) On(t *testing.T, ctx context.Context, digest string) {
+func (s *Site) On(t testing.TB, ctx context.Context, digest string) {
 	t.Helper()
 	st := s.Status(t, ctx)
 	var names []string

@@ -5,8 +5,9 @@ package tempfile
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
+
+	"github.com/alicorn-dev/alicorn/internal/flock"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,18 +15,11 @@ import (
 // lock takes an exclusive flock on the file at path, created if need
 // be, without waiting: ErrBusy when another process holds it.
 func lock(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o644) // read-only: any user who can read it can lock it
-	if err != nil {
-		return nil, err
+	unlock, err = flock.Try(path)
+	if errors.Is(err, flock.ErrBusy) {
+		return nil, fmt.Errorf("%s: %w", path, ErrBusy)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s: %w", path, ErrBusy)
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return func() { f.Close() }, nil // closing the file releases the lock
+	return unlock, err
 }
 
 // alive tells whether a process with this ID is running (or may be: one

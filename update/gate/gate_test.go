@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/rollouttest"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -20,21 +22,9 @@ import (
 	"github.com/alicorn-dev/alicorn/module"
 )
 
-// needs skips the test unless it can run podman as root and build RPMs.
-func needs(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: podman runs the test containers as root here")
-	}
-	for _, tool := range []string{"podman", "runc", "rpm", "rpmbuild"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s (apt-get install podman runc rpm busybox-static)", tool)
-		}
-	}
-	if _, _, err := webimage.Busybox(); err != nil {
-		t.Skip(err)
-	}
-}
+// needs skips the test unless it can run podman as root and build RPMs
+// (and waits for the other podman tests of the rollout).
+func needs(t *testing.T) { rollouttest.Needs(t) }
 
 // images are the candidates: the demo web module's image, and broken
 // variants composed from the same RPMs.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/alicorn-dev/alicorn/internal/loadgen"
 	"github.com/alicorn-dev/alicorn/internal/podman"
 	"github.com/alicorn-dev/alicorn/internal/rollouttest"
 	"github.com/alicorn-dev/alicorn/internal/webimage"
@@ -133,5 +134,53 @@ func TestRolling(t *testing.T) {
 	require.ErrorAs(t, err, &rb, "%v", err)
 	assert.NoError(t, rb.Err)
 	t.Log(err)
+	e.on(t, ctx, v2)
+}
+
+// TestBlueGreen switches a whole new set at once under load with no
+// failed request, and rolls a faulty set back.
+func TestBlueGreen(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, ctx, "blue-green")
+	v1 := e.image(t, ctx, "1", "")
+	require.NoError(t, e.ro.Apply(ctx, e.m, v1))
+	e.on(t, ctx, v1)
+	v2 := e.image(t, ctx, "2", "")
+	l := rollouttest.StartLoad(t, e.url)
+	require.NoError(t, e.ro.Apply(ctx, e.m, v2))
+	l.End(t)
+	e.on(t, ctx, v2)
+	// Every new container was added before any old one was drained.
+	e.mu.Lock()
+	var steps []string
+	for _, ev := range e.events {
+		if ev.Step == "add" || ev.Step == "drain" {
+			steps = append(steps, ev.Step)
+		}
+	}
+	e.mu.Unlock()
+	assert.Equal(t, []string{"add", "add", "add", "add", "add", "add", "drain", "drain", "drain"}, steps[len(steps)-9:])
+
+	bad := e.image(t, ctx, "2", webimage.ExitsAtStart)
+	err := e.ro.Apply(ctx, e.m, bad)
+	var rb *rollout.RolledBackError
+	require.ErrorAs(t, err, &rb)
+	e.on(t, ctx, v2)
+}
+
+// TestRecreate stops the old containers, then starts the new ones: the
+// documented downtime, measured.
+func TestRecreate(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, ctx, "recreate")
+	v1 := e.image(t, ctx, "1", "")
+	require.NoError(t, e.ro.Apply(ctx, e.m, v1))
+	v2 := e.image(t, ctx, "2", "")
+	g, err := loadgen.Start(ctx, loadgen.Config{URL: e.url, Expect: webimage.Page(), Rate: 100})
+	require.NoError(t, err)
+	require.NoError(t, e.ro.Apply(ctx, e.m, v2))
+	res := g.Stop()
+	t.Logf("recreate: %d of %d requests failed while the module was down", res.Total().Failed, res.Total().Requests)
+	assert.NotZero(t, res.Total().Failed, "recreate has downtime")
 	e.on(t, ctx, v2)
 }
