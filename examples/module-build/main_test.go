@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alicorn-dev/alicorn/internal/rollouttest"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -65,6 +67,7 @@ func newDemo(t testing.TB) *demo {
 	if _, _, err := webimage.Busybox(); err != nil {
 		t.Skip(err)
 	}
+	rollouttest.Exclusive(t) // podman's tests, one at a time
 	d := &demo{addr: registrytest.Start(t), dir: t.TempDir()}
 	ctx := context.Background()
 	rpms, err := webimage.RPMs(ctx, filepath.Join(d.dir, "build"))
