@@ -24,8 +24,7 @@ func StartLoad(t testing.TB, url string) *Load {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Mark("before")
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // loadgen's first phase is "before"
 	g.Mark("during")
 	return &Load{g: g}
 }
