@@ -26,8 +26,8 @@ func benchmarkRolling(b *testing.B, kind string) {
 	ctx := context.Background()
 	s := rollouttest.NewSite(b, ctx, "rolling", kind)
 	digests := []string{
-		rollouttest.Publish(b, ctx, s.Registry, s.Name, "v1", s.Images.Release(b, ctx, "1", ""), ""),
-		rollouttest.Publish(b, ctx, s.Registry, s.Name, "v2", s.Images.Release(b, ctx, "2", ""), ""),
+		rollouttest.Publish(b, ctx, s.Registry, s.Name, "stable", s.Images.Release(b, ctx, "1", ""), ""),
+		rollouttest.Publish(b, ctx, s.Registry, s.Name, "stable", s.Images.Release(b, ctx, "2", ""), ""),
 	}
 	apply := func(to string) {
 		var out, errb strings.Builder

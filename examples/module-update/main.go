@@ -372,7 +372,8 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 	code := 0
 	for _, m := range mods {
 		s, err := u.Status(ctx, m)
-		if err == nil && s.Error != "" {
+		if err == nil && s.Error != "" && o.to == "" {
+			// With --to, the tag need not be readable.
 			err = fmt.Errorf("module %s: %s", s.Module, s.Error)
 		}
 		if err != nil {
