@@ -105,3 +105,26 @@ func TestFrontAddressTaken(t *testing.T) {
 	assert.Contains(t, stderr.String(), "address already in use")
 	assert.Empty(t, stdout.String())
 }
+
+// TestReboot: containers stopped as by a reboot (podman does not restart
+// them) come back on the committed image with recover, as
+// alicorn-module@.service runs it at boot, and the front serves them.
+func TestReboot(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, ctx, "rolling")
+	d1 := s.deploy(t, ctx)
+	out, err := s.Podman.Run(ctx, "ps", "--quiet", "--filter", "label=io.alicorn.module="+s.Name)
+	require.NoError(t, err)
+	for _, id := range strings.Fields(out) {
+		_, err := s.Podman.Run(ctx, "stop", "--time", "1", id)
+		require.NoError(t, err)
+	}
+	for _, in := range s.status(t, ctx).Running {
+		require.False(t, in.Running, in.Name)
+	}
+	code, _, _ := s.cli(t, ctx, "recover")
+	require.Equal(t, 0, code)
+	s.on(t, ctx, d1)
+	l := rollouttest.StartLoad(t, s.URL)
+	l.End(t)
+}
