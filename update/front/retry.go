@@ -62,7 +62,7 @@ const (
 // transport picks a backend for each attempt.
 func (p *Proxy) reverseProxy() *httputil.ReverseProxy {
 	base := &http.Transport{
-		Proxy:                 nil, // backends are on loopback, never behind a proxy
+		Proxy: nil, // backends are on loopback, never behind a proxy
 		// A backend on loopback that does not accept within 2s is gone
 		// or swamped: the request is better retried on another.
 		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
