@@ -83,6 +83,7 @@ type Front interface {
 	Drain(ctx context.Context, name string, timeout time.Duration) error
 	// Stats are a backend's requests and errors since it was added.
 	Stats(ctx context.Context, name string) (front.Stats, error)
-	// Backends lists the backends in rotation.
+	// Backends lists the backends in rotation, and those a restarted
+	// front is restoring.
 	Backends(ctx context.Context) ([]front.Backend, error)
 }

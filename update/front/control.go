@@ -161,7 +161,8 @@ func (c Client) Stats(ctx context.Context, name string) (Stats, error) {
 	return *resp.Stats, nil
 }
 
-// Backends lists the backends in rotation.
+// Backends lists the backends in rotation (and, of a front run by
+// Serve, those it is restoring after a restart).
 func (c Client) Backends(ctx context.Context) ([]Backend, error) {
 	resp, err := c.call(ctx, request{Op: "list"})
 	if err != nil {

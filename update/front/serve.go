@@ -247,6 +247,16 @@ func (s *server) do(ctx context.Context, req request, resp *response) error {
 			return errors.Join(err, fmt.Errorf("backend %s drained, but not recorded: %w", req.Name, serr))
 		}
 		return err
+	case "list":
+		// The backends being restored are listed too, so that an
+		// updater drains those whose containers are gone.
+		resp.Backends = s.p.Backends()
+		s.mu.Lock()
+		for _, name := range slices.Sorted(maps.Keys(s.pending)) {
+			resp.Backends = append(resp.Backends, s.pending[name].b)
+		}
+		s.mu.Unlock()
+		return nil
 	}
 	return s.p.do(ctx, req, resp)
 }

@@ -130,7 +130,7 @@ func TestServe(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	bs, err := c.Backends(ctx)
 	require.NoError(t, err)
-	assert.Empty(t, bs, "not in rotation before its health check passes")
+	assert.Equal(t, []Backend{{Name: "web-1", Addr: addr(v1)}}, bs, "listed while it is restored (an updater drains it when its container is gone)")
 	raw2, err := os.ReadFile(cfg.State)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(raw), string(raw2), "still recorded while it is restored")
