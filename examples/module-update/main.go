@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/alicorn-dev/alicorn/module"
@@ -114,8 +115,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fl.PrintDefaults()
 	}
 	pos, err := parse(fl, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		return 2
+	}
+	if o.yes && o.no {
+		fmt.Fprintln(stderr, "module-update: -y and --assumeno contradict each other")
+		return 2
+	}
+	if o.to != "" {
+		if _, err := v1.NewHash(o.to); err != nil {
+			fmt.Fprintf(stderr, "module-update: --to %q: not a digest (sha256:…): %v\n", o.to, err)
+			return 2
+		}
 	}
 	if len(pos) == 0 {
 		fl.Usage()
@@ -261,7 +275,7 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 			fmt.Fprintf(stderr, "module-update: module %s: %s\n", s.Module, s.Error)
 			code = 1
 		}
-		if s.Pending() && code == 0 {
+		if s.Pending() && s.Failed == nil && code == 0 {
 			code = 100
 		}
 	}
@@ -283,11 +297,12 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 				up++
 			}
 		}
+		expected := s.Expected
 		newest := short(s.Newest)
 		if !s.Pending() && s.Newest != "" {
 			newest = "(current)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\n", s.Module, s.Policy, up, len(s.Running), short(s.Current()), newest, ids(s.Fixes))
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\t%s\t%s\n", s.Module, s.Policy, up, expected, short(s.Runs()), newest, ids(s.Fixes))
 	}
 	tw.Flush()
 	for _, s := range all {
@@ -295,7 +310,7 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 			fmt.Fprintf(stdout, "%s: an update was interrupted: run module-update recover %s\n", s.Module, s.Module)
 		}
 		if s.Failed != nil && s.Pending() {
-			fmt.Fprintf(stdout, "%s: %s was rolled back on this host: %s\n", s.Module, short(s.Newest), s.Failed.Reason)
+			fmt.Fprintf(stdout, "%s: %s was rolled back on this host: %s\n", s.Module, short(s.Newest), firstLine(s.Failed.Reason))
 		}
 		if s.Pending() {
 			for _, f := range s.Fixes {
@@ -376,6 +391,15 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 			// With --to, the tag need not be readable.
 			err = fmt.Errorf("module %s: %s", s.Module, s.Error)
 		}
+		if err == nil && s.Unfinished {
+			// An interrupted update is finished or undone first, even
+			// when there is nothing new to apply.
+			if o.no {
+				fmt.Fprintf(stdout, "%s: an update was interrupted: apply would finish or undo it first\n", m.Name)
+			} else if err = u.Recover(ctx, m); err == nil {
+				s, err = u.Status(ctx, m)
+			}
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "module-update:", err)
 			code = 1
@@ -383,10 +407,15 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 		}
 		if o.to != "" {
 			s.Newest, s.Failed = o.to, nil
+			if s.Fixes, err = u.FixesTo(ctx, m, s.Current(), o.to); err != nil {
+				fmt.Fprintln(stderr, "module-update:", err)
+				code = 1
+				continue
+			}
 		}
 		if s.Failed != nil && s.Pending() {
 			fmt.Fprintf(stdout, "%s: %s was rolled back on this host (%s): apply --to %s to try it again\n",
-				m.Name, short(s.Newest), s.Failed.Reason, s.Newest)
+				m.Name, short(s.Newest), firstLine(s.Failed.Reason), s.Newest)
 			continue
 		}
 		if !o.filter.Wanted(s) {
@@ -489,4 +518,10 @@ func serveFront(ctx context.Context, m module.Module, o options, stderr io.Write
 			fmt.Fprintf(stderr, "front %s: "+format+"\n", append([]any{m.Name}, args...)...)
 		},
 	})
+}
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSuffix(line, "; its last lines:")
 }

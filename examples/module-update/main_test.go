@@ -105,6 +105,12 @@ func TestApply(t *testing.T) {
 	l.End(t)
 	require.Equal(t, 0, code)
 	s.on(t, ctx, d1)
+	// The image rolled back from by hand is not applied again unasked.
+	code, out, _ = s.cli(t, ctx, "apply", "-y")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "was rolled back on this host (rolled back by hand)")
+	code, _, _ = s.cli(t, ctx, "status")
+	assert.Equal(t, 0, code, "no update wanted")
 
 	// The reporter's podman discovery sees the module's containers.
 	mods, err := module.FromPodman(ctx)
@@ -127,7 +133,7 @@ func TestApply(t *testing.T) {
 	text, err := os.ReadFile(file)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(string(text), `policy = "rolling"`, `policy = "manual"`, 1)), 0o644))
-	code, out, _ = s.cli(t, ctx, "apply", "-y")
+	code, out, _ = s.cli(t, ctx, "apply", "-y", "--to", d2)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "not applied: update policy manual")
 	s.on(t, ctx, d1)

@@ -44,6 +44,11 @@ type Event struct {
 // ErrManual is returned by Apply for a module whose policy is manual.
 var ErrManual = errors.New("update policy manual: updates are reported, not applied")
 
+// ErrInterrupted is the reason of a rollback whose update was
+// interrupted (its context done: SIGTERM, a deadline) rather than
+// failed; the image is not remembered as failed.
+var ErrInterrupted = errors.New("interrupted")
+
 // ErrBusy is wrapped when another updater holds the module's lock.
 var ErrBusy = flock.ErrBusy
 
@@ -135,6 +140,11 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 		err = ru.watch(ctx, kept)
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			// Interrupted (SIGTERM, a timeout): undone, but the image
+			// did not fail.
+			err = fmt.Errorf("%w: %w", ErrInterrupted, context.Cause(ctx))
+		}
 		return ru.rollback(ctx, from, err)
 	}
 	return ru.commit(ctx, from, img)
@@ -247,9 +257,9 @@ func (r *Rollout) recover(ctx context.Context, m module.Module) error {
 	if err := ru.end("rolled back"); err != nil {
 		return err
 	}
-	if u.RollingBack {
+	if u.RollingBack && !strings.HasPrefix(reason, ErrInterrupted.Error()) {
 		// A rollback interrupted: the image had failed here.
-		return r.State.addFailure(m.Name, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
+		return r.State.AddFailure(m.Name, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
 	}
 	return nil
 }
@@ -280,7 +290,16 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 	if err := ru.end("rolled back"); err != nil {
 		e.Err = err
 	}
-	if err := ru.State.addFailure(ru.m.Name, Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {
+	if e.Err == nil && ru.Runtime != nil && ru.to.ID != "" && ru.to.ID != from.ID {
+		// The image that failed goes; it is pulled again if asked for.
+		if err := ru.Runtime.RemoveImage(ctx, ru.to.ID); err != nil {
+			ru.log(ru.m.Name, "warning", "", "", "keeping the image rolled back from: "+err.Error())
+		}
+	}
+	if errors.Is(reason, ErrInterrupted) {
+		return e
+	}
+	if err := ru.State.AddFailure(ru.m.Name, Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {
 		e.Err = err
 	}
 	return e

@@ -116,8 +116,8 @@ func (s *State) Failed(module, digest string) (*Failure, error) {
 	return nil, nil
 }
 
-// addFailure records a rollback from digest (the last 20 are kept).
-func (s *State) addFailure(module string, f Failure) error {
+// AddFailure records a rollback from digest (the last 20 are kept).
+func (s *State) AddFailure(module string, f Failure) error {
 	fs, err := s.Failures(module)
 	if err != nil {
 		fs = nil // a damaged list is replaced

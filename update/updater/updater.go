@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -44,8 +45,10 @@ type Status struct {
 	Module string `json:"module"`
 	// Image is the module's image reference (its moving tag).
 	Image string `json:"image"`
-	// Running are the module's containers now.
-	Running []update.Instance `json:"running"`
+	// Running are the module's containers now; Expected is how many the
+	// module file asks for.
+	Running  []update.Instance `json:"running"`
+	Expected int               `json:"expected"`
 	// Deployed is the committed digest and the one before it (nil
 	// before the first update).
 	Deployed *rollout.Deployed `json:"deployed,omitempty"`
@@ -74,9 +77,18 @@ func (s *Status) Current() string {
 	if s.Deployed != nil {
 		return s.Deployed.Current.Digest
 	}
+	return s.Runs()
+}
+
+// Runs is the digest most of the module's running containers run ("" when
+// none runs): during an interrupted update, not the committed one.
+func (s *Status) Runs() string {
 	count := map[string]int{}
 	best := ""
 	for _, in := range s.Running {
+		if !in.Running {
+			continue
+		}
 		count[in.Image.Digest]++
 		if count[in.Image.Digest] > count[best] {
 			best = in.Image.Digest
@@ -139,7 +151,7 @@ func repository(image string) (name.Tag, bool) {
 // Status reads m's state: its containers, the committed digests, the
 // newest published image and the advisories it fixes.
 func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) {
-	s := &Status{Module: m.Name, Image: m.Image, Policy: m.Update.Policy}
+	s := &Status{Module: m.Name, Image: m.Image, Policy: m.Update.Policy, Expected: len(m.Deployment())}
 	ins, err := u.Runtime.Instances(ctx, m)
 	if err != nil {
 		return nil, err
@@ -167,14 +179,36 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 		return s, nil
 	}
 	s.Newest = desc.Digest.String()
-	if s.Failed, err = st.Failed(m.Name, s.Newest); err != nil {
-		return nil, err
+	// A damaged list of failures is taken for none (the next rollback
+	// writes it anew).
+	s.Failed, _ = st.Failed(m.Name, s.Newest)
+	s.Fixes, s.Error = u.fixes(ctx, tag, s.Current(), s.Newest)
+	return s, nil
+}
+
+// FixesTo returns the advisories the image digest of m's repository
+// fixes against the one m runs (to apply another image than the
+// newest).
+func (u *Updater) FixesTo(ctx context.Context, m module.Module, current, digest string) ([]update.Fix, error) {
+	tag, ok := repository(m.Image)
+	if !ok {
+		return nil, fmt.Errorf("module %s: %w", m.Name, ErrNotPublished)
 	}
-	// The advisories fixed since the running image: each image records
-	// its own fixes and the image it replaced.
-	cur := s.Current()
-	digest := s.Newest
-	for hops := 0; digest != "" && digest != cur && hops < 50; hops++ {
+	fixes, msg := u.fixes(ctx, tag, current, digest)
+	if msg != "" {
+		return nil, fmt.Errorf("module %s: %s", m.Name, msg)
+	}
+	return fixes, nil
+}
+
+// fixes walks from digest back to current through the images' previous
+// labels and gathers their fixes; an error reading digest itself is
+// returned as a message (an older image deleted from the registry ends
+// the walk).
+func (u *Updater) fixes(ctx context.Context, tag name.Tag, current, digest string) ([]update.Fix, string) {
+	ro := append([]remote.Option{remote.WithContext(ctx)}, u.Remote...)
+	var out []update.Fix
+	for hops := 0; digest != "" && digest != current && hops < 50; hops++ {
 		img, err := remote.Image(tag.Digest(digest), ro...)
 		var cf *v1.ConfigFile
 		if err == nil {
@@ -182,14 +216,14 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 		}
 		if err != nil {
 			if hops == 0 {
-				s.Error = fmt.Sprintf("reading %s@%s: %v", tag.Repository, digest, err)
+				return nil, fmt.Sprintf("reading %s@%s: %v", tag.Repository, digest, err)
 			}
-			break // an older image deleted from the registry
+			break
 		}
-		s.Fixes = append(s.Fixes, fixesOf(cf.Config.Labels)...)
+		out = append(out, fixesOf(cf.Config.Labels)...)
 		digest = cf.Config.Labels[update.LabelPrevious]
 	}
-	return s, nil
+	return out, ""
 }
 
 // fixesOf reads an image's fixes from its labels: in full
@@ -344,7 +378,11 @@ func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
 			return err
 		}
 	}
-	return r.Apply(ctx, m, img)
+	if err := r.Apply(ctx, m, img); err != nil {
+		return err
+	}
+	// The image left is not taken again by apply unless asked for.
+	return r.State.AddFailure(m.Name, rollout.Failure{Digest: d.Current.Digest, Reason: "rolled back by hand", Time: time.Now().UTC()})
 }
 
 // preflight returns m's rollout once its front answers: nothing is
