@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"sync"
 	"time"
 )
@@ -110,11 +111,40 @@ func (p *Proxy) do(ctx context.Context, req request, resp *response) error {
 type Client struct {
 	// Socket is the control socket's path.
 	Socket string
+	// Wait is how long a socket nobody answers on is tried again (a
+	// front restarting: systemd brings it back within a second or two);
+	// 0 means 10s, a negative value not at all.
+	Wait time.Duration
+}
+
+// dial connects to the socket, trying again for c.Wait while nobody
+// answers on it.
+func (c Client) dial(ctx context.Context) (net.Conn, error) {
+	wait := c.Wait
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	deadline := time.Now().Add(wait)
+	var d net.Dialer
+	for {
+		conn, err := d.DialContext(ctx, "unix", c.Socket)
+		if err == nil {
+			return conn, nil
+		}
+		gone := errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
+		if !gone || time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (c Client) call(ctx context.Context, req request) (*response, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", c.Socket)
+	conn, err := c.dial(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("front %s: %w", c.Socket, err)
 	}
