@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,6 +34,9 @@ func (m *Module) validateDeploy() error {
 		}
 		if c.Serve < 0 || c.Serve > 65535 {
 			return fmt.Errorf("container %s: serve %d is not a port", c.Name, c.Serve)
+		}
+		if len(c.Ports) > 0 && c.Replicas > 1 {
+			return fmt.Errorf("container %s: %d replicas cannot all publish the fixed ports %v (serve publishes a free loopback port for each)", c.Name, c.Replicas, c.Ports)
 		}
 		for _, e := range c.Env {
 			if !strings.Contains(e, "=") {
@@ -83,6 +87,8 @@ func (m *Module) validateDeploy() error {
 	}
 	if _, port, err := net.SplitHostPort(f.Listen); err != nil || port == "" {
 		return fmt.Errorf("[front] listen %q: HOST:PORT", f.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("[front] listen %q: port %s is not a port", f.Listen, port)
 	}
 	if f.Kind == "haproxy" && f.Socket == "" {
 		return fmt.Errorf("[front] kind haproxy needs the socket of its runtime API")

@@ -66,6 +66,8 @@ func TestDeploymentErrors(t *testing.T) {
 		{`replicas = 3`, `replicas = -1`, `replicas -1`},
 		{`serve = 80`, `serve = 70000`, `serve 70000 is not a port`},
 		{`listen = "127.0.0.1:8080"`, `listen = "8080"`, `listen "8080": HOST:PORT`},
+		{`listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:99999"`, `port 99999 is not a port`},
+		{`replicas = 3`, "replicas = 3\nports = [\"127.0.0.1:8081:80\"]", `3 replicas cannot all publish the fixed ports`},
 		{`max-error-rate = 0`, `max-error-rate = 2`, `max-error-rate 2`},
 		{`policy = "blue-green"`, `policy = "canary"`, `update policy "canary"`},
 		{`watch = "30s"`, `watch = "-1s"`, `watch -1s is negative`},

@@ -53,8 +53,22 @@ func TestControl(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, bs)
 
-	_, err = Client{Socket: filepath.Join(t.TempDir(), "none.sock")}.Backends(ctx)
+	_, err = Client{Socket: filepath.Join(t.TempDir(), "none.sock"), Wait: -1}.Backends(ctx)
 	assert.ErrorContains(t, err, "none.sock")
+
+	// A front that comes back within Wait is waited for.
+	late := filepath.Join(t.TempDir(), "late.sock")
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		l, err := net.Listen("unix", late)
+		if err == nil {
+			go p.ServeControl(ctx, l)
+		}
+	}()
+	start := time.Now()
+	_, err = Client{Socket: late, Wait: 5 * time.Second}.Backends(ctx)
+	assert.NoError(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second)
 	cancel()
 	assert.NoError(t, <-done)
 }

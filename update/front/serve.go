@@ -67,6 +67,17 @@ func Serve(ctx context.Context, cfg Config) error {
 		logf = func(string, ...any) {}
 	}
 	recorded, err := readState(cfg.State)
+	var damaged *damagedError
+	if errors.As(err, &damaged) {
+		// The public address must answer: the front starts with no
+		// backend, and an updater's recover adds them back.
+		aside := cfg.State + ".damaged"
+		if rerr := os.Rename(cfg.State, aside); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		logf("front: %v: starting with no backend (the file is now %s; module-update recover adds the backends back)", err, aside)
+		recorded, err = state{}, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -293,6 +304,11 @@ func recordOf(b Backend, h Health) stateBackend {
 
 const statePrefix = ".front-state."
 
+// damagedError is readState's for a state file it cannot read.
+type damagedError struct{ error }
+
+func (e *damagedError) Unwrap() error { return e.error }
+
 // readState reads a state file; a missing one (or none) holds no
 // backend.
 func readState(path string) (state, error) {
@@ -309,10 +325,10 @@ func readState(path string) (state, error) {
 		return st, fmt.Errorf("front: state: %w", err)
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("front: state %s: %w", path, err)
+		return state{}, &damagedError{fmt.Errorf("front: state %s: %w", path, err)}
 	}
 	if st.Version != 1 {
-		return st, fmt.Errorf("front: state %s: version %d, not 1", path, st.Version)
+		return state{}, &damagedError{fmt.Errorf("front: state %s: version %d, not 1", path, st.Version)}
 	}
 	return st, nil
 }

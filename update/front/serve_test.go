@@ -3,6 +3,7 @@ package front
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -10,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -174,12 +177,36 @@ func TestServeRestoreDrained(t *testing.T) {
 	assert.ErrorContains(t, c.Drain(ctx, "gone", time.Second), "backend gone: not behind the front")
 }
 
+// TestServeBadState: a damaged state file does not keep the front down:
+// it starts with no backend and sets the file aside, saying so.
 func TestServeBadState(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "front.json")
 	require.NoError(t, os.WriteFile(state, []byte("{"), 0o600))
-	err := Serve(context.Background(), Config{Listen: freeAddr(t), Socket: filepath.Join(dir, "s"), State: state})
-	assert.ErrorContains(t, err, "front: state "+state+": ")
+	var logged strings.Builder
+	var mu sync.Mutex
+	cfg := Config{Listen: freeAddr(t), Socket: filepath.Join(dir, "s"), State: state}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cfg.Logf = func(format string, args ...any) {
+		mu.Lock()
+		fmt.Fprintf(&logged, format+"\n", args...)
+		mu.Unlock()
+	}
+	go func() { done <- Serve(ctx, cfg) }()
+	require.Eventually(t, func() bool {
+		_, err := Client{Socket: cfg.Socket, Wait: -1}.Backends(ctx)
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	mu.Lock()
+	assert.Contains(t, logged.String(), "front: state "+state+": ")
+	assert.Contains(t, logged.String(), "starting with no backend")
+	mu.Unlock()
+	b, err := os.ReadFile(state + ".damaged")
+	require.NoError(t, err)
+	assert.Equal(t, "{", string(b))
 }
 
 // TestServeShutdown: when ctx is done, a request in flight is answered
