@@ -1,6 +1,8 @@
 package module
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,4 +82,27 @@ func TestDeploymentErrors(t *testing.T) {
 		_, err := Parse([]byte(strings.Replace(deployTOML, c.from, c.to, 1)), "web.toml")
 		assert.ErrorContains(t, err, c.want, c.to)
 	}
+}
+
+// TestDistinct: two modules of one host cannot share a container name
+// (podman's names are the host's) or a front's address.
+func TestDistinct(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".toml"), []byte(text), 0o644))
+	}
+	write("a", deployTOML)
+	other := strings.Replace(deployTOML, `name = "web"`, `name = "blog"`, 1)
+	write("b", other)
+	_, err := LoadDir(dir)
+	assert.ErrorContains(t, err, "container content is also module web's")
+	write("b", strings.NewReplacer(`name = "content"`, `name = "blog-content"`, `requires = ["content"]`, `requires = ["blog-content"]`,
+		"name = \"web\"\nserve", "name = \"blog-web\"\nserve").Replace(other))
+	_, err = LoadDir(dir)
+	assert.ErrorContains(t, err, "[front] listen 127.0.0.1:8080 is also module web's")
+	write("b", strings.Replace(strings.NewReplacer(`name = "content"`, `name = "blog-content"`, `requires = ["content"]`, `requires = ["blog-content"]`,
+		"name = \"web\"\nserve", "name = \"blog-web\"\nserve").Replace(other), "8080", "8081", 1))
+	mods, err := LoadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, mods, 2)
 }

@@ -232,7 +232,32 @@ func LoadDir(dir string) ([]Module, error) {
 		m.resolve(filepath.Dir(f))
 		out = append(out, m)
 	}
+	if err := distinct(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// distinct checks what modules share on one host: podman's container
+// names and the fronts' addresses.
+func distinct(mods []Module) error {
+	containers := map[string]string{}
+	listens := map[string]string{}
+	for _, m := range mods {
+		for _, c := range m.Deployment() {
+			if prev, ok := containers[c.Name]; ok {
+				return fmt.Errorf("%s: %w: container %s is also module %s's (podman's names are the host's)", m.Source, ErrInvalid, c.Name, prev)
+			}
+			containers[c.Name] = m.Name
+		}
+		if l := m.Front.Listen; l != "" {
+			if prev, ok := listens[l]; ok {
+				return fmt.Errorf("%s: %w: [front] listen %s is also module %s's", m.Source, ErrInvalid, l, prev)
+			}
+			listens[l] = m.Name
+		}
+	}
+	return nil
 }
 
 // Label marks the podman containers of a module: io.alicorn.module=NAME.

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"syscall"
 	"sync"
+	"syscall"
 	"time"
 )
 
