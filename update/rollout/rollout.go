@@ -99,7 +99,8 @@ func short(id string) string {
 // with m's policy, watches them, and commits; on failure it rolls back
 // and returns a *RolledBackError. An unfinished update of m is recovered
 // first.
-func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) error {
+func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) (err error) {
+	defer named(m.Name, &err)
 	if m.Update.Policy == "manual" {
 		return fmt.Errorf("module %s: %w", m.Name, ErrManual)
 	}
@@ -150,6 +151,13 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 	return ru.commit(ctx, from, img)
 }
 
+// named makes *err say which module it is about.
+func named(module string, err *error) {
+	if *err != nil && !strings.HasPrefix((*err).Error(), "module "+module+":") {
+		*err = fmt.Errorf("module %s: %w", module, *err)
+	}
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "(none)"
@@ -189,7 +197,8 @@ func (r *Rollout) current(ctx context.Context, m module.Module) (update.Image, e
 // Recover finishes or undoes m's unfinished update, or, with none,
 // brings its containers back to the committed digest (after a reboot, a
 // container removed by hand).
-func (r *Rollout) Recover(ctx context.Context, m module.Module) error {
+func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
+	defer named(m.Name, &err)
 	unlock, err := flock.Try(r.lockPath(m.Name))
 	if err != nil {
 		return fmt.Errorf("module %s: %w", m.Name, err)
