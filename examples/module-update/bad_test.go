@@ -36,8 +36,8 @@ func TestBadInput(t *testing.T) {
 	s.on(t, ctx, d1)
 
 	code, _, stderr = s.cli(t, ctx, "apply", "-y", "--to", "sha256:nothex")
-	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, `digest "sha256:nothex"`)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--to "sha256:nothex": not a digest`)
 	s.on(t, ctx, d1)
 
 	// The front's socket gone: nothing is pulled or started.

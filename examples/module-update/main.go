@@ -428,7 +428,9 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 		plan = append(plan, todo{m, s})
 	}
 	if len(plan) == 0 {
-		fmt.Fprintln(stdout, "Nothing to do.")
+		if code == 0 {
+			fmt.Fprintln(stdout, "Nothing to do.")
+		}
 		return code
 	}
 	if o.asJSON {
