@@ -6,6 +6,7 @@
 //	module-update [options] rollback [-y] MODULE
 //	module-update [options] recover [MODULE...]
 //	module-update [options] front MODULE
+//	module-update [options] export --kube [--namespace NS] [--to DIGEST] MODULE
 //
 // It only parses flags and prints: the work is github.com/alicorn-dev/
 // alicorn/update/updater's (and update/rollout's beneath it).
@@ -34,6 +35,7 @@ import (
 	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/update"
 	"github.com/alicorn-dev/alicorn/update/front"
+	"github.com/alicorn-dev/alicorn/update/kube"
 	upodman "github.com/alicorn-dev/alicorn/update/podman"
 	"github.com/alicorn-dev/alicorn/update/rollout"
 	"github.com/alicorn-dev/alicorn/update/trust"
@@ -67,6 +69,7 @@ const usage = `usage: module-update [options] status [MODULE...]
        module-update [options] rollback [-y] MODULE
        module-update [options] recover [MODULE...]
        module-update [options] front MODULE
+       module-update [options] export --kube [--namespace NS] [--to DIGEST] MODULE
 
 status:   the digest each module runs, the newest published one and the advisories it fixes.
 apply:    pull the newest image by digest, verify it, roll it out (start new, health check, add to
@@ -75,6 +78,7 @@ apply:    pull the newest image by digest, verify it, roll it out (start new, he
 rollback: return a module to the image committed before the current one.
 recover:  finish or undo an interrupted update; restore containers to the committed digest.
 front:    run the module's built-in front (its public address, [front] listen) until SIGTERM.
+export:   print the module's Kubernetes Deployment and Service (YAML), its image by digest.
 Exit status: 0 success or nothing to do, 1 error or rolled back, 2 usage, 100 status with updates.
 Options (anywhere):
 `
@@ -83,7 +87,8 @@ type options struct {
 	dir, state, conf, policy string
 	tlsVerify, asJSON        bool
 	yes, no                  bool
-	to                       string
+	to, namespace            string
+	kube                     bool
 	filter                   updater.Filter
 }
 
@@ -107,6 +112,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fl.Var((*list)(&o.filter.Severities), "sec-severity", "only updates fixing security advisories of these severities")
 	fl.Var((*list)(&o.filter.Severities), "secseverity", "same as --sec-severity")
 	fl.StringVar(&o.to, "to", "", "apply: this digest (sha256:…) instead of the newest published")
+	fl.BoolVar(&o.kube, "kube", false, "export: Kubernetes manifests")
+	fl.StringVar(&o.namespace, "namespace", "", "export: the namespace of the manifests")
 	fl.BoolVar(&o.yes, "y", false, "answer yes")
 	fl.BoolVar(&o.yes, "assumeyes", false, "answer yes")
 	fl.BoolVar(&o.no, "assumeno", false, "answer no: show what would be done, do nothing")
@@ -167,6 +174,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 1
 		}
 		return 0
+	case "export":
+		if len(mods) != 1 || len(names) != 1 || !o.kube {
+			fmt.Fprintln(stderr, "module-update: export takes --kube and one module")
+			return 2
+		}
+		return export(ctx, u, mods[0], o, stdout, stderr)
 	case "recover":
 		code := 0
 		for _, m := range mods {
@@ -526,4 +539,41 @@ func serveFront(ctx context.Context, m module.Module, o options, stderr io.Write
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimSuffix(line, "; its last lines:")
+}
+
+// export prints m's Kubernetes manifests, its image by digest (--to, or
+// the newest published).
+func export(ctx context.Context, u *updater.Updater, m module.Module, o options, stdout, stderr io.Writer) int {
+	repo, ok := strings.CutPrefix(m.Image, "docker://")
+	if !ok {
+		fmt.Fprintf(stderr, "module-update: module %s: %v\n", m.Name, updater.ErrNotPublished)
+		return 1
+	}
+	digest := o.to
+	if digest == "" {
+		s, err := u.Status(ctx, m)
+		if err == nil && s.Error != "" {
+			err = errors.New(s.Error)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "module-update: module %s: %v\n", m.Name, err)
+			return 1
+		}
+		digest = s.Newest
+	}
+	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+		repo = repo[:i] // the tag goes: the image is named by digest
+	}
+	dep, svc, err := kube.Manifests(m, repo+"@"+digest, o.namespace)
+	if err != nil {
+		fmt.Fprintln(stderr, "module-update:", err)
+		return 1
+	}
+	y, err := kube.YAML(dep, svc)
+	if err != nil {
+		fmt.Fprintln(stderr, "module-update:", err)
+		return 1
+	}
+	stdout.Write(y)
+	return 0
 }
