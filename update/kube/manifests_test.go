@@ -114,9 +114,9 @@ func TestPolicies(t *testing.T) {
 
 func TestUnsupported(t *testing.T) {
 	for change, want := range map[string]string{
-		`name = "web"` + "\nimage":     `name "Web_1"`,
+		`name = "web"` + "\nimage":               `name "Web_1"`,
 		`volumes = ["web-content:/srv/content"]`: `a helper runs once in every pod, not 2 times`,
-		`env = ["LANG=C"]`:              `fixed ports [127.0.0.1:8081:80]`,
+		`env = ["LANG=C"]`:                       `fixed ports [127.0.0.1:8081:80]`,
 	} {
 		text := web
 		switch want {
