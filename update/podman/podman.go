@@ -225,12 +225,24 @@ func (r *Runtime) Rename(ctx context.Context, id, name string) error {
 
 // Remove stops container id (its stop signal, then SIGKILL after
 // timeout) and removes it; a container that is gone is no error.
+//
+// A container whose podman was killed while it started it may refuse
+// removal for a while ("unlinkat …/userdata/shm: device or resource
+// busy"): it is cleaned up and removal tried again, 5 times in all.
 func (r *Runtime) Remove(ctx context.Context, id string, timeout time.Duration) error {
 	secs := strconv.Itoa(int((timeout + time.Second - 1) / time.Second))
-	if _, err := r.podman().Run(ctx, "rm", "--force", "--ignore", "--time", secs, id); err != nil {
-		return err
+	var err error
+	for try := 1; ; try++ {
+		if _, err = r.podman().Run(ctx, "rm", "--force", "--ignore", "--time", secs, id); err == nil || try == 5 || ctx.Err() != nil {
+			return err
+		}
+		r.podman().Run(ctx, "container", "cleanup", id)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try) * 500 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // RemoveImage removes an image no container uses any more; one still in
