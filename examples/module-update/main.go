@@ -544,11 +544,6 @@ func firstLine(s string) string {
 // export prints m's Kubernetes manifests, its image by digest (--to, or
 // the newest published).
 func export(ctx context.Context, u *updater.Updater, m module.Module, o options, stdout, stderr io.Writer) int {
-	repo, ok := strings.CutPrefix(m.Image, "docker://")
-	if !ok {
-		fmt.Fprintf(stderr, "module-update: module %s: %v\n", m.Name, updater.ErrNotPublished)
-		return 1
-	}
 	digest := o.to
 	if digest == "" {
 		s, err := u.Status(ctx, m)
@@ -561,10 +556,12 @@ func export(ctx context.Context, u *updater.Updater, m module.Module, o options,
 		}
 		digest = s.Newest
 	}
-	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-		repo = repo[:i] // the tag goes: the image is named by digest
+	ref, err := updater.Ref(m, digest)
+	if err != nil {
+		fmt.Fprintln(stderr, "module-update:", err)
+		return 1
 	}
-	dep, svc, err := kube.Manifests(m, repo+"@"+digest, o.namespace)
+	dep, svc, err := kube.Manifests(m, ref, o.namespace)
 	if err != nil {
 		fmt.Fprintln(stderr, "module-update:", err)
 		return 1

@@ -352,38 +352,14 @@ func (s *server) save() error {
 	}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err == nil {
-		err = writeFile(s.state, append(data, '\n'))
+		if err = tempfile.WriteFile(s.state, append(data, '\n'), statePrefix); err != nil {
+			err = fmt.Errorf("state %s: %w", s.state, err)
+		}
 	}
 	if err != nil {
 		s.logf("front: %v", err)
 	}
 	return err
-}
-
-func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), tempfile.Pattern(statePrefix))
-	if err != nil {
-		return fmt.Errorf("state %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("state %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync() // the rename survives a crash
-		d.Close()
-	}
-	return nil
 }
 
 // checkSocket refuses a socket another process answers on, and removes

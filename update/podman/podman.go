@@ -186,12 +186,7 @@ func (r *Runtime) Start(ctx context.Context, m module.Module, c module.Replica, 
 		r.podman().Run(context.WithoutCancel(ctx), "rm", "--force", "--ignore", name)
 		return update.Instance{}, fmt.Errorf("module %s: starting %s: %w", m.Name, name, err)
 	}
-	id := strings.TrimSpace(out)
-	in, err := r.inspect(ctx, id, c.Serve)
-	if err != nil {
-		return update.Instance{}, err
-	}
-	return in, nil
+	return r.Inspect(ctx, m, strings.TrimSpace(out))
 }
 
 // Inspect returns the instance id of m as it is now.
@@ -204,17 +199,6 @@ func (r *Runtime) Inspect(ctx context.Context, m module.Module, id string) (upda
 		return update.Instance{}, fmt.Errorf("container %s: %w", id, ErrNoSuchInstance)
 	}
 	return cs[0].instance(serves(m)[cs[0].Labels[update.LabelContainer]]), nil
-}
-
-func (r *Runtime) inspect(ctx context.Context, id string, serve int) (update.Instance, error) {
-	cs, err := r.list(ctx, "id="+id)
-	if err != nil {
-		return update.Instance{}, err
-	}
-	if len(cs) == 0 {
-		return update.Instance{}, fmt.Errorf("container %s: %w", id, ErrNoSuchInstance)
-	}
-	return cs[0].instance(serve), nil
 }
 
 // Rename gives container id the name name.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/alicorn-dev/alicorn/update"
@@ -82,7 +83,7 @@ func (j *journal) finish() error {
 	if err := j.f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(j.path, j.path[:len(j.path)-len(".journal")]+".last")
+	return os.Rename(j.path, strings.TrimSuffix(j.path, ".journal")+".last")
 }
 
 func (j *journal) close() { j.f.Close() }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -166,7 +167,7 @@ func orNone(s string) string {
 }
 
 func (r *Rollout) lockPath(module string) string {
-	return r.State.journalPath(module)[:len(r.State.journalPath(module))-len(".journal")] + ".lock"
+	return filepath.Join(r.State.Dir, module+".lock")
 }
 
 // current is the module's committed image: the state's, else the one its

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/tempfile"
+
 	"github.com/alicorn-dev/alicorn/update"
 )
 
@@ -55,26 +57,14 @@ func (s *State) saveDeployed(d Deployed) error {
 	return writeAtomic(filepath.Join(s.Dir, d.Module+".json"), b)
 }
 
-// writeAtomic writes b and a newline to p through a temporary file,
-// synced and renamed over p.
+// tempPrefix names the updater's temporary files in its state
+// directory (tempfile.Sweep clears those of crashed processes).
+const tempPrefix = ".alicorn-state."
+
+// writeAtomic replaces p with b and a newline, durably.
 func writeAtomic(p string, b []byte) error {
-	tmp := p + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
+	_ = tempfile.Sweep(filepath.Dir(p), tempPrefix)
+	return tempfile.WriteFile(p, append(b, '\n'), tempPrefix)
 }
 
 // Failure is an image an update rolled back from on this host: apply

@@ -309,8 +309,7 @@ var ErrNotPublished = errors.New("the module's image is not a docker:// referenc
 // verifies and pulls the image by digest, then rolls it out with m's
 // policy. A failure rolls back by itself (*rollout.RolledBackError).
 func (u *Updater) Apply(ctx context.Context, m module.Module, digest string) error {
-	tag, ok := repository(m.Image)
-	if !ok {
+	if _, ok := repository(m.Image); !ok {
 		return fmt.Errorf("module %s: %w", m.Name, ErrNotPublished)
 	}
 	if digest == "" {
@@ -330,28 +329,42 @@ func (u *Updater) Apply(ctx context.Context, m module.Module, digest string) err
 	if err != nil {
 		return err
 	}
-	img, err := u.pull(ctx, m, tag, digest)
+	img, err := u.pull(ctx, m, digest)
 	if err != nil {
 		return err
 	}
 	return r.Apply(ctx, m, img)
 }
 
-func (u *Updater) pull(ctx context.Context, m module.Module, tag name.Tag, digest string) (update.Image, error) {
-	d := tag.Digest(digest)
-	if _, err := name.NewDigest(d.Name()); err != nil {
-		return update.Image{}, fmt.Errorf("module %s: digest %q: %w", m.Name, digest, err)
+func (u *Updater) pull(ctx context.Context, m module.Module, digest string) (update.Image, error) {
+	ref, err := Ref(m, digest)
+	if err != nil {
+		return update.Image{}, err
 	}
 	if u.Verify != nil {
-		if err := u.Verify(ctx, d.Name()); err != nil {
-			return update.Image{}, fmt.Errorf("module %s: %s: %w", m.Name, d.Name(), err)
+		if err := u.Verify(ctx, ref); err != nil {
+			return update.Image{}, fmt.Errorf("module %s: %s: %w", m.Name, ref, err)
 		}
 	}
-	img, err := u.Runtime.Pull(ctx, "docker://"+d.Name())
+	img, err := u.Runtime.Pull(ctx, "docker://"+ref)
 	if err != nil {
 		return update.Image{}, fmt.Errorf("module %s: %w", m.Name, err)
 	}
 	return img, nil
+}
+
+// Ref returns the reference of m's image by digest (HOST/REPO@DIGEST),
+// what a runtime pulls and a Kubernetes Deployment names.
+func Ref(m module.Module, digest string) (string, error) {
+	tag, ok := repository(m.Image)
+	if !ok {
+		return "", fmt.Errorf("module %s: %w", m.Name, ErrNotPublished)
+	}
+	d := tag.Digest(digest)
+	if _, err := name.NewDigest(d.Name()); err != nil {
+		return "", fmt.Errorf("module %s: digest %q: %w", m.Name, digest, err)
+	}
+	return d.Name(), nil
 }
 
 // ErrNoPrevious is returned by Rollback when no earlier image was
@@ -372,9 +385,9 @@ func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
 		return err
 	}
 	img := *d.Previous
-	if tag, ok := repository(m.Image); ok {
+	if _, ok := repository(m.Image); ok {
 		// The old image was removed at commit: it comes back by digest.
-		if img, err = u.pull(ctx, m, tag, d.Previous.Digest); err != nil {
+		if img, err = u.pull(ctx, m, d.Previous.Digest); err != nil {
 			return err
 		}
 	}
