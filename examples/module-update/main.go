@@ -6,7 +6,7 @@
 //	module-update [options] rollback [-y] MODULE
 //	module-update [options] recover [MODULE...]
 //	module-update [options] front MODULE
-//	module-update [options] export --kube [--namespace NS] [--to DIGEST] MODULE
+//	module-update [options] export --kube [--namespace NS | --podman] [--to DIGEST] MODULE
 //
 // It only parses flags and prints: the work is github.com/alicorn-dev/
 // alicorn/update/updater's (and update/rollout's beneath it).
@@ -69,7 +69,7 @@ const usage = `usage: module-update [options] status [MODULE...]
        module-update [options] rollback [-y] MODULE
        module-update [options] recover [MODULE...]
        module-update [options] front MODULE
-       module-update [options] export --kube [--namespace NS] [--to DIGEST] MODULE
+       module-update [options] export --kube [--namespace NS | --podman] [--to DIGEST] MODULE
 
 status:   the digest each module runs, the newest published one and the advisories it fixes.
 apply:    pull the newest image by digest, verify it, roll it out (start new, health check, add to
@@ -79,6 +79,14 @@ rollback: return a module to the image committed before the current one.
 recover:  finish or undo an interrupted update; restore containers to the committed digest.
 front:    run the module's built-in front (its public address, [front] listen) until SIGTERM.
 export:   print the module's Kubernetes Deployment and Service (YAML), its image by digest.
+          --podman: the Deployment for podman kube play (podman 4.3) on this host: one replica
+          (podman plays each replica as a pod, all on one host port), helpers as plain
+          containers (podman waits for sidecars to exit: the served one never starts), the
+          served port published at [front] listen's IP and port only (podman publishes a bare
+          containerPort on 0.0.0.0). Podman honours command, args, env, labels, hostPath and
+          emptyDir (a volume of that name shared by the containers, removed by kube down unless
+          it was there before); it ignores the strategy, the readiness probe, the grace period,
+          the annotations, the namespace and the Service (not printed).
 Exit status: 0 success or nothing to do, 1 error or rolled back, 2 usage, 100 status with updates.
 Options (anywhere):
 `
@@ -88,7 +96,7 @@ type options struct {
 	tlsVerify, asJSON        bool
 	yes, no                  bool
 	to, namespace            string
-	kube                     bool
+	kube, podman             bool
 	filter                   updater.Filter
 }
 
@@ -114,6 +122,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fl.StringVar(&o.to, "to", "", "apply: this digest (sha256:…) instead of the newest published")
 	fl.BoolVar(&o.kube, "kube", false, "export: Kubernetes manifests")
 	fl.StringVar(&o.namespace, "namespace", "", "export: the namespace of the manifests")
+	fl.BoolVar(&o.podman, "podman", false, "export --kube: the Deployment podman kube play runs on this host")
 	fl.BoolVar(&o.yes, "y", false, "answer yes")
 	fl.BoolVar(&o.yes, "assumeyes", false, "answer yes")
 	fl.BoolVar(&o.no, "assumeno", false, "answer no: show what would be done, do nothing")
@@ -177,6 +186,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "export":
 		if len(mods) != 1 || len(names) != 1 || !o.kube {
 			fmt.Fprintln(stderr, "module-update: export takes --kube and one module")
+			return 2
+		}
+		if o.podman && o.namespace != "" {
+			fmt.Fprintln(stderr, "module-update: export --podman: podman has no namespaces")
 			return 2
 		}
 		return export(ctx, u, mods[0], o, stdout, stderr)
@@ -542,7 +555,8 @@ func firstLine(s string) string {
 }
 
 // export prints m's Kubernetes manifests, its image by digest (--to, or
-// the newest published).
+// the newest published): the Deployment and Service, or with --podman
+// kube.ForPodman's Deployment.
 func export(ctx context.Context, u *updater.Updater, m module.Module, o options, stdout, stderr io.Writer) int {
 	digest := o.to
 	if digest == "" {
@@ -562,6 +576,10 @@ func export(ctx context.Context, u *updater.Updater, m module.Module, o options,
 		return 1
 	}
 	dep, svc, err := kube.Manifests(m, ref, o.namespace)
+	if err == nil && o.podman {
+		svc = nil // podman kube play ignores it
+		dep, err = kube.ForPodman(m, ref)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "module-update:", err)
 		return 1
