@@ -30,9 +30,10 @@ type Record struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// journal appends records to a file, each synced before the step it
-// announces happens.
-type journal struct {
+// Journal appends a module's records to its file, each synced before
+// the step it announces happens. The runtimes' rollouts (this package's,
+// update/kube's) write it; ReadJournal reads an unfinished one back.
+type Journal struct {
 	path string
 	f    *os.File
 }
@@ -41,27 +42,29 @@ func (s *State) journalPath(module string) string {
 	return filepath.Join(s.Dir, module+".journal")
 }
 
-// openJournal starts a new journal for module, replacing a finished one.
-func (s *State) openJournal(module string) (*journal, error) {
+// OpenJournal starts a new journal for module, replacing a finished one;
+// its first record is begin.
+func (s *State) OpenJournal(module string) (*Journal, error) {
 	p := s.journalPath(module)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &journal{path: p, f: f}, nil
+	return &Journal{path: p, f: f}, nil
 }
 
-// reopenJournal appends to an unfinished journal.
-func (s *State) reopenJournal(module string) (*journal, error) {
+// ReopenJournal appends to an unfinished journal.
+func (s *State) ReopenJournal(module string) (*Journal, error) {
 	p := s.journalPath(module)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &journal{path: p, f: f}, nil
+	return &Journal{path: p, f: f}, nil
 }
 
-func (j *journal) write(r Record) error {
+// Write appends r (its Time set when zero) and syncs it.
+func (j *Journal) Write(r Record) error {
 	if r.Time.IsZero() {
 		r.Time = time.Now().UTC()
 	}
@@ -78,15 +81,17 @@ func (j *journal) write(r Record) error {
 	return nil
 }
 
-// finish ends the journal: it is kept as MODULE.last for the curious.
-func (j *journal) finish() error {
+// Finish ends the journal: it is kept as MODULE.last for the curious.
+func (j *Journal) Finish() error {
 	if err := j.f.Close(); err != nil {
 		return err
 	}
 	return os.Rename(j.path, strings.TrimSuffix(j.path, ".journal")+".last")
 }
 
-func (j *journal) close() { j.f.Close() }
+// Close closes the file, leaving the journal unfinished unless Finish
+// ran.
+func (j *Journal) Close() { j.f.Close() }
 
 // Unfinished is what an unfinished journal says: the update it began and
 // whether it was committed or being rolled back.

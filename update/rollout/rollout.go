@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -78,7 +77,7 @@ func (e *RolledBackError) Unwrap() []error { return []error{e.Reason, e.Err} }
 type run struct {
 	*Rollout
 	m  module.Module
-	j  *journal
+	j  *Journal
 	to update.Image // the image the update goes to
 }
 
@@ -105,7 +104,7 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 	if m.Update.Policy == "manual" {
 		return fmt.Errorf("module %s: %w", m.Name, ErrManual)
 	}
-	unlock, err := flock.Try(r.lockPath(m.Name))
+	unlock, err := r.State.Lock(m.Name)
 	if err != nil {
 		return fmt.Errorf("module %s: %w", m.Name, err)
 	}
@@ -127,13 +126,13 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 			return nil
 		}
 	}
-	j, err := r.State.openJournal(m.Name)
+	j, err := r.State.OpenJournal(m.Name)
 	if err != nil {
 		return err
 	}
-	defer j.close()
+	defer j.Close()
 	ru := &run{Rollout: r, m: m, j: j, to: img}
-	if err := j.write(Record{Op: "begin", From: &from, To: &img, Policy: m.Update.Policy}); err != nil {
+	if err := j.Write(Record{Op: "begin", From: &from, To: &img, Policy: m.Update.Policy}); err != nil {
 		return err
 	}
 	r.log(m.Name, "begin", "", "", fmt.Sprintf("%s → %s (%s)", orNone(from.Digest), img.Digest, m.Update.Policy))
@@ -166,10 +165,6 @@ func orNone(s string) string {
 	return s
 }
 
-func (r *Rollout) lockPath(module string) string {
-	return filepath.Join(r.State.Dir, module+".lock")
-}
-
 // current is the module's committed image: the state's, else the one its
 // containers run (most of them), else none (a first deployment).
 func (r *Rollout) current(ctx context.Context, m module.Module) (update.Image, error) {
@@ -200,7 +195,7 @@ func (r *Rollout) current(ctx context.Context, m module.Module) (update.Image, e
 // container removed by hand).
 func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 	defer named(m.Name, &err)
-	unlock, err := flock.Try(r.lockPath(m.Name))
+	unlock, err := r.State.Lock(m.Name)
 	if err != nil {
 		return fmt.Errorf("module %s: %w", m.Name, err)
 	}
@@ -215,20 +210,20 @@ func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 	if c, err := r.converged(ctx, m, d.Current); err != nil || c {
 		return err
 	}
-	j, err := r.State.openJournal(m.Name)
+	j, err := r.State.OpenJournal(m.Name)
 	if err != nil {
 		return err
 	}
-	defer j.close()
+	defer j.Close()
 	ru := &run{Rollout: r, m: m, j: j}
-	if err := j.write(Record{Op: "begin", From: &d.Current, To: &d.Current, Policy: "recover"}); err != nil {
+	if err := j.Write(Record{Op: "begin", From: &d.Current, To: &d.Current, Policy: "recover"}); err != nil {
 		return err
 	}
 	r.log(m.Name, "restore", "", "", d.Current.Digest)
 	if _, err := ru.convergeAll(ctx, d.Current); err != nil {
 		return fmt.Errorf("module %s: restoring %s: %w", m.Name, d.Current.Digest, err)
 	}
-	if err := j.write(Record{Op: "commit"}); err != nil {
+	if err := j.Write(Record{Op: "commit"}); err != nil {
 		return err
 	}
 	return ru.end("restored")
@@ -240,11 +235,11 @@ func (r *Rollout) recover(ctx context.Context, m module.Module) error {
 	if err != nil || u == nil {
 		return err
 	}
-	j, err := r.State.reopenJournal(m.Name)
+	j, err := r.State.ReopenJournal(m.Name)
 	if err != nil {
 		return err
 	}
-	defer j.close()
+	defer j.Close()
 	ru := &run{Rollout: r, m: m, j: j}
 	if u.Committed {
 		r.log(m.Name, "recover", "", "", "finishing the committed update to "+u.To.Digest)
@@ -256,7 +251,7 @@ func (r *Rollout) recover(ctx context.Context, m module.Module) error {
 	reason := u.Reason
 	if !u.RollingBack {
 		reason = "the updater stopped before the update was committed"
-		if err := j.write(Record{Op: "rollback", Detail: reason}); err != nil {
+		if err := j.Write(Record{Op: "rollback", Detail: reason}); err != nil {
 			return err
 		}
 	}
@@ -275,11 +270,11 @@ func (r *Rollout) recover(ctx context.Context, m module.Module) error {
 }
 
 func (ru *run) end(outcome string) error {
-	if err := ru.j.write(Record{Op: "end", Detail: outcome}); err != nil {
+	if err := ru.j.Write(Record{Op: "end", Detail: outcome}); err != nil {
 		return err
 	}
 	ru.log(ru.m.Name, outcome, "", "", "")
-	return ru.j.finish()
+	return ru.j.Finish()
 }
 
 func (ru *run) rollback(ctx context.Context, from update.Image, reason error) error {
@@ -289,7 +284,7 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 	defer cancel()
 	ru.log(ru.m.Name, "rollback", "", "", reason.Error())
 	e := &RolledBackError{Module: ru.m.Name, Reason: reason}
-	if err := ru.j.write(Record{Op: "rollback", Detail: reason.Error()}); err != nil {
+	if err := ru.j.Write(Record{Op: "rollback", Detail: reason.Error()}); err != nil {
 		e.Err = err
 		return e
 	}
@@ -316,20 +311,14 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 }
 
 func (ru *run) commit(ctx context.Context, from, to update.Image) error {
-	if err := ru.j.write(Record{Op: "commit"}); err != nil {
+	if err := ru.j.Write(Record{Op: "commit"}); err != nil {
 		return err
 	}
-	d := Deployed{Module: ru.m.Name, Current: to, Committed: time.Now().UTC()}
-	if from.Digest != "" && from.Digest != to.Digest {
-		d.Previous = &from
-	} else if old, ok, _ := ru.State.Deployed(ru.m.Name); ok && old.Current.Digest == to.Digest {
-		d.Previous = old.Previous
-	}
-	if err := ru.State.saveDeployed(d); err != nil {
+	if err := ru.State.Commit(ru.m.Name, from, to); err != nil {
 		return err
 	}
 	if from.ID != "" && from.ID != to.ID {
-		if err := ru.j.write(Record{Op: "image", ID: from.ID}); err != nil {
+		if err := ru.j.Write(Record{Op: "image", ID: from.ID}); err != nil {
 			return err
 		}
 		if err := ru.Runtime.RemoveImage(ctx, from.ID); err != nil {
@@ -424,7 +413,7 @@ func (ru *run) settle(ctx context.Context, c module.Replica, keep update.Instanc
 		}
 	}
 	if keep.Name != c.Name {
-		if err := ru.j.write(Record{Op: "rename", Container: c.Name, ID: keep.ID, Name: c.Name}); err != nil {
+		if err := ru.j.Write(Record{Op: "rename", Container: c.Name, ID: keep.ID, Name: c.Name}); err != nil {
 			return update.Instance{}, err
 		}
 		ru.log(ru.m.Name, "rename", c.Name, keep.ID, keep.Name+" → "+c.Name)
@@ -475,7 +464,7 @@ func (ru *run) prepare(ctx context.Context, c module.Replica, img update.Image) 
 		}
 	}
 	name := candidate(c, img)
-	if err := ru.j.write(Record{Op: "start", Container: c.Name, Name: name}); err != nil {
+	if err := ru.j.Write(Record{Op: "start", Container: c.Name, Name: name}); err != nil {
 		return update.Instance{}, err
 	}
 	ru.log(ru.m.Name, "start", c.Name, "", name+" from "+short(img.Digest))
@@ -557,7 +546,7 @@ func (ru *run) admit(ctx context.Context, c module.Replica, in update.Instance) 
 	if in.Addr == "" {
 		return fmt.Errorf("container %s: no address for port %d", c.Name, c.Serve)
 	}
-	if err := ru.j.write(Record{Op: "add", Container: c.Name, ID: in.ID}); err != nil {
+	if err := ru.j.Write(Record{Op: "add", Container: c.Name, ID: in.ID}); err != nil {
 		return err
 	}
 	ru.log(ru.m.Name, "add", c.Name, in.ID, in.Addr)
@@ -583,7 +572,7 @@ func (ru *run) retire(ctx context.Context, c module.Replica, in update.Instance)
 			}
 		}
 	}
-	if err := ru.j.write(Record{Op: "remove", Container: c.Name, ID: in.ID, Name: in.Name}); err != nil {
+	if err := ru.j.Write(Record{Op: "remove", Container: c.Name, ID: in.ID, Name: in.Name}); err != nil {
 		return err
 	}
 	ru.log(ru.m.Name, "remove", c.Name, in.ID, in.Name)
@@ -591,7 +580,7 @@ func (ru *run) retire(ctx context.Context, c module.Replica, in update.Instance)
 }
 
 func (ru *run) drain(ctx context.Context, container, id string) error {
-	if err := ru.j.write(Record{Op: "drain", Container: container, ID: id}); err != nil {
+	if err := ru.j.Write(Record{Op: "drain", Container: container, ID: id}); err != nil {
 		return err
 	}
 	ru.log(ru.m.Name, "drain", container, id, "")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/alicorn-dev/alicorn/internal/flock"
 	"github.com/alicorn-dev/alicorn/internal/tempfile"
 
 	"github.com/alicorn-dev/alicorn/update"
@@ -46,6 +47,25 @@ func (s *State) Deployed(module string) (d Deployed, ok bool, err error) {
 		return Deployed{}, false, fmt.Errorf("%s: %w", p, err)
 	}
 	return d, true, nil
+}
+
+// Lock takes module's lock (MODULE.lock), held by one updater at a time
+// whatever the runtime; an error wraps ErrBusy when another holds it.
+func (s *State) Lock(module string) (unlock func(), err error) {
+	return flock.Try(filepath.Join(s.Dir, module+".lock"))
+}
+
+// Commit records that module now runs to, committed from from: from
+// becomes the image a rollback returns to (kept when to is already the
+// current one, a restore).
+func (s *State) Commit(module string, from, to update.Image) error {
+	d := Deployed{Module: module, Current: to, Committed: time.Now().UTC()}
+	if from.Digest != "" && from.Digest != to.Digest {
+		d.Previous = &from
+	} else if old, ok, _ := s.Deployed(module); ok && old.Current.Digest == to.Digest {
+		d.Previous = old.Previous
+	}
+	return s.saveDeployed(d)
 }
 
 // saveDeployed writes d atomically.

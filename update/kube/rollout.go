@@ -1,0 +1,623 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update"
+	"github.com/alicorn-dev/alicorn/update/rollout"
+)
+
+// FieldManager is the server-side apply manager of the objects Rollout
+// applies.
+const FieldManager = "alicorn"
+
+// revisionAnnotation is where the Deployment controller numbers a
+// ReplicaSet's revision (kubectl rollout history).
+const revisionAnnotation = "deployment.kubernetes.io/revision"
+
+// Rollout updates modules that run as Deployments in a namespace of a
+// cluster, with the lifecycle update/rollout gives them on a host: the
+// same lock, journal, committed state and remembered failures in State.
+// The Deployment controller replaces the pods; Rollout applies the new
+// image by server-side apply, watches the rollout (the Deployment's
+// conditions, its ReplicaSets' ready and available replicas, the new
+// pods), and on failure puts the previous revision's pod template back
+// as kubectl rollout undo does, which Kubernetes never does by itself.
+type Rollout struct {
+	Client kubernetes.Interface
+	// Namespace holds the modules' Deployments ("" is "default").
+	Namespace string
+	// State is where journals, locks and committed digests are kept.
+	State rollout.State
+	// Log receives every step (nil: none).
+	Log func(rollout.Event)
+}
+
+func (r *Rollout) namespace() string {
+	if r.Namespace == "" {
+		return metav1.NamespaceDefault
+	}
+	return r.Namespace
+}
+
+func (r *Rollout) log(m, step, id, detail string) {
+	if r.Log != nil {
+		r.Log(rollout.Event{Time: time.Now().UTC(), Module: m, Step: step, ID: id, Detail: detail})
+	}
+}
+
+// Image is the image of digest as a Deployment names it (update.Image's
+// ID is the reference by digest: the cluster pulls it, not this host).
+func Image(ref string) update.Image {
+	_, d, _ := strings.Cut(ref, "@")
+	return update.Image{ID: ref, Digest: d}
+}
+
+// Expected is how many pods m's Deployment runs.
+func Expected(m module.Module) int {
+	for _, c := range m.Containers {
+		if c.Serve > 0 {
+			return max(c.Replicas, 1)
+		}
+	}
+	return 0
+}
+
+// Instances lists m's pods: ID and Name are the pod's name, Image the
+// image its template names (by digest), Addr the pod's IP and served
+// port, Running whether it runs.
+func (r *Rollout) Instances(ctx context.Context, m module.Module) ([]update.Instance, error) {
+	pods, err := r.Client.CoreV1().Pods(r.namespace()).List(ctx, metav1.ListOptions{LabelSelector: module.Label + "=" + m.Name})
+	if err != nil {
+		return nil, fmt.Errorf("module %s: listing pods: %w", m.Name, err)
+	}
+	var out []update.Instance
+	for _, p := range pods.Items {
+		in := update.Instance{ID: p.Name, Name: p.Name, Image: podImage(&p), Running: p.Status.Phase == corev1.PodRunning}
+		if len(p.Spec.Containers) > 0 {
+			main := p.Spec.Containers[0]
+			in.Container = main.Name
+			if p.Status.PodIP != "" && len(main.Ports) > 0 {
+				in.Addr = fmt.Sprintf("%s:%d", p.Status.PodIP, main.Ports[0].ContainerPort)
+			}
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+func podImage(p *corev1.Pod) update.Image {
+	img := update.Image{Digest: p.Annotations[update.LabelDigest]}
+	if len(p.Spec.Containers) > 0 {
+		img.ID = p.Spec.Containers[0].Image
+	}
+	return img
+}
+
+func templateImage(t *corev1.PodTemplateSpec) update.Image {
+	img := update.Image{Digest: t.Annotations[update.LabelDigest]}
+	if len(t.Spec.Containers) > 0 {
+		img.ID = t.Spec.Containers[0].Image
+	}
+	return img
+}
+
+// current is m's committed image: the state's, else the one its
+// Deployment's template names, else none (a first deployment).
+func (r *Rollout) current(ctx context.Context, m module.Module) (update.Image, error) {
+	d, ok, err := r.State.Deployed(m.Name)
+	if err != nil || ok {
+		return d.Current, err
+	}
+	dep, err := r.Client.AppsV1().Deployments(r.namespace()).Get(ctx, m.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return update.Image{}, nil
+	}
+	if err != nil {
+		return update.Image{}, err
+	}
+	return templateImage(&dep.Spec.Template), nil
+}
+
+// Apply rolls m's Deployment to img (Image(ref)), watches it, and
+// commits; on failure it undoes the rollout and returns a
+// *rollout.RolledBackError. An unfinished update of m is recovered
+// first.
+func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) (err error) {
+	defer named(m.Name, &err)
+	if m.Update.Policy == "manual" {
+		return rollout.ErrManual
+	}
+	unlock, err := r.State.Lock(m.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := r.recover(ctx, m); err != nil {
+		return fmt.Errorf("recovering the last update: %w", err)
+	}
+	from, err := r.current(ctx, m)
+	if err != nil {
+		return err
+	}
+	if from.Digest == img.Digest {
+		if done, _ := r.rolledOut(ctx, m, img); done {
+			r.log(m.Name, "current", "", img.Digest)
+			return nil
+		}
+	}
+	j, err := r.State.OpenJournal(m.Name)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	ru := &run{Rollout: r, m: m, j: j, to: img}
+	if err := j.Write(rollout.Record{Op: "begin", From: &from, To: &img, Policy: m.Update.Policy}); err != nil {
+		return err
+	}
+	r.log(m.Name, "begin", "", fmt.Sprintf("%s → %s (%s)", orNone(from.Digest), img.Digest, m.Update.Policy))
+	err = ru.forward(ctx, img)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w: %w", rollout.ErrInterrupted, context.Cause(ctx))
+		}
+		return ru.rollback(ctx, from, err)
+	}
+	return ru.commit(from, img)
+}
+
+// Recover finishes or undoes m's unfinished update, or, with none, puts
+// the committed image back in a Deployment changed since (by hand, by
+// another tool).
+func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
+	defer named(m.Name, &err)
+	unlock, err := r.State.Lock(m.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := r.recover(ctx, m); err != nil {
+		return err
+	}
+	d, ok, err := r.State.Deployed(m.Name)
+	if err != nil || !ok {
+		return err
+	}
+	if done, err := r.rolledOut(ctx, m, d.Current); err != nil || done {
+		return err
+	}
+	j, err := r.State.OpenJournal(m.Name)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	ru := &run{Rollout: r, m: m, j: j, to: d.Current}
+	if err := j.Write(rollout.Record{Op: "begin", From: &d.Current, To: &d.Current, Policy: "recover"}); err != nil {
+		return err
+	}
+	r.log(m.Name, "restore", "", d.Current.Digest)
+	if err := ru.undo(ctx, d.Current); err != nil {
+		return fmt.Errorf("restoring %s: %w", d.Current.Digest, err)
+	}
+	if err := j.Write(rollout.Record{Op: "commit"}); err != nil {
+		return err
+	}
+	return ru.end("restored")
+}
+
+// recover handles an unfinished journal, under the lock.
+func (r *Rollout) recover(ctx context.Context, m module.Module) error {
+	u, err := r.State.ReadJournal(m.Name)
+	if err != nil || u == nil {
+		return err
+	}
+	j, err := r.State.ReopenJournal(m.Name)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	ru := &run{Rollout: r, m: m, j: j, to: u.To}
+	if u.Committed {
+		r.log(m.Name, "recover", "", "finishing the committed update to "+u.To.Digest)
+		if err := ru.undo(ctx, u.To); err != nil {
+			return err
+		}
+		return ru.commit(u.From, u.To)
+	}
+	reason := u.Reason
+	if !u.RollingBack {
+		reason = "the updater stopped before the update was committed"
+		if err := j.Write(rollout.Record{Op: "rollback", Detail: reason}); err != nil {
+			return err
+		}
+	}
+	r.log(m.Name, "recover", "", "rolling back to "+orNone(u.From.Digest)+": "+reason)
+	if err := ru.undo(ctx, u.From); err != nil {
+		return err
+	}
+	if err := ru.end("rolled back"); err != nil {
+		return err
+	}
+	if u.RollingBack && !strings.HasPrefix(reason, rollout.ErrInterrupted.Error()) {
+		return r.State.AddFailure(m.Name, rollout.Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
+	}
+	return nil
+}
+
+// rolledOut reports whether m's Deployment runs img and nothing else.
+func (r *Rollout) rolledOut(ctx context.Context, m module.Module, img update.Image) (bool, error) {
+	dep, err := r.Client.AppsV1().Deployments(r.namespace()).Get(ctx, m.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return img.Digest == "", nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return templateImage(&dep.Spec.Template).Digest == img.Digest && complete(dep), nil
+}
+
+// complete is kubectl rollout status's test: the controller has seen
+// the last change, and every replica is updated and available, none
+// old left.
+func complete(d *appsv1.Deployment) bool {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	s := d.Status
+	return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want
+}
+
+// run is one rollout of one module.
+type run struct {
+	*Rollout
+	m  module.Module
+	j  *rollout.Journal
+	to update.Image
+}
+
+func (ru *run) end(outcome string) error {
+	if err := ru.j.Write(rollout.Record{Op: "end", Detail: outcome}); err != nil {
+		return err
+	}
+	ru.log(ru.m.Name, outcome, "", "")
+	return ru.j.Finish()
+}
+
+func (ru *run) commit(from, to update.Image) error {
+	if err := ru.j.Write(rollout.Record{Op: "commit"}); err != nil {
+		return err
+	}
+	if err := ru.State.Commit(ru.m.Name, from, to); err != nil {
+		return err
+	}
+	return ru.end("committed")
+}
+
+func (ru *run) rollback(ctx context.Context, from update.Image, reason error) error {
+	// The undo runs even when ctx was cancelled, with a bound of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+	defer cancel()
+	ru.log(ru.m.Name, "rollback", "", reason.Error())
+	e := &rollout.RolledBackError{Module: ru.m.Name, Reason: reason}
+	if err := ru.j.Write(rollout.Record{Op: "rollback", Detail: reason.Error()}); err != nil {
+		e.Err = err
+		return e
+	}
+	if err := ru.undo(ctx, from); err != nil {
+		e.Err = err
+		return e
+	}
+	if err := ru.end("rolled back"); err != nil {
+		e.Err = err
+	}
+	if errors.Is(reason, rollout.ErrInterrupted) {
+		return e
+	}
+	if err := ru.State.AddFailure(ru.m.Name, rollout.Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {
+		e.Err = err
+	}
+	return e
+}
+
+// forward applies img and watches the rollout to its end, then for the
+// module's watch window.
+func (ru *run) forward(ctx context.Context, img update.Image) error {
+	dep, svc, err := Manifests(ru.m, img.ID, ru.namespace())
+	if err != nil {
+		return err
+	}
+	if err := ru.apply(ctx, dep, svc); err != nil {
+		return err
+	}
+	w := &watcher{m: ru.m, digest: img.Digest, readyTimeout: ru.m.Update.ReadyTimeoutOr(ru.m.Health), begun: time.Now()}
+	return ru.wait(ctx, w.rollout)
+}
+
+// undo brings m's Deployment back to img: the pod template of the
+// newest ReplicaSet that ran it, as kubectl rollout undo does (the
+// controller then scales that ReplicaSet up again), else a template made
+// from the module file; no image at all deletes the Deployment (an
+// update that was the first one).
+func (ru *run) undo(ctx context.Context, img update.Image) error {
+	ns := ru.namespace()
+	if img.Digest == "" {
+		ru.log(ru.m.Name, "undo", "", "deleting the deployment")
+		err := ru.Client.AppsV1().Deployments(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return nil
+	}
+	dep, svc, err := Manifests(ru.m, img.ID, ns)
+	if err != nil {
+		return err
+	}
+	rss, err := ru.Client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: module.Label + "=" + ru.m.Name})
+	if err != nil {
+		return err
+	}
+	best, rev := (*appsv1.ReplicaSet)(nil), -1
+	for i, rs := range rss.Items {
+		if templateImage(&rs.Spec.Template).Digest != img.Digest {
+			continue
+		}
+		if n, _ := strconv.Atoi(rs.Annotations[revisionAnnotation]); n > rev {
+			best, rev = &rss.Items[i], n
+		}
+	}
+	if best != nil {
+		t := best.Spec.Template.DeepCopy()
+		delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+		dep.Spec.Template = *t
+		ru.log(ru.m.Name, "undo", best.Name, "revision "+strconv.Itoa(rev))
+	} else {
+		ru.log(ru.m.Name, "undo", "", "no ReplicaSet left of "+img.Digest+": the module file's template")
+	}
+	if err := ru.apply(ctx, dep, svc); err != nil {
+		return err
+	}
+	w := &watcher{m: ru.m, digest: img.Digest}
+	return ru.wait(ctx, w.rollout)
+}
+
+// apply server-side applies the Service and the Deployment.
+func (ru *run) apply(ctx context.Context, dep *appsv1.Deployment, svc *corev1.Service) error {
+	force := true
+	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
+	if err := ru.j.Write(rollout.Record{Op: "apply", Name: dep.Namespace + "/" + dep.Name, ID: templateImage(&dep.Spec.Template).ID}); err != nil {
+		return err
+	}
+	if svc != nil {
+		b, err := json.Marshal(svc)
+		if err != nil {
+			return err
+		}
+		if _, err := ru.Client.CoreV1().Services(svc.Namespace).Patch(ctx, svc.Name, types.ApplyPatchType, b, opts); err != nil {
+			return fmt.Errorf("applying service %s/%s: %w", svc.Namespace, svc.Name, err)
+		}
+	}
+	b, err := json.Marshal(dep)
+	if err != nil {
+		return err
+	}
+	d, err := ru.Client.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.ApplyPatchType, b, opts)
+	if err != nil {
+		return fmt.Errorf("applying deployment %s/%s: %w", dep.Namespace, dep.Name, err)
+	}
+	ru.log(ru.m.Name, "apply", d.Name, "generation "+strconv.FormatInt(d.Generation, 10))
+	return nil
+}
+
+// snapshot is what the informers hold of a module.
+type snapshot struct {
+	dep  *appsv1.Deployment
+	rss  []*appsv1.ReplicaSet
+	pods []*corev1.Pod
+	now  time.Time
+}
+
+// wait watches m's Deployment, ReplicaSets and pods until check says
+// done or fails; check runs on every change and every second.
+func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := informers.NewSharedInformerFactoryWithOptions(ru.Client, 0, informers.WithNamespace(ru.namespace()),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = module.Label + "=" + ru.m.Name }))
+	deps := f.Apps().V1().Deployments()
+	rss := f.Apps().V1().ReplicaSets()
+	pods := f.Core().V1().Pods()
+	changed := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { poke() },
+		UpdateFunc: func(any, any) { poke() },
+		DeleteFunc: func(any) { poke() },
+	}
+	for _, i := range []cache.SharedIndexInformer{deps.Informer(), rss.Informer(), pods.Informer()} {
+		if _, err := i.AddEventHandler(h); err != nil {
+			return err
+		}
+	}
+	f.Start(ctx.Done())
+	defer func() { cancel(); f.Shutdown() }() // the informers stop on cancel
+	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("watching %v: %w", typ, context.Cause(ctx))
+		}
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last string
+	for {
+		s := snapshot{now: time.Now()}
+		s.dep, _ = deps.Lister().Deployments(ru.namespace()).Get(ru.m.Name)
+		s.rss, _ = rss.Lister().ReplicaSets(ru.namespace()).List(labels.Everything())
+		s.pods, _ = pods.Lister().Pods(ru.namespace()).List(labels.Everything())
+		if p := s.progress(); p != last {
+			ru.log(ru.m.Name, "progress", "", p)
+			last = p
+		}
+		done, err := check(s)
+		if err != nil || done {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-changed:
+		case <-tick.C:
+		}
+	}
+}
+
+// progress is a one-line account: the Deployment's counts and each
+// ReplicaSet's ready replicas.
+func (s snapshot) progress() string {
+	if s.dep == nil {
+		return "no deployment"
+	}
+	st := s.dep.Status
+	out := fmt.Sprintf("updated %d, ready %d, available %d of %d", st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas, ptrOr(s.dep.Spec.Replicas, 1))
+	for _, rs := range s.rss {
+		if rs.Status.Replicas == 0 && ptrOr(rs.Spec.Replicas, 0) == 0 {
+			continue
+		}
+		out += fmt.Sprintf("; %s %d/%d ready", rs.Name, rs.Status.ReadyReplicas, ptrOr(rs.Spec.Replicas, 0))
+	}
+	return out
+}
+
+func ptrOr(p *int32, def int32) int32 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// watcher tells a rollout to digest done or failed.
+type watcher struct {
+	m            module.Module
+	digest       string
+	readyTimeout time.Duration // 0: the undo, which only waits
+	begun        time.Time
+	settled      time.Time // when the rollout completed: the watch window starts
+}
+
+// rollout is the check of a rollout to w.digest: done once complete and
+// watched for the module's watch window; failed on the progress
+// deadline, a new pod that crashes, a started one not ready within the
+// ready timeout, or a new pod no longer ready within the window.
+func (w *watcher) rollout(s snapshot) (bool, error) {
+	if s.dep == nil {
+		return false, errors.New("the deployment was deleted")
+	}
+	if templateImage(&s.dep.Spec.Template).Digest != w.digest {
+		return false, fmt.Errorf("the deployment's template was changed to %s by another client", orNone(templateImage(&s.dep.Spec.Template).Digest))
+	}
+	if w.readyTimeout == 0 {
+		return s.dep.Status.ObservedGeneration >= s.dep.Generation && complete(s.dep), nil
+	}
+	for _, c := range s.dep.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" && s.dep.Status.ObservedGeneration >= s.dep.Generation {
+			return false, fmt.Errorf("progress deadline exceeded (%ds): %s", ptrOr(s.dep.Spec.ProgressDeadlineSeconds, 600), c.Message)
+		}
+	}
+	for _, p := range s.pods {
+		if p.DeletionTimestamp != nil || p.Annotations[update.LabelDigest] != w.digest {
+			continue
+		}
+		if err := w.pod(p, s.now); err != nil {
+			if !w.settled.IsZero() {
+				return false, fmt.Errorf("within the watch window: pod %s: %w", p.Name, err)
+			}
+			return false, fmt.Errorf("pod %s: %w", p.Name, err)
+		}
+	}
+	if w.settled.IsZero() {
+		if complete(s.dep) {
+			w.settled = s.now
+		}
+		return false, nil
+	}
+	if !complete(s.dep) {
+		return false, fmt.Errorf("within the watch window: %d of %d replicas available", s.dep.Status.AvailableReplicas, ptrOr(s.dep.Spec.Replicas, 1))
+	}
+	return s.now.Sub(w.settled) >= w.m.Update.WatchOr(), nil
+}
+
+// pod fails a new pod that crashed, or that runs but was not ready for
+// the ready timeout, or (in the watch window) is no longer ready.
+func (w *watcher) pod(p *corev1.Pod, now time.Time) error {
+	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		switch {
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff":
+			return fmt.Errorf("container %s: CrashLoopBackOff (%d restarts): %s", cs.Name, cs.RestartCount, cs.State.Waiting.Message)
+		case cs.RestartCount > 0:
+			return fmt.Errorf("container %s restarted %d times", cs.Name, cs.RestartCount)
+		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode != 0:
+			return fmt.Errorf("container %s exited %d (%s)", cs.Name, cs.State.Terminated.ExitCode, cs.State.Terminated.Reason)
+		}
+	}
+	if p.Status.Phase == corev1.PodFailed {
+		return fmt.Errorf("failed: %s", p.Status.Message)
+	}
+	if p.Status.Phase != corev1.PodRunning || p.Status.StartTime == nil {
+		return nil // not started: the progress deadline's business
+	}
+	if ready(p) {
+		return nil
+	}
+	if !w.settled.IsZero() {
+		return errors.New("no longer ready")
+	}
+	if since := now.Sub(p.Status.StartTime.Time); since > w.readyTimeout {
+		return fmt.Errorf("running for %s, not ready within the ready timeout (%s)", since.Round(time.Second), w.readyTimeout)
+	}
+	return nil
+}
+
+func ready(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// named makes *err say which module it is about.
+func named(module string, err *error) {
+	if *err != nil && !strings.HasPrefix((*err).Error(), "module "+module+":") {
+		*err = fmt.Errorf("module %s: %w", module, *err)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

@@ -1,0 +1,299 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/alicorn-dev/alicorn/internal/kubetest"
+	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/update/rollout"
+)
+
+// Images by digest: KWOK pulls nothing, the digest decides how a pod
+// behaves (kubetest.Fault).
+func digest(c byte) string { return "sha256:" + strings.Repeat(string(c), 64) }
+
+var (
+	v1, v2, v3                          = digest('1'), digest('2'), digest('3')
+	neverReady, pending, crash, failing = digest('a'), digest('b'), digest('c'), digest('d')
+	faults                              = map[string]kubetest.Fault{
+		neverReady: kubetest.NeverReady, pending: kubetest.Pending, crash: kubetest.CrashLoop, failing: kubetest.FailsLater,
+	}
+)
+
+func ref(d string) string { return "registry.example:5000/alicorn/web@" + d }
+
+func webModule(t *testing.T, name string) module.Module {
+	t.Helper()
+	m, err := module.Parse([]byte(fmt.Sprintf(`name = %q
+image = "docker://registry.example:5000/alicorn/web:1"
+
+[front]
+listen = "127.0.0.1:8080"
+
+[[containers]]
+name = "content"
+volumes = ["web-content:/srv/content"]
+
+[[containers]]
+name = "web"
+serve = 80
+replicas = 3
+requires = ["content"]
+volumes = ["web-content:/var/www/html:ro"]
+
+[health]
+path = "/"
+interval = "1s"
+
+[update]
+policy = "rolling"
+ready-timeout = "5s"
+watch = "4s"
+`, name)), name+".toml")
+	require.NoError(t, err)
+	return m
+}
+
+type fixture struct {
+	c  *kubetest.Cluster
+	ns string
+	r  *Rollout
+}
+
+func start(t *testing.T) *fixture {
+	t.Parallel()
+	c := kubetest.Start(t, faults)
+	ns := c.Namespace(t, "modules")
+	r := &Rollout{Client: c.Client, Namespace: ns, State: rollout.State{Dir: t.TempDir()},
+		Log: func(e rollout.Event) { t.Logf("%s %s %s %s %s", e.Time.Format("15:04:05.000"), e.Module, e.Step, e.ID, e.Detail) }}
+	return &fixture{c: c, ns: ns, r: r}
+}
+
+// observer records, while an update runs, the fewest available replicas
+// of the Deployment and the fewest ready pods of the ReplicaSet that ran
+// digest before it.
+type observer struct {
+	stop              func()
+	done              chan struct{}
+	mu                sync.Mutex
+	minAvailable      int32
+	minOldReady       int32
+	samples, oldSeen  int
+	maxUpdatedOfOther int32
+}
+
+func observe(t *testing.T, client kubernetes.Interface, ns, name, old string) *observer {
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &observer{stop: cancel, done: make(chan struct{}), minAvailable: 1 << 30, minOldReady: 1 << 30}
+	go func() {
+		defer close(o.done)
+		for ctx.Err() == nil {
+			d, err1 := client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			rss, err2 := client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: module.Label + "=" + name})
+			if err1 == nil && err2 == nil {
+				o.mu.Lock()
+				o.samples++
+				o.minAvailable = min(o.minAvailable, d.Status.AvailableReplicas)
+				for _, rs := range rss.Items {
+					if templateImage(&rs.Spec.Template).Digest == old {
+						o.oldSeen++
+						o.minOldReady = min(o.minOldReady, rs.Status.ReadyReplicas)
+					}
+				}
+				o.mu.Unlock()
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	t.Cleanup(cancel)
+	return o
+}
+
+func (o *observer) end() *observer { o.stop(); <-o.done; return o }
+
+func (f *fixture) deployment(t *testing.T, name string) *appsv1.Deployment {
+	d, err := f.c.Client.AppsV1().Deployments(f.ns).Get(context.Background(), name, metav1.GetOptions{})
+	require.NoError(t, err)
+	return d
+}
+
+// TestGoodUpdate deploys v1, then updates to v2: committed, with never
+// fewer than 3 available replicas.
+func TestGoodUpdate(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+	o := observe(t, f.c.Client, f.ns, "web", v1)
+	begin := time.Now()
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v2))))
+	took := time.Since(begin)
+	o.end()
+	t.Logf("apply → committed in %s; available replicas never below %d (%d samples)", took.Round(10*time.Millisecond), o.minAvailable, o.samples)
+	assert.GreaterOrEqual(t, o.minAvailable, int32(3))
+	assert.Greater(t, o.samples, 10)
+
+	d, ok, err := f.r.State.Deployed("web")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, v2, d.Current.Digest)
+	assert.Equal(t, v1, d.Previous.Digest)
+	assert.Equal(t, ref(v2), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+	ins, err := f.r.Instances(ctx, m)
+	require.NoError(t, err)
+	assert.Len(t, ins, 3)
+	for _, in := range ins {
+		assert.Equal(t, v2, in.Image.Digest)
+		assert.True(t, in.Running)
+	}
+	// Applying it again changes nothing.
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v2))))
+	svc, err := f.c.Client.CoreV1().Services(f.ns).Get(ctx, "web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(8080), svc.Spec.Ports[0].Port)
+}
+
+// failedUpdate applies bad over v1 and checks it was rolled back, with
+// the old ReplicaSet serving throughout when the failure shows before
+// the rollout completes (oldServes); it returns the reason.
+func failedUpdate(t *testing.T, bad string, oldServes bool) error {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+	o := observe(t, f.c.Client, f.ns, "web", v1)
+	begin := time.Now()
+	err := f.r.Apply(ctx, m, Image(ref(bad)))
+	took := time.Since(begin)
+	o.end()
+	var rb *rollout.RolledBackError
+	require.ErrorAs(t, err, &rb, "%v", err)
+	require.NoError(t, rb.Err)
+	t.Logf("apply → rolled back in %s: %v; old ReplicaSet ready never below %d, available never below %d (%d samples)",
+		took.Round(10*time.Millisecond), rb.Reason, o.minOldReady, o.minAvailable, o.samples)
+	if oldServes {
+		assert.GreaterOrEqual(t, o.minOldReady, int32(3), "the old ReplicaSet served throughout")
+		assert.GreaterOrEqual(t, o.minAvailable, int32(3))
+	}
+
+	d := f.deployment(t, "web")
+	assert.Equal(t, ref(v1), d.Spec.Template.Spec.Containers[0].Image)
+	assert.True(t, complete(d))
+	dep, ok, err := f.r.State.Deployed("web")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, v1, dep.Current.Digest)
+	failed, err := f.r.State.Failed("web", bad)
+	require.NoError(t, err)
+	assert.NotNil(t, failed, "the image is remembered as failed")
+	u, err := f.r.State.ReadJournal("web")
+	require.NoError(t, err)
+	assert.Nil(t, u, "the journal is finished")
+	return rb.Reason
+}
+
+func TestNeverReadyRolledBack(t *testing.T) {
+	err := failedUpdate(t, neverReady, true)
+	assert.Contains(t, err.Error(), "not ready within the ready timeout")
+}
+
+func TestProgressDeadlineRolledBack(t *testing.T) {
+	err := failedUpdate(t, pending, true)
+	assert.Contains(t, err.Error(), "progress deadline exceeded")
+}
+
+func TestCrashLoopRolledBack(t *testing.T) {
+	err := failedUpdate(t, crash, true)
+	assert.Contains(t, err.Error(), "CrashLoopBackOff")
+}
+
+func TestWatchWindowRolledBack(t *testing.T) {
+	// The new pods fail 3 s after they got ready, once the old
+	// ReplicaSet was scaled down: the rollout brings it back.
+	err := failedUpdate(t, failing, false)
+	assert.Contains(t, err.Error(), "within the watch window")
+}
+
+// TestTwoModules updates two modules at once.
+func TestTwoModules(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	a, b := webModule(t, "alpha"), webModule(t, "beta")
+	require.NoError(t, f.r.Apply(ctx, a, Image(ref(v1))))
+	require.NoError(t, f.r.Apply(ctx, b, Image(ref(v1))))
+	begin := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, step := range []struct {
+		m module.Module
+		d string
+	}{{a, v2}, {b, neverReady}} {
+		wg.Go(func() { errs[i] = f.r.Apply(ctx, step.m, Image(ref(step.d))) })
+	}
+	wg.Wait()
+	t.Logf("both done in %s: %v, %v", time.Since(begin).Round(10*time.Millisecond), errs[0], errs[1])
+	assert.NoError(t, errs[0])
+	var rb *rollout.RolledBackError
+	assert.ErrorAs(t, errs[1], &rb)
+	assert.Equal(t, ref(v2), f.deployment(t, "alpha").Spec.Template.Spec.Containers[0].Image)
+	assert.Equal(t, ref(v1), f.deployment(t, "beta").Spec.Template.Spec.Containers[0].Image)
+}
+
+// TestInterruptedThenRecover cancels an update mid-rollout (undone, not
+// remembered as failed), then leaves one unfinished in the journal as a
+// killed updater would and recovers it.
+func TestInterruptedThenRecover(t *testing.T) {
+	f := start(t)
+	m := webModule(t, "web")
+	require.NoError(t, f.r.Apply(context.Background(), m, Image(ref(v1))))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	err := f.r.Apply(ctx, m, Image(ref(v3)))
+	require.ErrorIs(t, err, rollout.ErrInterrupted)
+	failed, err := f.r.State.Failed("web", v3)
+	require.NoError(t, err)
+	assert.Nil(t, failed)
+	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+
+	// A journal left by a killed updater: begun towards v3, applied.
+	j, err := f.r.State.OpenJournal("web")
+	require.NoError(t, err)
+	from, to := Image(ref(v1)), Image(ref(v3))
+	require.NoError(t, j.Write(rollout.Record{Op: "begin", From: &from, To: &to, Policy: "rolling"}))
+	dep, svc, err := Manifests(m, ref(v3), f.ns)
+	require.NoError(t, err)
+	ru := &run{Rollout: f.r, m: m, j: j, to: to}
+	require.NoError(t, ru.apply(context.Background(), dep, svc))
+	j.Close()
+
+	begin := time.Now()
+	require.NoError(t, f.r.Recover(context.Background(), m))
+	t.Logf("recover → rolled back in %s", time.Since(begin).Round(10*time.Millisecond))
+	d := f.deployment(t, "web")
+	assert.Equal(t, ref(v1), d.Spec.Template.Spec.Containers[0].Image)
+	assert.True(t, complete(d))
+	u, err := f.r.State.ReadJournal("web")
+	require.NoError(t, err)
+	assert.Nil(t, u)
+
+	// Changed by hand: recover puts the committed image back.
+	_, err = f.c.Client.AppsV1().Deployments(f.ns).Patch(context.Background(), "web", "application/strategic-merge-patch+json",
+		[]byte(`{"spec":{"template":{"metadata":{"annotations":{"io.alicorn.digest":"`+v2+`"}},"spec":{"containers":[{"name":"web","image":"`+ref(v2)+`"}]}}}}`), metav1.PatchOptions{})
+	require.NoError(t, err)
+	require.NoError(t, f.r.Recover(context.Background(), m))
+	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+	assert.False(t, errors.Is(err, rollout.ErrBusy))
+}
