@@ -77,7 +77,9 @@ func start(t *testing.T) *fixture {
 	c := kubetest.Start(t, faults)
 	ns := c.Namespace(t, "modules")
 	r := &Rollout{Client: c.Client, Namespace: ns, State: rollout.State{Dir: t.TempDir()},
-		Log: func(e rollout.Event) { t.Logf("%s %s %s %s %s", e.Time.Format("15:04:05.000"), e.Module, e.Step, e.ID, e.Detail) }}
+		Log: func(e rollout.Event) {
+			t.Logf("%s %s %s %s %s", e.Time.Format("15:04:05.000"), e.Module, e.Step, e.ID, e.Detail)
+		}}
 	return &fixture{c: c, ns: ns, r: r}
 }
 
