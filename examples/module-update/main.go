@@ -8,8 +8,13 @@
 //	module-update [options] front MODULE
 //	module-update [options] export --kube [--namespace NS | --podman] [--to DIGEST] MODULE
 //
+// With --kube, status, apply, rollback and recover work on the modules'
+// Deployments in a Kubernetes cluster (--kubeconfig, --namespace)
+// instead of this host's containers.
+//
 // It only parses flags and prints: the work is github.com/alicorn-dev/
-// alicorn/update/updater's (and update/rollout's beneath it).
+// alicorn/update/updater's (and update/rollout's or update/kube's
+// beneath it).
 package main
 
 import (
@@ -78,6 +83,12 @@ apply:    pull the newest image by digest, verify it, roll it out (start new, he
 rollback: return a module to the image committed before the current one.
 recover:  finish or undo an interrupted update; restore containers to the committed digest.
 front:    run the module's built-in front (its public address, [front] listen) until SIGTERM.
+--kube:   status, apply, rollback and recover work on the module's Deployment in a Kubernetes
+          cluster (--kubeconfig, else $KUBECONFIG, else ~/.kube/config; --namespace, else the
+          context's): apply server-side applies the image by digest, watches the rollout and
+          puts the previous revision's pod template back when a new pod never gets ready,
+          crashes, or fails within [update] watch, or the progress deadline (ready-timeout)
+          passes. Journals, locks and committed digests stay in --state.
 export:   print the module's Kubernetes Deployment and Service (YAML), its image by digest.
           --podman: the Deployment for podman kube play (podman 4.3) on this host: one replica
           (podman plays each replica as a pod, all on one host port), helpers as plain
@@ -97,6 +108,7 @@ type options struct {
 	yes, no                  bool
 	to, namespace            string
 	kube, podman             bool
+	kubeconfig               string
 	filter                   updater.Filter
 }
 
@@ -120,8 +132,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fl.Var((*list)(&o.filter.Severities), "sec-severity", "only updates fixing security advisories of these severities")
 	fl.Var((*list)(&o.filter.Severities), "secseverity", "same as --sec-severity")
 	fl.StringVar(&o.to, "to", "", "apply: this digest (sha256:…) instead of the newest published")
-	fl.BoolVar(&o.kube, "kube", false, "export: Kubernetes manifests")
-	fl.StringVar(&o.namespace, "namespace", "", "export: the namespace of the manifests")
+	fl.BoolVar(&o.kube, "kube", false, "the modules run on Kubernetes (export: print their manifests)")
+	fl.StringVar(&o.kubeconfig, "kubeconfig", "", "--kube: the cluster's kubeconfig (default $KUBECONFIG, else ~/.kube/config)")
+	fl.StringVar(&o.namespace, "namespace", "", "--kube: the modules' namespace (default the kubeconfig context's; export: none)")
 	fl.BoolVar(&o.podman, "podman", false, "export --kube: the Deployment podman kube play runs on this host")
 	fl.BoolVar(&o.yes, "y", false, "answer yes")
 	fl.BoolVar(&o.yes, "assumeyes", false, "answer yes")
@@ -136,6 +149,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err != nil {
 		return 2
+	}
+	if o.kubeconfig != "" {
+		o.kube = true
 	}
 	if o.yes && o.no {
 		fmt.Fprintln(stderr, "module-update: -y and --assumeno contradict each other")
@@ -157,7 +173,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "module-update:", err)
 		return 1
 	}
-	u, err := o.updater(stdout)
+	u, err := o.updater(cmd, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "module-update:", err)
 		return 1
@@ -174,6 +190,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return rollback(ctx, u, mods[0], o, stdin, stdout, stderr)
 	case "front":
+		if o.kube {
+			fmt.Fprintln(stderr, "module-update: front: a Kubernetes module's front is its Service")
+			return 2
+		}
 		if len(mods) != 1 || len(names) != 1 {
 			fmt.Fprintln(stderr, "module-update: front takes one module")
 			return 2
@@ -248,9 +268,16 @@ func load(dir string, names []string) ([]module.Module, error) {
 	return out, nil
 }
 
-func (o options) updater(stdout io.Writer) (*updater.Updater, error) {
+func (o options) updater(cmd string, stdout io.Writer) (*updater.Updater, error) {
 	rt := &upodman.Runtime{ContainersConf: o.conf, TLSVerify: o.tlsVerify}
 	u := &updater.Updater{State: o.state, Runtime: rt}
+	if o.kube && cmd != "export" {
+		client, ns, err := kube.Connect(o.kubeconfig, o.namespace)
+		if err != nil {
+			return nil, err
+		}
+		u.Kube = &kube.Rollout{Client: client, Namespace: ns}
+	}
 	if !o.tlsVerify {
 		u.Remote = append(u.Remote, remote.WithTransport(insecureTransport()))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/alicorn-dev/alicorn/update"
 	"github.com/alicorn-dev/alicorn/update/front"
 	"github.com/alicorn-dev/alicorn/update/front/haproxy"
+	"github.com/alicorn-dev/alicorn/update/kube"
 	"github.com/alicorn-dev/alicorn/update/rollout"
 )
 
@@ -38,6 +39,19 @@ type Updater struct {
 	// Rollout tunes the rollouts (StopTimeout, Client); its Runtime,
 	// Front, State and Log are set by the Updater.
 	Rollout rollout.Rollout
+	// Kube, when set, runs the modules as Deployments in a Kubernetes
+	// cluster instead of containers through Runtime and a front: the
+	// cluster pulls the image by digest (Verify still checks it first),
+	// its Deployment controller replaces the pods, update/kube watches
+	// and undoes. Its State and Log are set by the Updater.
+	Kube *kube.Rollout
+}
+
+// deployer rolls a module out and back: update/rollout on this host,
+// update/kube on a cluster.
+type deployer interface {
+	Apply(ctx context.Context, m module.Module, img update.Image) error
+	Recover(ctx context.Context, m module.Module) error
 }
 
 // Status is what an update of a module would do.
@@ -100,7 +114,13 @@ func (s *Status) Runs() string {
 // Pending reports whether a newer image is published.
 func (s *Status) Pending() bool { return s.Newest != "" && s.Newest != s.Current() }
 
-func (u *Updater) rollout(m module.Module) (*rollout.Rollout, error) {
+func (u *Updater) rollout(m module.Module) (deployer, error) {
+	if u.Kube != nil {
+		k := *u.Kube
+		k.State = rollout.State{Dir: u.State}
+		k.Log = u.Log
+		return &k, nil
+	}
 	r := u.Rollout
 	r.Runtime = u.Runtime
 	r.State = rollout.State{Dir: u.State}
@@ -152,7 +172,14 @@ func repository(image string) (name.Tag, bool) {
 // newest published image and the advisories it fixes.
 func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) {
 	s := &Status{Module: m.Name, Image: m.Image, Policy: m.Update.Policy, Expected: len(m.Deployment())}
-	ins, err := u.Runtime.Instances(ctx, m)
+	var ins []update.Instance
+	var err error
+	if u.Kube != nil {
+		s.Expected = kube.Expected(m)
+		ins, err = u.Kube.Instances(ctx, m)
+	} else {
+		ins, err = u.Runtime.Instances(ctx, m)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +373,9 @@ func (u *Updater) pull(ctx context.Context, m module.Module, digest string) (upd
 			return update.Image{}, fmt.Errorf("module %s: %s: %w", m.Name, ref, err)
 		}
 	}
+	if u.Kube != nil {
+		return kube.Image(ref), nil // the cluster's nodes pull it
+	}
 	img, err := u.Runtime.Pull(ctx, "docker://"+ref)
 	if err != nil {
 		return update.Image{}, fmt.Errorf("module %s: %w", m.Name, err)
@@ -395,17 +425,17 @@ func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
 		return err
 	}
 	// The image left is not taken again by apply unless asked for.
-	return r.State.AddFailure(m.Name, rollout.Failure{Digest: d.Current.Digest, Reason: "rolled back by hand", Time: time.Now().UTC()})
+	return (&rollout.State{Dir: u.State}).AddFailure(m.Name, rollout.Failure{Digest: d.Current.Digest, Reason: "rolled back by hand", Time: time.Now().UTC()})
 }
 
 // preflight returns m's rollout once its front answers: nothing is
 // pulled or started for a module whose front is down.
-func (u *Updater) preflight(ctx context.Context, m module.Module) (*rollout.Rollout, error) {
+func (u *Updater) preflight(ctx context.Context, m module.Module) (deployer, error) {
 	r, err := u.rollout(m)
 	if err != nil {
 		return nil, err
 	}
-	if r.Front != nil {
+	if r, ok := r.(*rollout.Rollout); ok && r.Front != nil {
 		if _, err := r.Front.Backends(ctx); err != nil {
 			return nil, fmt.Errorf("module %s: its front (%s) does not answer: %w", m.Name, m.Front.Listen, err)
 		}
