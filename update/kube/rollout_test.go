@@ -83,40 +83,44 @@ func start(t *testing.T) *fixture {
 	return &fixture{c: c, ns: ns, r: r}
 }
 
-// observer records, while an update runs, the fewest available replicas
-// of the Deployment and the fewest ready pods of the ReplicaSet that ran
-// digest before it.
+// observer records, from every change the apiserver reports while an
+// update runs, the fewest available replicas of the Deployment and the
+// fewest ready pods of the ReplicaSet that ran the old digest.
 type observer struct {
-	stop              func()
-	done              chan struct{}
-	mu                sync.Mutex
-	minAvailable      int32
-	minOldReady       int32
-	samples, oldSeen  int
-	maxUpdatedOfOther int32
+	stop         func()
+	done         chan struct{}
+	minAvailable int32
+	minOldReady  int32
+	events       int
 }
 
 func observe(t *testing.T, client kubernetes.Interface, ns, name, old string) *observer {
 	ctx, cancel := context.WithCancel(context.Background())
 	o := &observer{stop: cancel, done: make(chan struct{}), minAvailable: 1 << 30, minOldReady: 1 << 30}
+	sel := metav1.ListOptions{LabelSelector: module.Label + "=" + name}
+	deps, err := client.AppsV1().Deployments(ns).Watch(ctx, sel)
+	require.NoError(t, err)
+	rss, err := client.AppsV1().ReplicaSets(ns).Watch(ctx, sel)
+	require.NoError(t, err)
 	go func() {
 		defer close(o.done)
-		for ctx.Err() == nil {
-			d, err1 := client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-			rss, err2 := client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: module.Label + "=" + name})
-			if err1 == nil && err2 == nil {
-				o.mu.Lock()
-				o.samples++
-				o.minAvailable = min(o.minAvailable, d.Status.AvailableReplicas)
-				for _, rs := range rss.Items {
-					if templateImage(&rs.Spec.Template).Digest == old {
-						o.oldSeen++
-						o.minOldReady = min(o.minOldReady, rs.Status.ReadyReplicas)
-					}
+		defer deps.Stop()
+		defer rss.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e := <-deps.ResultChan():
+				if d, ok := e.Object.(*appsv1.Deployment); ok {
+					o.events++
+					o.minAvailable = min(o.minAvailable, d.Status.AvailableReplicas)
 				}
-				o.mu.Unlock()
+			case e := <-rss.ResultChan():
+				if rs, ok := e.Object.(*appsv1.ReplicaSet); ok && templateImage(&rs.Spec.Template).Digest == old {
+					o.events++
+					o.minOldReady = min(o.minOldReady, rs.Status.ReadyReplicas)
+				}
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	}()
 	t.Cleanup(cancel)
@@ -143,9 +147,9 @@ func TestGoodUpdate(t *testing.T) {
 	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v2))))
 	took := time.Since(begin)
 	o.end()
-	t.Logf("apply → committed in %s; available replicas never below %d (%d samples)", took.Round(10*time.Millisecond), o.minAvailable, o.samples)
+	t.Logf("apply → committed in %s; available replicas never below %d (%d changes watched)", took.Round(10*time.Millisecond), o.minAvailable, o.events)
 	assert.GreaterOrEqual(t, o.minAvailable, int32(3))
-	assert.Greater(t, o.samples, 10)
+	assert.Greater(t, o.events, 3)
 
 	d, ok, err := f.r.State.Deployed("web")
 	require.NoError(t, err)
@@ -183,8 +187,8 @@ func failedUpdate(t *testing.T, bad string, oldServes bool) error {
 	var rb *rollout.RolledBackError
 	require.ErrorAs(t, err, &rb, "%v", err)
 	require.NoError(t, rb.Err)
-	t.Logf("apply → rolled back in %s: %v; old ReplicaSet ready never below %d, available never below %d (%d samples)",
-		took.Round(10*time.Millisecond), rb.Reason, o.minOldReady, o.minAvailable, o.samples)
+	t.Logf("apply → rolled back in %s: %v; old ReplicaSet ready never below %d, available never below %d (%d changes watched)",
+		took.Round(10*time.Millisecond), rb.Reason, o.minOldReady, o.minAvailable, o.events)
 	if oldServes {
 		assert.GreaterOrEqual(t, o.minOldReady, int32(3), "the old ReplicaSet served throughout")
 		assert.GreaterOrEqual(t, o.minAvailable, int32(3))
