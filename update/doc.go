@@ -12,6 +12,8 @@
 // (Debian's podman does not verify sigstore signatures), podman is the
 // Runtime on one host, front the built-in front (and front/haproxy an
 // HAProxy driven through its runtime API), rollout the strategies, the
-// journal and the automatic rollback, and updater what module-update
-// does: status, dnf's filters, apply, rollback, recover.
+// journal and the automatic rollback, kube the same on a Kubernetes
+// cluster (Deployments rolled out, watched and undone), and updater
+// what module-update does: status, dnf's filters, apply, rollback,
+// recover.
 package update

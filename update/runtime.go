@@ -47,8 +47,9 @@ type Image struct {
 	Digest string `json:"digest"`
 }
 
-// Runtime runs a module's containers: podman on one host (update/podman),
-// Kubernetes later. Every method works on what the runtime holds now, so
+// Runtime runs a module's containers on one host (update/podman); on
+// Kubernetes, update/kube's Rollout takes the place of Runtime, Front and
+// update/rollout together. Every method works on what the runtime holds now, so
 // that a rollout can be recovered after a crash from the runtime's state
 // and its journal.
 type Runtime interface {
