@@ -224,41 +224,16 @@ func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 
 // recover handles an unfinished journal, under the lock.
 func (r *Rollout) recover(ctx context.Context, m module.Module) error {
-	u, err := r.State.ReadJournal(m.Name)
-	if err != nil || u == nil {
-		return err
-	}
-	j, err := r.State.ReopenJournal(m.Name)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	ru := &run{Rollout: r, m: m, j: j, to: u.To}
-	if u.Committed {
-		r.log(m.Name, "recover", "", "finishing the committed update to "+u.To.Digest)
-		if err := ru.undo(ctx, u.To); err != nil {
-			return err
-		}
-		return ru.commit(u.From, u.To)
-	}
-	reason := u.Reason
-	if !u.RollingBack {
-		reason = "the updater stopped before the update was committed"
-		if err := j.Write(rollout.Record{Op: "rollback", Detail: reason}); err != nil {
-			return err
-		}
-	}
-	r.log(m.Name, "recover", "", "rolling back to "+orNone(u.From.Digest)+": "+reason)
-	if err := ru.undo(ctx, u.From); err != nil {
-		return err
-	}
-	if err := ru.end("rolled back"); err != nil {
-		return err
-	}
-	if u.RollingBack && !strings.HasPrefix(reason, rollout.ErrInterrupted.Error()) {
-		return r.State.AddFailure(m.Name, rollout.Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
-	}
-	return nil
+	return r.State.Resume(ctx, m.Name, rollout.Resumer{
+		Converge: func(ctx context.Context, j *rollout.Journal, img update.Image) error {
+			return (&run{Rollout: r, m: m, j: j, to: img}).undo(ctx, img)
+		},
+		Commit: func(_ context.Context, j *rollout.Journal, from, to update.Image) error {
+			return (&run{Rollout: r, m: m, j: j, to: to}).commit(from, to)
+		},
+		End: func(j *rollout.Journal, outcome string) error { return (&run{Rollout: r, m: m, j: j}).end(outcome) },
+		Log: func(step, detail string) { r.log(m.Name, step, "", detail) },
+	})
 }
 
 // rolledOut reports whether m's Deployment runs img and nothing else.

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,4 +159,60 @@ func (s *State) ReadJournal(module string) (*Unfinished, error) {
 		return nil, nil
 	}
 	return u, nil
+}
+
+// Resumer is how a runtime's rollout of one module finishes or undoes
+// an update its journal left unfinished (State.Resume drives it).
+type Resumer struct {
+	// Converge brings the module to img, journalling its steps in j.
+	Converge func(ctx context.Context, j *Journal, img update.Image) error
+	// Commit commits to (updated from from) and ends j.
+	Commit func(ctx context.Context, j *Journal, from, to update.Image) error
+	// End ends j with outcome.
+	End func(j *Journal, outcome string) error
+	// Log reports a step.
+	Log func(step, detail string)
+}
+
+// Resume finishes or undoes module's unfinished update, when its journal
+// has one: an update that reached its commit is finished, any other is
+// undone; one that was being rolled back for a failure (not an
+// interruption) has its image remembered as failed. Call it under the
+// module's lock.
+func (s *State) Resume(ctx context.Context, module string, how Resumer) error {
+	u, err := s.ReadJournal(module)
+	if err != nil || u == nil {
+		return err
+	}
+	j, err := s.ReopenJournal(module)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	if u.Committed {
+		how.Log("recover", "finishing the committed update to "+u.To.Digest)
+		if err := how.Converge(ctx, j, u.To); err != nil {
+			return err
+		}
+		return how.Commit(ctx, j, u.From, u.To)
+	}
+	reason := u.Reason
+	if !u.RollingBack {
+		reason = "the updater stopped before the update was committed"
+		if err := j.Write(Record{Op: "rollback", Detail: reason}); err != nil {
+			return err
+		}
+	}
+	how.Log("recover", "rolling back to "+orNone(u.From.Digest)+": "+reason)
+	if err := how.Converge(ctx, j, u.From); err != nil {
+		return err
+	}
+	if err := how.End(j, "rolled back"); err != nil {
+		return err
+	}
+	if u.RollingBack && !strings.HasPrefix(reason, ErrInterrupted.Error()) {
+		// A rollback interrupted: the image had failed here.
+		return s.AddFailure(module, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
+	}
+	return nil
 }

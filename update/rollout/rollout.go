@@ -231,42 +231,17 @@ func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 
 // recover handles an unfinished journal, under the lock.
 func (r *Rollout) recover(ctx context.Context, m module.Module) error {
-	u, err := r.State.ReadJournal(m.Name)
-	if err != nil || u == nil {
-		return err
-	}
-	j, err := r.State.ReopenJournal(m.Name)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	ru := &run{Rollout: r, m: m, j: j}
-	if u.Committed {
-		r.log(m.Name, "recover", "", "", "finishing the committed update to "+u.To.Digest)
-		if _, err := ru.convergeAll(ctx, u.To); err != nil {
+	return r.State.Resume(ctx, m.Name, Resumer{
+		Converge: func(ctx context.Context, j *Journal, img update.Image) error {
+			_, err := (&run{Rollout: r, m: m, j: j}).convergeAll(ctx, img)
 			return err
-		}
-		return ru.commit(ctx, u.From, u.To)
-	}
-	reason := u.Reason
-	if !u.RollingBack {
-		reason = "the updater stopped before the update was committed"
-		if err := j.Write(Record{Op: "rollback", Detail: reason}); err != nil {
-			return err
-		}
-	}
-	r.log(m.Name, "recover", "", "", "rolling back to "+orNone(u.From.Digest)+": "+reason)
-	if _, err := ru.convergeAll(ctx, u.From); err != nil {
-		return err
-	}
-	if err := ru.end("rolled back"); err != nil {
-		return err
-	}
-	if u.RollingBack && !strings.HasPrefix(reason, ErrInterrupted.Error()) {
-		// A rollback interrupted: the image had failed here.
-		return r.State.AddFailure(m.Name, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
-	}
-	return nil
+		},
+		Commit: func(ctx context.Context, j *Journal, from, to update.Image) error {
+			return (&run{Rollout: r, m: m, j: j}).commit(ctx, from, to)
+		},
+		End: func(j *Journal, outcome string) error { return (&run{Rollout: r, m: m, j: j}).end(outcome) },
+		Log: func(step, detail string) { r.log(m.Name, step, "", "", detail) },
+	})
 }
 
 func (ru *run) end(outcome string) error {
