@@ -369,8 +369,14 @@ func (ru *run) undo(ctx context.Context, img update.Image) error {
 	if err := ru.apply(ctx, dep, svc); err != nil {
 		return err
 	}
+	// The old pods had run: they get the ready timeout twice over, and
+	// the controller its time to act, before the undo is called failed
+	// (kubectl rollout undo does not wait at all).
+	bound := 2*ru.m.Update.ReadyTimeoutOr(ru.m.Health) + 30*time.Second
+	wctx, cancel := context.WithTimeoutCause(ctx, bound, fmt.Errorf("%s not available again within %s", img.Digest, bound))
+	defer cancel()
 	w := &watcher{m: ru.m, digest: img.Digest}
-	return ru.wait(ctx, w.rollout)
+	return ru.wait(wctx, w.rollout)
 }
 
 // apply server-side applies the Service and the Deployment.
@@ -461,7 +467,7 @@ func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) err
 		}
 		select {
 		case <-ctx.Done():
-			return context.Cause(ctx)
+			return fmt.Errorf("%w (%s)", context.Cause(ctx), last)
 		case <-changed:
 		case <-tick.C:
 		}

@@ -36,6 +36,11 @@ func ref(d string) string { return "registry.example:5000/alicorn/web@" + d }
 
 func webModule(t *testing.T, name string) module.Module {
 	t.Helper()
+	return policyModule(t, name, "rolling")
+}
+
+func policyModule(t *testing.T, name, policy string) module.Module {
+	t.Helper()
 	m, err := module.Parse([]byte(fmt.Sprintf(`name = %q
 image = "docker://registry.example:5000/alicorn/web:1"
 
@@ -58,10 +63,10 @@ path = "/"
 interval = "1s"
 
 [update]
-policy = "rolling"
+policy = %q
 ready-timeout = "5s"
 watch = "4s"
-`, name)), name+".toml")
+`, name, policy)), name+".toml")
 	require.NoError(t, err)
 	return m
 }
@@ -302,4 +307,35 @@ func TestInterruptedThenRecover(t *testing.T) {
 	require.NoError(t, f.r.Recover(context.Background(), m))
 	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
 	assert.False(t, errors.Is(err, rollout.ErrBusy))
+}
+
+// TestPolicyRollouts updates with each policy: blue-green surges a whole new
+// set (never below 3 available), recreate stops the old pods first (the
+// downtime it documents).
+func TestPolicyRollouts(t *testing.T) {
+	for _, tc := range []struct {
+		policy       string
+		minAvailable int32
+	}{{"blue-green", 3}, {"recreate", 0}} {
+		t.Run(tc.policy, func(t *testing.T) {
+			f := start(t)
+			ctx := context.Background()
+			m := policyModule(t, "web", tc.policy)
+			require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+			o := observe(t, f.c.Client, f.ns, "web", v1)
+			begin := time.Now()
+			require.NoError(t, f.r.Apply(ctx, m, Image(ref(v2))))
+			took := time.Since(begin)
+			o.end()
+			t.Logf("%s: apply → committed in %s; available replicas never below %d (%d changes watched)", tc.policy, took.Round(10*time.Millisecond), o.minAvailable, o.events)
+			assert.Equal(t, tc.minAvailable, o.minAvailable)
+			assert.Equal(t, ref(v2), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+
+			// And back, by the same undo a failure takes.
+			err := f.r.Apply(ctx, m, Image(ref(neverReady)))
+			var rb *rollout.RolledBackError
+			require.ErrorAs(t, err, &rb)
+			assert.Equal(t, ref(v2), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+		})
+	}
 }
