@@ -16,6 +16,9 @@ func Connect(kubeconfig, namespace string) (kubernetes.Interface, string, error)
 	rules.ExplicitPath = kubeconfig
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, "", fmt.Errorf("kubeconfig: none given, none at $KUBECONFIG or ~/.kube/config: %w", err)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}

@@ -416,7 +416,7 @@ type snapshot struct {
 }
 
 // wait watches m's Deployment, ReplicaSets and pods until check says
-// done or fails; check runs on every change and every second.
+// done or fails; check runs on every change and every 250 ms (its timeouts).
 func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -449,7 +449,7 @@ func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) err
 			return fmt.Errorf("watching %v: %w", typ, context.Cause(ctx))
 		}
 	}
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var last string
 	for {
