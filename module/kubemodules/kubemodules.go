@@ -66,7 +66,7 @@ func Discover(ctx context.Context, cfg Config) ([]module.Module, error) {
 	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
-			return nil, fmt.Errorf("kubernetes: %w: %s (name one with --kubeconfig)", ErrNoConfig, where)
+			return nil, fmt.Errorf("kubernetes: %w (looked for %s; name one with --kubeconfig)", ErrNoConfig, where)
 		}
 		return nil, fmt.Errorf("kubernetes: kubeconfig %s: %w", where, err)
 	}

@@ -205,8 +205,8 @@ func TestDiscoverErrors(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	_, err = Discover(ctx, Config{})
 	require.ErrorIs(t, err, ErrNoConfig)
-	assert.ErrorContains(t, err, "kubernetes: no kubeconfig: ")
-	assert.ErrorContains(t, err, "/.kube/config (name one with --kubeconfig)")
+	assert.ErrorContains(t, err, "kubernetes: no kubeconfig (looked for ")
+	assert.ErrorContains(t, err, "/.kube/config; name one with --kubeconfig)")
 
 	// $KUBECONFIG is read as kubectl reads it.
 	api := &fakeAPI{deps: []deployment{dep("prod", "a", label("a"), "r/a:1")}}
