@@ -5,10 +5,11 @@
 // docker:// module.
 //
 // It reads the cluster through client-go's kubeconfig loading and REST
-// client only, not the typed clientset: the clientset registers every
-// API group at start-up, which would more than double the size of the
-// reporter that links this package (about 28 MB more for dnf-security;
-// this package adds about 4 MB).
+// client only, not the typed clientset: the clientset links and
+// registers every API group, which would more than double the reporter
+// that links this package (dnf-security: 20.7 MB, 48.8 MB with the
+// clientset, 26.8 MB with this package, nearly all of it kubeconfig
+// loading and its authenticated transport).
 package kubemodules
 
 import (
