@@ -84,6 +84,14 @@ type Options struct {
 	// must exist.
 	ModuleDirs    []string
 	PodmanModules bool
+	// KubeModules also discovers modules from the Deployments labelled
+	// io.alicorn.module of a Kubernetes cluster (module/kubemodules),
+	// their images read from the registry: the cluster of Kubeconfig
+	// ("": kubectl's, $KUBECONFIG else ~/.kube/config), in KubeNamespace
+	// ("": all namespaces).
+	KubeModules   bool
+	Kubeconfig    string
+	KubeNamespace string
 	// OSV are OSV feeds (JSON files, directories or all.zip files) the
 	// root's and every module's non-RPM packages are checked against;
 	// each must exist. A module file may name more.

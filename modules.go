@@ -14,6 +14,7 @@ import (
 	"github.com/alicorn-dev/alicorn/inventory/rpmdb"
 	"github.com/alicorn-dev/alicorn/match"
 	"github.com/alicorn-dev/alicorn/module"
+	"github.com/alicorn-dev/alicorn/module/kubemodules"
 	"github.com/alicorn-dev/alicorn/report"
 )
 
@@ -32,8 +33,9 @@ type unit struct {
 }
 
 // loadModules reads the modules to report on: INSTALLROOT/etc/alicorn/
-// modules.d, every --modules-dir, and with --podman-modules podman's
-// labelled containers. A module defined twice is an error.
+// modules.d, every --modules-dir, with --podman-modules podman's
+// labelled containers and with --kube-modules a cluster's labelled
+// Deployments. A module defined twice is an error.
 func (s *System) loadModules(ctx context.Context) ([]module.Module, error) {
 	for _, d := range s.opts.ModuleDirs {
 		st, err := os.Stat(d)
@@ -68,6 +70,15 @@ func (s *System) loadModules(ctx context.Context) ([]module.Module, error) {
 	}
 	if s.opts.PodmanModules {
 		ms, err := module.FromPodman(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(ms); err != nil {
+			return nil, err
+		}
+	}
+	if s.opts.KubeModules {
+		ms, err := kubemodules.Discover(ctx, kubemodules.Config{Kubeconfig: s.opts.Kubeconfig, Namespace: s.opts.KubeNamespace})
 		if err != nil {
 			return nil, err
 		}

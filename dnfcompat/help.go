@@ -41,6 +41,12 @@ Not in dnf:
                                 is always read. Modules needing updates are listed after dnf's report
   --module-packages             under each module row, the affected packages inside its image
   --podman-modules              also take the modules of podman containers labelled io.alicorn.module
+  --kube-modules                also take the modules of a Kubernetes cluster's Deployments labelled
+                                io.alicorn.module (their images read from the registry); a name in
+                                several namespaces becomes NAMESPACE/DEPLOYMENT
+  --kubeconfig=PATH             with --kube-modules, the cluster's kubeconfig (default: as kubectl,
+                                $KUBECONFIG, else ~/.kube/config)
+  --kube-namespace=NS           with --kube-modules, look in NS only (default: all namespaces)
   --osv=PATH                    check the gems, Python distributions and Maven jars in module images (and in
                                 the --image) against
                                 OSV advisories: a JSON file, a directory of them or an all.zip (repeatable;

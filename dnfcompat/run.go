@@ -166,6 +166,22 @@ func parseCommand(args []string) (*command, error) {
 	o.ModuleDirs = p.values["modules-dir"]
 	c.modulePkgs = p.flags["module-packages"]
 	o.PodmanModules = p.flags["podman-modules"]
+	o.KubeModules = p.flags["kube-modules"]
+	for _, k := range []struct {
+		flag string
+		dst  *string
+	}{{"kubeconfig", &o.Kubeconfig}, {"kube-namespace", &o.KubeNamespace}} {
+		v := p.values[k.flag]
+		if len(v) == 0 {
+			continue
+		}
+		if !o.KubeModules {
+			return nil, usagef("argument --%s: needs --kube-modules", k.flag)
+		}
+		if *k.dst = v[len(v)-1]; *k.dst == "" {
+			return nil, usagef("argument --%s: empty", k.flag)
+		}
+	}
 	o.OSV = p.values["osv"]
 	o.OSVRPMOwned = p.flags["osv-rpm-owned"]
 	if v := p.values["releasever"]; len(v) > 0 {

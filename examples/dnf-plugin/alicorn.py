@@ -38,8 +38,8 @@ DEFAULTS = {
 # reporter: flags, then options taking a value.
 REPORT_FLAGS = ('--summary', '--list', '--info', '--available', '--installed', '--updates',
                 '--all', '--with-cve', '--with-bz', '--json', '--with-links',
-                '--module-packages', '--podman-modules', '--osv-rpm-owned')
-REPORT_VALUES = ('--fail-on', '--osv')
+                '--module-packages', '--podman-modules', '--kube-modules', '--osv-rpm-owned')
+REPORT_VALUES = ('--fail-on', '--osv', '--kubeconfig', '--kube-namespace')
 
 # dnf options that configure dnf's plugins, not the host: not for the reporter.
 PLUGIN_SETOPTS = ('pluginpath', 'pluginconfpath', 'plugins')

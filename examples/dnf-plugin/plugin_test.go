@@ -397,6 +397,13 @@ func TestReport(t *testing.T) {
 	r := fx.dnf(t, root, "report", "-q", "--list")
 	assert.Contains(t, r.stdout, "module web oci:")
 
+	// Kubernetes discovery's options reach the reporter: its error names
+	// the kubeconfig.
+	r = fx.dnf(t, root, "report", "-q", "--kube-modules", "--kubeconfig=/nonexistent/kubeconfig", "--kube-namespace=web")
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "kubernetes: kubeconfig /nonexistent/kubeconfig:")
+
 	// The sample configuration: the reporter found on PATH, no modules
 	// directory but the root's.
 	sample, err := os.ReadFile("alicorn.conf")
