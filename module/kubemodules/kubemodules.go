@@ -61,18 +61,9 @@ var ErrNoConfig = errors.New("no kubeconfig")
 // modules of its cluster (List). Its errors name the kubeconfig and the
 // server.
 func Discover(ctx context.Context, cfg Config) ([]module.Module, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = cfg.Kubeconfig
-	where := kubeconfigName(rules)
-	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	rc, _, where, err := Load(cfg.Kubeconfig)
 	if err != nil {
-		if clientcmd.IsEmptyConfig(err) {
-			return nil, fmt.Errorf("kubernetes: %w (looked for %s; name one with --kubeconfig)", ErrNoConfig, where)
-		}
-		return nil, fmt.Errorf("kubernetes: kubeconfig %s: %w", where, err)
-	}
-	if !anyExists(rules) {
-		where = "none: the pod's service account" // clientcmd's in-cluster fallback
+		return nil, err
 	}
 	rc.Timeout = cfg.Timeout
 	if rc.Timeout == 0 {
@@ -87,6 +78,32 @@ func Discover(ctx context.Context, cfg Config) ([]module.Module, error) {
 		return nil, fmt.Errorf("kubernetes: server %s (kubeconfig %s): %w", rc.Host, where, err)
 	}
 	return mods, nil
+}
+
+// Load loads a kubeconfig as kubectl does: kubeconfig, else the files
+// $KUBECONFIG lists, else ~/.kube/config, else, in a pod, the pod's
+// service account. It returns the client configuration, the current
+// context's namespace ("default" when it names none) and which
+// kubeconfig it read, for errors; its errors say where it looked.
+func Load(kubeconfig string) (cfg *rest.Config, namespace, where string, err error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	where = kubeconfigName(rules)
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
+	rc, err := cc.ClientConfig()
+	if err != nil {
+		if clientcmd.IsEmptyConfig(err) {
+			return nil, "", where, fmt.Errorf("kubernetes: %w (looked for %s; name one with --kubeconfig)", ErrNoConfig, where)
+		}
+		return nil, "", where, fmt.Errorf("kubernetes: kubeconfig %s: %w", where, err)
+	}
+	if !anyExists(rules) {
+		where = "none: the pod's service account" // clientcmd's in-cluster fallback
+	}
+	if namespace, _, err = cc.Namespace(); err != nil {
+		return nil, "", where, fmt.Errorf("kubernetes: kubeconfig %s: %w", where, err)
+	}
+	return rc, namespace, where, nil
 }
 
 // kubeconfigName says which kubeconfig rules load, for errors: the
