@@ -193,47 +193,27 @@ func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 		return err
 	}
 	defer unlock()
-	if err := r.recover(ctx, m); err != nil {
-		return err
-	}
-	d, ok, err := r.State.Deployed(m.Name)
-	if err != nil || !ok {
-		return err
-	}
-	if done, err := r.rolledOut(ctx, m, d.Current); err != nil || done {
-		return err
-	}
-	j, err := r.State.OpenJournal(m.Name)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	ru := &run{Rollout: r, m: m, j: j, to: d.Current}
-	if err := j.Write(rollout.Record{Op: "begin", From: &d.Current, To: &d.Current, Policy: "recover"}); err != nil {
-		return err
-	}
-	r.log(m.Name, "restore", "", d.Current.Digest)
-	if err := ru.undo(ctx, d.Current); err != nil {
-		return fmt.Errorf("restoring %s: %w", d.Current.Digest, err)
-	}
-	if err := j.Write(rollout.Record{Op: "commit"}); err != nil {
-		return err
-	}
-	return ru.end("restored")
+	return r.State.Recover(ctx, m.Name, r.resumer(m))
 }
 
 // recover handles an unfinished journal, under the lock.
 func (r *Rollout) recover(ctx context.Context, m module.Module) error {
-	return r.State.Resume(ctx, m.Name, rollout.Resumer{
+	return r.State.Resume(ctx, m.Name, r.resumer(m))
+}
+
+// resumer is how State.Resume and State.Recover drive m's Deployment.
+func (r *Rollout) resumer(m module.Module) rollout.Resumer {
+	return rollout.Resumer{
 		Converge: func(ctx context.Context, j *rollout.Journal, img update.Image) error {
 			return (&run{Rollout: r, m: m, j: j, to: img}).undo(ctx, img)
 		},
 		Commit: func(_ context.Context, j *rollout.Journal, from, to update.Image) error {
 			return (&run{Rollout: r, m: m, j: j, to: to}).commit(from, to)
 		},
-		End: func(j *rollout.Journal, outcome string) error { return (&run{Rollout: r, m: m, j: j}).end(outcome) },
-		Log: func(step, detail string) { r.log(m.Name, step, "", detail) },
-	})
+		End:       func(j *rollout.Journal, outcome string) error { return (&run{Rollout: r, m: m, j: j}).end(outcome) },
+		Log:       func(step, detail string) { r.log(m.Name, step, "", detail) },
+		Converged: func(ctx context.Context, img update.Image) (bool, error) { return r.rolledOut(ctx, m, img) },
+	}
 }
 
 // rolledOut reports whether m's Deployment runs img and nothing else.

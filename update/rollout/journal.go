@@ -172,6 +172,41 @@ type Resumer struct {
 	End func(j *Journal, outcome string) error
 	// Log reports a step.
 	Log func(step, detail string)
+	// Converged reports whether the module runs img and nothing else.
+	Converged func(ctx context.Context, img update.Image) (bool, error)
+}
+
+// Recover is Resume, then, with no update left unfinished, brings the
+// module back to its committed image when it runs anything else (after
+// a reboot, a container removed or a Deployment changed by hand), as
+// an update of its own. Call it under the module's lock.
+func (s *State) Recover(ctx context.Context, module string, how Resumer) error {
+	if err := s.Resume(ctx, module, how); err != nil {
+		return err
+	}
+	d, ok, err := s.Deployed(module)
+	if err != nil || !ok {
+		return err
+	}
+	if c, err := how.Converged(ctx, d.Current); err != nil || c {
+		return err
+	}
+	j, err := s.OpenJournal(module)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	if err := j.Write(Record{Op: "begin", From: &d.Current, To: &d.Current, Policy: "recover"}); err != nil {
+		return err
+	}
+	how.Log("restore", d.Current.Digest)
+	if err := how.Converge(ctx, j, d.Current); err != nil {
+		return fmt.Errorf("restoring %s: %w", d.Current.Digest, err)
+	}
+	if err := j.Write(Record{Op: "commit"}); err != nil {
+		return err
+	}
+	return how.End(j, "restored")
 }
 
 // Resume finishes or undoes module's unfinished update, when its journal

@@ -197,41 +197,20 @@ func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 	defer named(m.Name, &err)
 	unlock, err := r.State.Lock(m.Name)
 	if err != nil {
-		return fmt.Errorf("module %s: %w", m.Name, err)
+		return err
 	}
 	defer unlock()
-	if err := r.recover(ctx, m); err != nil {
-		return fmt.Errorf("module %s: %w", m.Name, err)
-	}
-	d, ok, err := r.State.Deployed(m.Name)
-	if err != nil || !ok {
-		return err
-	}
-	if c, err := r.converged(ctx, m, d.Current); err != nil || c {
-		return err
-	}
-	j, err := r.State.OpenJournal(m.Name)
-	if err != nil {
-		return err
-	}
-	defer j.Close()
-	ru := &run{Rollout: r, m: m, j: j}
-	if err := j.Write(Record{Op: "begin", From: &d.Current, To: &d.Current, Policy: "recover"}); err != nil {
-		return err
-	}
-	r.log(m.Name, "restore", "", "", d.Current.Digest)
-	if _, err := ru.convergeAll(ctx, d.Current); err != nil {
-		return fmt.Errorf("module %s: restoring %s: %w", m.Name, d.Current.Digest, err)
-	}
-	if err := j.Write(Record{Op: "commit"}); err != nil {
-		return err
-	}
-	return ru.end("restored")
+	return r.State.Recover(ctx, m.Name, r.resumer(m))
 }
 
 // recover handles an unfinished journal, under the lock.
 func (r *Rollout) recover(ctx context.Context, m module.Module) error {
-	return r.State.Resume(ctx, m.Name, Resumer{
+	return r.State.Resume(ctx, m.Name, r.resumer(m))
+}
+
+// resumer is how State.Resume and State.Recover drive m's containers.
+func (r *Rollout) resumer(m module.Module) Resumer {
+	return Resumer{
 		Converge: func(ctx context.Context, j *Journal, img update.Image) error {
 			_, err := (&run{Rollout: r, m: m, j: j}).convergeAll(ctx, img)
 			return err
@@ -239,9 +218,10 @@ func (r *Rollout) recover(ctx context.Context, m module.Module) error {
 		Commit: func(ctx context.Context, j *Journal, from, to update.Image) error {
 			return (&run{Rollout: r, m: m, j: j}).commit(ctx, from, to)
 		},
-		End: func(j *Journal, outcome string) error { return (&run{Rollout: r, m: m, j: j}).end(outcome) },
-		Log: func(step, detail string) { r.log(m.Name, step, "", "", detail) },
-	})
+		End:       func(j *Journal, outcome string) error { return (&run{Rollout: r, m: m, j: j}).end(outcome) },
+		Log:       func(step, detail string) { r.log(m.Name, step, "", "", detail) },
+		Converged: func(ctx context.Context, img update.Image) (bool, error) { return r.converged(ctx, m, img) },
+	}
 }
 
 func (ru *run) end(outcome string) error {
