@@ -272,11 +272,11 @@ func (o options) updater(cmd string, stdout io.Writer) (*updater.Updater, error)
 	rt := &upodman.Runtime{ContainersConf: o.conf, TLSVerify: o.tlsVerify}
 	u := &updater.Updater{State: o.state, Runtime: rt}
 	if o.kube && cmd != "export" {
-		client, ns, err := kube.Connect(o.kubeconfig, o.namespace)
+		k, err := kube.Connect(o.kubeconfig, o.namespace)
 		if err != nil {
 			return nil, err
 		}
-		u.Kube = &kube.Rollout{Client: client, Namespace: ns}
+		u.Kube = k
 	}
 	if !o.tlsVerify {
 		u.Remote = append(u.Remote, remote.WithTransport(insecureTransport()))
@@ -361,6 +361,9 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 	for _, s := range all {
 		if s.Unfinished {
 			fmt.Fprintf(stdout, "%s: an update was interrupted: run module-update recover %s\n", s.Module, s.Module)
+		}
+		if s.Updating {
+			fmt.Fprintf(stdout, "%s: an update is in progress\n", s.Module)
 		}
 		if s.Failed != nil && s.Pending() {
 			fmt.Fprintf(stdout, "%s: %s was rolled back on this host: %s\n", s.Module, short(s.Newest), firstLine(s.Failed.Reason))
@@ -534,7 +537,7 @@ func apply(ctx context.Context, u *updater.Updater, mods []module.Module, o opti
 }
 
 func rollback(ctx context.Context, u *updater.Updater, m module.Module, o options, stdin io.Reader, stdout, stderr io.Writer) int {
-	d, ok, err := (&rollout.State{Dir: o.state}).Deployed(m.Name)
+	d, ok, err := u.Deployed(m)
 	if err != nil {
 		fmt.Fprintln(stderr, "module-update:", err)
 		return 1
@@ -587,15 +590,11 @@ func firstLine(s string) string {
 func export(ctx context.Context, u *updater.Updater, m module.Module, o options, stdout, stderr io.Writer) int {
 	digest := o.to
 	if digest == "" {
-		s, err := u.Status(ctx, m)
-		if err == nil && s.Error != "" {
-			err = errors.New(s.Error)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "module-update: module %s: %v\n", m.Name, err)
+		var err error
+		if digest, err = u.Newest(ctx, m); err != nil {
+			fmt.Fprintln(stderr, "module-update:", err)
 			return 1
 		}
-		digest = s.Newest
 	}
 	ref, err := updater.Ref(m, digest)
 	if err != nil {

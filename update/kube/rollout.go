@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/alicorn-dev/alicorn/module"
 	"github.com/alicorn-dev/alicorn/update"
@@ -44,10 +47,39 @@ type Rollout struct {
 	Client kubernetes.Interface
 	// Namespace holds the modules' Deployments ("" is "default").
 	Namespace string
-	// State is where journals, locks and committed digests are kept.
+	// Server is the API server's address; with Namespace it names the
+	// cluster's modules apart from another's and from this host's
+	// (Scope).
+	Server string
+	// State is where journals, locks and committed digests are kept
+	// (update/updater keeps them under Scope).
 	State rollout.State
 	// Log receives every step (nil: none).
 	Log func(rollout.Event)
+	// Holder names this updater in the module's lease (default
+	// HOSTNAME/PID): another updater, on this host or another, does not
+	// update the module while the lease is held.
+	Holder string
+}
+
+// Scope names the namespace of the cluster the modules are in, as a
+// file name: update/updater keeps this cluster's journals, locks and
+// committed digests in a directory of that name, apart from another
+// cluster's, another namespace's and this host's own containers'.
+func (r *Rollout) Scope() string {
+	clean := func(s string) string {
+		return strings.Map(func(c rune) rune {
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' {
+				return c
+			}
+			return '_'
+		}, s)
+	}
+	host := r.Server
+	if u, err := url.Parse(r.Server); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return clean(r.namespace()) + "@" + clean(host)
 }
 
 func (r *Rollout) namespace() string {
@@ -66,7 +98,10 @@ func (r *Rollout) log(m, step, id, detail string) {
 // Image is the image of digest as a Deployment names it (update.Image's
 // ID is the reference by digest: the cluster pulls it, not this host).
 func Image(ref string) update.Image {
-	_, d, _ := strings.Cut(ref, "@")
+	_, d, ok := strings.Cut(ref, "@")
+	if !ok {
+		d = ""
+	}
 	return update.Image{ID: ref, Digest: d}
 }
 
@@ -86,10 +121,18 @@ func Expected(m module.Module) int {
 func (r *Rollout) Instances(ctx context.Context, m module.Module) ([]update.Instance, error) {
 	pods, err := r.Client.CoreV1().Pods(r.namespace()).List(ctx, metav1.ListOptions{LabelSelector: module.Label + "=" + m.Name})
 	if err != nil {
-		return nil, fmt.Errorf("module %s: listing pods: %w", m.Name, err)
+		return nil, fmt.Errorf("module %s: listing pods in %s: %w", m.Name, r.namespace(), err)
+	}
+	if len(pods.Items) == 0 {
+		if err := r.checkNamespace(ctx); err != nil {
+			return nil, fmt.Errorf("module %s: %w", m.Name, err)
+		}
 	}
 	var out []update.Instance
 	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil {
+			continue // on its way out
+		}
 		in := update.Instance{ID: p.Name, Name: p.Name, Image: podImage(&p), Running: p.Status.Phase == corev1.PodRunning}
 		if len(p.Spec.Containers) > 0 {
 			main := p.Spec.Containers[0]
@@ -103,20 +146,35 @@ func (r *Rollout) Instances(ctx context.Context, m module.Module) ([]update.Inst
 	return out, nil
 }
 
-func podImage(p *corev1.Pod) update.Image {
-	img := update.Image{Digest: p.Annotations[update.LabelDigest]}
-	if len(p.Spec.Containers) > 0 {
-		img.ID = p.Spec.Containers[0].Image
+// podImage is the image a pod runs: its main container's reference
+// and the digest in it ("" for a reference by tag), not the
+// io.alicorn.digest annotation, which a hand edit leaves behind.
+func podImage(p *corev1.Pod) update.Image { return specImage(&p.Spec) }
+
+func templateImage(t *corev1.PodTemplateSpec) update.Image { return specImage(&t.Spec) }
+
+func specImage(s *corev1.PodSpec) update.Image {
+	if len(s.Containers) == 0 {
+		return update.Image{}
+	}
+	img := Image(s.Containers[0].Image)
+	if !strings.HasPrefix(img.Digest, "sha256:") {
+		img.Digest = ""
 	}
 	return img
 }
 
-func templateImage(t *corev1.PodTemplateSpec) update.Image {
-	img := update.Image{Digest: t.Annotations[update.LabelDigest]}
-	if len(t.Spec.Containers) > 0 {
-		img.ID = t.Spec.Containers[0].Image
+// checkNamespace fails when the namespace does not exist (listing in it
+// would only find nothing).
+func (r *Rollout) checkNamespace(ctx context.Context) error {
+	_, err := r.Client.CoreV1().Namespaces().Get(ctx, r.namespace(), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("namespace %s does not exist", r.namespace())
 	}
-	return img
+	if err != nil {
+		return fmt.Errorf("namespace %s: %w", r.namespace(), err)
+	}
+	return nil
 }
 
 // current is m's committed image: the state's, else the one its
@@ -131,7 +189,7 @@ func (r *Rollout) current(ctx context.Context, m module.Module) (update.Image, e
 		return update.Image{}, nil
 	}
 	if err != nil {
-		return update.Image{}, err
+		return update.Image{}, fmt.Errorf("reading deployment %s/%s: %w", r.namespace(), m.Name, err)
 	}
 	return templateImage(&dep.Spec.Template), nil
 }
@@ -145,7 +203,15 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 	if m.Update.Policy == "manual" {
 		return rollout.ErrManual
 	}
-	unlock, err := r.State.Lock(m.Name)
+	// What the cluster would refuse, or cannot roll, is said before
+	// anything changes: no journal, no image blamed.
+	if _, _, err := Manifests(m, img.ID, r.namespace()); err != nil {
+		return err
+	}
+	if err := r.checkNamespace(ctx); err != nil {
+		return err
+	}
+	unlock, err := r.lock(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -155,6 +221,9 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 	}
 	from, err := r.current(ctx, m)
 	if err != nil {
+		return err
+	}
+	if err := r.notPaused(ctx, m); err != nil {
 		return err
 	}
 	if from.Digest == img.Digest {
@@ -188,7 +257,10 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 // another tool).
 func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 	defer named(m.Name, &err)
-	unlock, err := r.State.Lock(m.Name)
+	if err := r.checkNamespace(ctx); err != nil {
+		return err
+	}
+	unlock, err := r.lock(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -223,7 +295,7 @@ func (r *Rollout) rolledOut(ctx context.Context, m module.Module, img update.Ima
 		return img.Digest == "", nil
 	}
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("reading deployment %s/%s: %w", r.namespace(), m.Name, err)
 	}
 	return templateImage(&dep.Spec.Template).Digest == img.Digest && complete(dep), nil
 }
@@ -283,8 +355,9 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 	if err := ru.end("rolled back"); err != nil {
 		e.Err = err
 	}
-	if errors.Is(reason, rollout.ErrInterrupted) {
-		return e
+	var other *notTheImage
+	if errors.Is(reason, rollout.ErrInterrupted) || errors.As(reason, &other) {
+		return e // nothing says the image is bad
 	}
 	if err := ru.State.AddFailure(ru.m.Name, rollout.Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {
 		e.Err = err
@@ -300,24 +373,62 @@ func (ru *run) forward(ctx context.Context, img update.Image) error {
 		return err
 	}
 	if err := ru.apply(ctx, dep, svc); err != nil {
-		return err
+		return &notTheImage{err}
 	}
-	w := &watcher{m: ru.m, digest: img.Digest, readyTimeout: ru.m.Update.ReadyTimeoutOr(ru.m.Health), begun: time.Now()}
-	return ru.wait(ctx, w.rollout)
+	// Past the progress deadline, the ready timeout and the watch
+	// window, a rollout that neither completes nor fails is stuck on
+	// the cluster (a controller down), not on the image.
+	ready := ru.m.Update.ReadyTimeoutOr(ru.m.Health)
+	bound := time.Duration(ptrOr(dep.Spec.ProgressDeadlineSeconds, 600))*time.Second + ready + ru.m.Update.WatchOr() + time.Minute
+	wctx, cancel := context.WithTimeoutCause(ctx, bound, &notTheImage{fmt.Errorf("the rollout neither completed nor failed within %s", bound)})
+	defer cancel()
+	w := &watcher{m: ru.m, digest: img.Digest, readyTimeout: ready}
+	err = ru.wait(wctx, w.rollout)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return &notTheImage{err}
+	}
+	return err
 }
 
-// undo brings m's Deployment back to img: the pod template of the
-// newest ReplicaSet that ran it, as kubectl rollout undo does (the
-// controller then scales that ReplicaSet up again), else a template made
-// from the module file; no image at all deletes the Deployment (an
-// update that was the first one).
+// notTheImage is a failure of an update that says nothing about its
+// image (the cluster refused a change, another client changed the
+// Deployment, the controller does not act): it is rolled back, not
+// remembered as failed.
+type notTheImage struct{ err error }
+
+func (e *notTheImage) Error() string { return e.err.Error() }
+func (e *notTheImage) Unwrap() error { return e.err }
+
+// notPaused fails for a paused Deployment: it would not roll.
+func (r *Rollout) notPaused(ctx context.Context, m module.Module) error {
+	dep, err := r.Client.AppsV1().Deployments(r.namespace()).Get(ctx, m.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading deployment %s/%s: %w", r.namespace(), m.Name, err)
+	}
+	if dep.Spec.Paused {
+		return fmt.Errorf("deployment %s/%s is paused (kubectl rollout resume): it would not roll", r.namespace(), m.Name)
+	}
+	return nil
+}
+
+// undo brings m's Deployment back to img. Its pod template is replaced
+// (not merged: hand edits to it go too) by the module file's template
+// for img, the one the ReplicaSet that ran img has unless the file
+// changed since, so that the controller scales that ReplicaSet up again
+// as after kubectl rollout undo. No image at all deletes the Deployment
+// and its Service (an update that was the first one).
 func (ru *run) undo(ctx context.Context, img update.Image) error {
 	ns := ru.namespace()
 	if img.Digest == "" {
-		ru.log(ru.m.Name, "undo", "", "deleting the deployment")
-		err := ru.Client.AppsV1().Deployments(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return err
+		ru.log(ru.m.Name, "undo", "", "deleting the deployment and its service")
+		if err := ru.Client.AppsV1().Deployments(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting deployment %s/%s: %w", ns, ru.m.Name, err)
+		}
+		if err := ru.Client.CoreV1().Services(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting service %s/%s: %w", ns, ru.m.Name, err)
 		}
 		return nil
 	}
@@ -325,30 +436,23 @@ func (ru *run) undo(ctx context.Context, img update.Image) error {
 	if err != nil {
 		return err
 	}
-	rss, err := ru.Client.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{LabelSelector: module.Label + "=" + ru.m.Name})
-	if err != nil {
-		return err
-	}
-	best, rev := (*appsv1.ReplicaSet)(nil), -1
-	for i, rs := range rss.Items {
-		if templateImage(&rs.Spec.Template).Digest != img.Digest {
-			continue
-		}
-		if n, _ := strconv.Atoi(rs.Annotations[revisionAnnotation]); n > rev {
-			best, rev = &rss.Items[i], n
-		}
-	}
-	if best != nil {
-		t := best.Spec.Template.DeepCopy()
-		delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-		dep.Spec.Template = *t
-		ru.log(ru.m.Name, "undo", best.Name, "revision "+strconv.Itoa(rev))
-	} else {
-		ru.log(ru.m.Name, "undo", "", "no ReplicaSet left of "+img.Digest+": the module file's template")
-	}
 	if err := ru.apply(ctx, dep, svc); err != nil {
 		return err
 	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := ru.Client.AppsV1().Deployments(ns).Get(ctx, dep.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Spec.Template = dep.Spec.Template
+		cur.Spec.Paused = false
+		_, err = ru.Client.AppsV1().Deployments(ns).Update(ctx, cur, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replacing the pod template of deployment %s/%s: %w", ns, dep.Name, err)
+	}
+	ru.log(ru.m.Name, "undo", dep.Name, "pod template of "+img.Digest)
 	// The old pods had run: they get the ready timeout twice over, and
 	// the controller its time to act, before the undo is called failed
 	// (kubectl rollout undo does not wait at all).
@@ -462,7 +566,8 @@ func (s snapshot) progress() string {
 	}
 	st := s.dep.Status
 	out := fmt.Sprintf("updated %d, ready %d, available %d of %d", st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas, ptrOr(s.dep.Spec.Replicas, 1))
-	for _, rs := range s.rss {
+	rss := slices.SortedFunc(slices.Values(s.rss), func(a, b *appsv1.ReplicaSet) int { return strings.Compare(a.Name, b.Name) })
+	for _, rs := range rss {
 		if rs.Status.Replicas == 0 && ptrOr(rs.Spec.Replicas, 0) == 0 {
 			continue
 		}
@@ -471,7 +576,7 @@ func (s snapshot) progress() string {
 	return out
 }
 
-func ptrOr(p *int32, def int32) int32 {
+func ptrOr[T any](p *T, def T) T {
 	if p == nil {
 		return def
 	}
@@ -483,8 +588,7 @@ type watcher struct {
 	m            module.Module
 	digest       string
 	readyTimeout time.Duration // 0: the undo, which only waits
-	begun        time.Time
-	settled      time.Time // when the rollout completed: the watch window starts
+	settled      time.Time     // when the rollout completed: the watch window starts
 }
 
 // rollout is the check of a rollout to w.digest: done once complete and
@@ -493,21 +597,22 @@ type watcher struct {
 // ready timeout, or a new pod no longer ready within the window.
 func (w *watcher) rollout(s snapshot) (bool, error) {
 	if s.dep == nil {
-		return false, errors.New("the deployment was deleted")
+		return false, &notTheImage{errors.New("the deployment was deleted by another client")}
 	}
-	if templateImage(&s.dep.Spec.Template).Digest != w.digest {
-		return false, fmt.Errorf("the deployment's template was changed to %s by another client", orNone(templateImage(&s.dep.Spec.Template).Digest))
+	if d := templateImage(&s.dep.Spec.Template).Digest; d != w.digest {
+		return false, &notTheImage{fmt.Errorf("the deployment's image was changed to %s by another client", orNone(d))}
+	}
+	if s.dep.Spec.Paused {
+		return false, &notTheImage{errors.New("the deployment was paused by another client")}
 	}
 	if w.readyTimeout == 0 {
 		return s.dep.Status.ObservedGeneration >= s.dep.Generation && complete(s.dep), nil
 	}
-	for _, c := range s.dep.Status.Conditions {
-		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" && s.dep.Status.ObservedGeneration >= s.dep.Generation {
-			return false, fmt.Errorf("progress deadline exceeded (%ds): %s", ptrOr(s.dep.Spec.ProgressDeadlineSeconds, 600), c.Message)
-		}
+	if c := deadlineExceeded(s, w.digest); c != nil {
+		return false, fmt.Errorf("progress deadline exceeded (%ds): %s", ptrOr(s.dep.Spec.ProgressDeadlineSeconds, 600), c.Message)
 	}
 	for _, p := range s.pods {
-		if p.DeletionTimestamp != nil || p.Annotations[update.LabelDigest] != w.digest {
+		if p.DeletionTimestamp != nil || podImage(p).Digest != w.digest {
 			continue
 		}
 		if err := w.pod(p, s.now); err != nil {
@@ -524,9 +629,37 @@ func (w *watcher) rollout(s snapshot) (bool, error) {
 		return false, nil
 	}
 	if !complete(s.dep) {
-		return false, fmt.Errorf("within the watch window: %d of %d replicas available", s.dep.Status.AvailableReplicas, ptrOr(s.dep.Spec.Replicas, 1))
+		st := s.dep.Status
+		return false, fmt.Errorf("within the watch window: %d of %d replicas updated and %d available, %d in all", st.UpdatedReplicas, ptrOr(s.dep.Spec.Replicas, 1), st.AvailableReplicas, st.Replicas)
 	}
 	return s.now.Sub(w.settled) >= w.m.Update.WatchOr(), nil
+}
+
+// deadlineExceeded is the Deployment's ProgressDeadlineExceeded
+// condition when it is about the ReplicaSet of digest: the controller
+// leaves the condition of an earlier stuck rollout in place when the
+// template goes back to an existing ReplicaSet.
+func deadlineExceeded(s snapshot, digest string) *appsv1.DeploymentCondition {
+	if s.dep.Status.ObservedGeneration < s.dep.Generation {
+		return nil
+	}
+	var newest *appsv1.ReplicaSet
+	rev := -1
+	for _, rs := range s.rss {
+		if templateImage(&rs.Spec.Template).Digest != digest {
+			continue
+		}
+		if n, _ := strconv.Atoi(rs.Annotations[revisionAnnotation]); n > rev {
+			newest, rev = rs, n
+		}
+	}
+	for i, c := range s.dep.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse && c.Reason == "ProgressDeadlineExceeded" &&
+			newest != nil && strings.Contains(c.Message, `"`+newest.Name+`"`) {
+			return &s.dep.Status.Conditions[i]
+		}
+	}
+	return nil
 }
 
 // pod fails a new pod that crashed, or that runs but was not ready for
@@ -554,7 +687,15 @@ func (w *watcher) pod(p *corev1.Pod, now time.Time) error {
 	if !w.settled.IsZero() {
 		return errors.New("no longer ready")
 	}
-	if since := now.Sub(p.Status.StartTime.Time); since > w.readyTimeout {
+	// From when the main container started: the pod's StartTime is
+	// before its image was pulled.
+	started := p.Status.StartTime.Time
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.Name == p.Spec.Containers[0].Name && cs.State.Running != nil && !cs.State.Running.StartedAt.IsZero() {
+			started = cs.State.Running.StartedAt.Time
+		}
+	}
+	if since := now.Sub(started); since > w.readyTimeout {
 		return fmt.Errorf("running for %s, not ready within the ready timeout (%s)", since.Round(time.Second), w.readyTimeout)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -300,9 +301,10 @@ func TestInterruptedThenRecover(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, u)
 
-	// Changed by hand: recover puts the committed image back.
+	// Changed by hand (kubectl set image: the annotation stays): recover
+	// puts the committed image back.
 	_, err = f.c.Client.AppsV1().Deployments(f.ns).Patch(context.Background(), "web", "application/strategic-merge-patch+json",
-		[]byte(`{"spec":{"template":{"metadata":{"annotations":{"io.alicorn.digest":"`+v2+`"}},"spec":{"containers":[{"name":"web","image":"`+ref(v2)+`"}]}}}}`), metav1.PatchOptions{})
+		[]byte(`{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"`+ref(v2)+`"}]}}}}`), metav1.PatchOptions{})
 	require.NoError(t, err)
 	require.NoError(t, f.r.Recover(context.Background(), m))
 	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
@@ -338,4 +340,96 @@ func TestPolicyRollouts(t *testing.T) {
 			assert.Equal(t, ref(v2), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
 		})
 	}
+}
+
+// patch changes the Deployment as kubectl would.
+func (f *fixture) patch(t *testing.T, name, patch string) {
+	t.Helper()
+	_, err := f.c.Client.AppsV1().Deployments(f.ns).Patch(context.Background(), name, "application/strategic-merge-patch+json", []byte(patch), metav1.PatchOptions{})
+	require.NoError(t, err)
+}
+
+// TestNotTheImage: what the cluster refuses, or another client does,
+// is not blamed on the image.
+func TestNotTheImage(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+
+	// A namespace that does not exist: refused before anything changes.
+	other := *f.r
+	other.Namespace = "nope"
+	err := other.Apply(ctx, m, Image(ref(v1)))
+	require.ErrorContains(t, err, "namespace nope does not exist")
+	u, err := f.r.State.ReadJournal("web")
+	require.NoError(t, err)
+	assert.Nil(t, u)
+
+	// The first deployment of a never-ready image is undone with its
+	// Service.
+	var rb *rollout.RolledBackError
+	require.ErrorAs(t, f.r.Apply(ctx, m, Image(ref(neverReady))), &rb)
+	_, err = f.c.Client.CoreV1().Services(f.ns).Get(ctx, "web", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "%v", err)
+
+	// Another client changes the image mid-rollout: rolled back, v2 not
+	// remembered as failed.
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+	done := make(chan error, 1)
+	go func() { done <- f.r.Apply(ctx, m, Image(ref(v2))) }()
+	require.Eventually(t, func() bool { return f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image == ref(v2) }, 10*time.Second, 20*time.Millisecond)
+	f.patch(t, "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"`+ref(v3)+`"}]}}}}`)
+	err = <-done
+	require.ErrorAs(t, err, &rb)
+	assert.ErrorContains(t, err, "changed to "+v3+" by another client")
+	failed, err := f.r.State.Failed("web", v2)
+	require.NoError(t, err)
+	assert.Nil(t, failed)
+	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+
+	// Paused: refused before anything changes.
+	f.patch(t, "web", `{"spec":{"paused":true}}`)
+	require.ErrorContains(t, f.r.Apply(ctx, m, Image(ref(v2))), "is paused")
+	f.patch(t, "web", `{"spec":{"paused":false}}`)
+}
+
+// TestStaleDeadline: a Deployment left stuck past its progress deadline
+// keeps the condition when its template goes back to an existing
+// ReplicaSet; that condition is not the new rollout's failure.
+func TestStaleDeadline(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v2))))
+	f.patch(t, "web", `{"spec":{"template":{"metadata":{"annotations":{"io.alicorn.digest":"`+pending+`"}},"spec":{"containers":[{"name":"web","image":"`+ref(pending)+`"}]}}}}`)
+	require.Eventually(t, func() bool {
+		for _, c := range f.deployment(t, "web").Status.Conditions {
+			if c.Reason == "ProgressDeadlineExceeded" {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 100*time.Millisecond)
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))), "v1's ReplicaSet exists: the stale condition is another's")
+	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+}
+
+// TestLease: two updaters (other hosts, other state directories) never
+// update one module at once.
+func TestLease(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+	unlock, err := f.r.lock(ctx, m)
+	require.NoError(t, err)
+	second := &Rollout{Client: f.c.Client, Namespace: f.ns, State: rollout.State{Dir: t.TempDir()}, Holder: "host-b"}
+	err = second.Apply(ctx, m, Image(ref(v2)))
+	require.ErrorIs(t, err, rollout.ErrBusy)
+	assert.ErrorContains(t, err, "lease "+f.ns+"/alicorn-module-web")
+	unlock()
+	require.NoError(t, second.Apply(ctx, m, Image(ref(v2))))
+	_, err = f.c.Client.CoordinationV1().Leases(f.ns).Get(ctx, "alicorn-module-web", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "released: %v", err)
 }

@@ -51,8 +51,22 @@ func (s *State) Deployed(module string) (d Deployed, ok bool, err error) {
 
 // Lock takes module's lock (MODULE.lock), held by one updater at a time
 // whatever the runtime; an error wraps ErrBusy when another holds it.
+// The directory is made when missing.
 func (s *State) Lock(module string) (unlock func(), err error) {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
 	return flock.Try(filepath.Join(s.Dir, module+".lock"))
+}
+
+// Busy reports whether an updater holds module's lock now.
+func (s *State) Busy(module string) bool {
+	unlock, err := flock.Try(filepath.Join(s.Dir, module+".lock"))
+	if err != nil {
+		return errors.Is(err, ErrBusy)
+	}
+	unlock()
+	return false
 }
 
 // Commit records that module now runs to, committed from from: from

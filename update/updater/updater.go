@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -47,6 +48,24 @@ type Updater struct {
 	Kube *kube.Rollout
 }
 
+// state is where the modules' journals, locks and committed digests
+// are: State, or for a cluster's modules a directory of State named by
+// the cluster and namespace (kube.Rollout.Scope), so that they are never
+// mistaken for this host's containers or another namespace's.
+func (u *Updater) state() rollout.State {
+	if u.Kube != nil {
+		return rollout.State{Dir: filepath.Join(u.State, "kube", u.Kube.Scope())}
+	}
+	return rollout.State{Dir: u.State}
+}
+
+// Deployed returns m's committed image and the one before it; ok is
+// false before its first update.
+func (u *Updater) Deployed(m module.Module) (d rollout.Deployed, ok bool, err error) {
+	st := u.state()
+	return st.Deployed(m.Name)
+}
+
 // deployer rolls a module out and back: update/rollout on this host,
 // update/kube on a cluster.
 type deployer interface {
@@ -75,6 +94,8 @@ type Status struct {
 	// Unfinished is true when an update was interrupted (recover
 	// finishes or undoes it).
 	Unfinished bool `json:"unfinished,omitempty"`
+	// Updating is true while another updater is updating the module.
+	Updating bool `json:"updating,omitempty"`
 	// Policy is the module's update policy.
 	Policy string `json:"policy"`
 	// Failed is set when this host rolled back from Newest before:
@@ -117,7 +138,7 @@ func (s *Status) Pending() bool { return s.Newest != "" && s.Newest != s.Current
 func (u *Updater) rollout(m module.Module) (deployer, error) {
 	if u.Kube != nil {
 		k := *u.Kube
-		k.State = rollout.State{Dir: u.State}
+		k.State = u.state()
 		k.Log = u.Log
 		return &k, nil
 	}
@@ -184,7 +205,7 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 		return nil, err
 	}
 	s.Running = ins
-	st := rollout.State{Dir: u.State}
+	st := u.state()
 	if d, ok, err := st.Deployed(m.Name); err != nil {
 		return nil, err
 	} else if ok {
@@ -193,24 +214,46 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 	if j, err := st.ReadJournal(m.Name); err != nil {
 		return nil, err
 	} else if j != nil {
-		s.Unfinished = true
+		// An update under way holds the lock; one interrupted does not.
+		s.Updating = st.Busy(m.Name)
+		s.Unfinished = !s.Updating
 	}
 	tag, ok := repository(m.Image)
 	if !ok {
 		return s, nil
 	}
-	ro := append([]remote.Option{remote.WithContext(ctx)}, u.Remote...)
-	desc, err := remote.Get(tag, ro...)
-	if err != nil {
-		s.Error = fmt.Sprintf("reading %s: %v", tag, err)
+	if s.Newest, err = u.newest(ctx, tag); err != nil {
+		s.Error = err.Error()
 		return s, nil
 	}
-	s.Newest = desc.Digest.String()
 	// A damaged list of failures is taken for none (the next rollback
 	// writes it anew).
 	s.Failed, _ = st.Failed(m.Name, s.Newest)
 	s.Fixes, s.Error = u.fixes(ctx, tag, s.Current(), s.Newest)
 	return s, nil
+}
+
+// Newest returns the digest published under m's tag, from the registry
+// alone.
+func (u *Updater) Newest(ctx context.Context, m module.Module) (string, error) {
+	tag, ok := repository(m.Image)
+	if !ok {
+		return "", fmt.Errorf("module %s: %w", m.Name, ErrNotPublished)
+	}
+	d, err := u.newest(ctx, tag)
+	if err != nil {
+		return "", fmt.Errorf("module %s: %w", m.Name, err)
+	}
+	return d, nil
+}
+
+func (u *Updater) newest(ctx context.Context, tag name.Tag) (string, error) {
+	ro := append([]remote.Option{remote.WithContext(ctx)}, u.Remote...)
+	desc, err := remote.Get(tag, ro...)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", tag, err)
+	}
+	return desc.Digest.String(), nil
 }
 
 // FixesTo returns the advisories the image digest of m's repository
@@ -403,7 +446,8 @@ var ErrNoPrevious = errors.New("no earlier image to return to")
 
 // Rollback returns m to the image committed before the current one.
 func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
-	d, ok, err := (&rollout.State{Dir: u.State}).Deployed(m.Name)
+	st := u.state()
+	d, ok, err := st.Deployed(m.Name)
 	if err != nil {
 		return err
 	}
@@ -425,7 +469,7 @@ func (u *Updater) Rollback(ctx context.Context, m module.Module) error {
 		return err
 	}
 	// The image left is not taken again by apply unless asked for.
-	return (&rollout.State{Dir: u.State}).AddFailure(m.Name, rollout.Failure{Digest: d.Current.Digest, Reason: "rolled back by hand", Time: time.Now().UTC()})
+	return st.AddFailure(m.Name, rollout.Failure{Digest: d.Current.Digest, Reason: "rolled back by hand", Time: time.Now().UTC()})
 }
 
 // preflight returns m's rollout once its front answers: nothing is
