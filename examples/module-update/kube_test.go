@@ -23,6 +23,7 @@ import (
 	"github.com/alicorn-dev/alicorn/internal/kubetest"
 	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/alicorn-dev/alicorn/update"
+	"github.com/alicorn-dev/alicorn/update/kube"
 	"github.com/alicorn-dev/alicorn/update/rollout"
 )
 
@@ -118,6 +119,14 @@ func (k *kubeSite) cli(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// server is the API server's address in the kubeconfig.
+func (k *kubeSite) server(t *testing.T) string {
+	t.Helper()
+	r, err := kube.Connect(k.cluster.Kubeconfig, k.ns)
+	require.NoError(t, err)
+	return r.Server
+}
+
 func (k *kubeSite) image(t *testing.T) string {
 	t.Helper()
 	d, err := k.cluster.Client.AppsV1().Deployments(k.ns).Get(context.Background(), "web", metav1.GetOptions{})
@@ -174,7 +183,10 @@ func TestKube(t *testing.T) {
 	var cout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &cout, &cout
 	require.NoError(t, cmd.Start())
-	journal := filepath.Join(k.state, "web.journal")
+	// The cluster's modules have their state apart, per cluster and
+	// namespace.
+	scope := (&kube.Rollout{Namespace: k.ns, Server: k.server(t)}).Scope()
+	journal := filepath.Join(k.state, "kube", scope, "web.journal")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		b, _ := os.ReadFile(journal)
@@ -184,7 +196,7 @@ func TestKube(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "no apply in the journal: %s", cout.String())
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(time.Second) // the rollout under way
+	time.Sleep(300 * time.Millisecond) // the rollout under way, not yet complete
 	require.NoError(t, cmd.Process.Kill())
 	cmd.Wait()
 	t.Logf("killed mid-rollout:\n%s", cout.String())
@@ -195,7 +207,7 @@ func TestKube(t *testing.T) {
 	code, _, _ = k.cli(t, "recover")
 	require.Equal(t, 0, code)
 	assert.Equal(t, k.images["1"], k.image(t))
-	u, err := (&rollout.State{Dir: k.state}).ReadJournal("web")
+	u, err := (&rollout.State{Dir: filepath.Join(k.state, "kube", scope)}).ReadJournal("web")
 	require.NoError(t, err)
 	assert.Nil(t, u)
 	// Interrupted, not failed: apply takes 3 again.
