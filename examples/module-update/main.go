@@ -85,10 +85,11 @@ recover:  finish or undo an interrupted update; restore containers to the commit
 front:    run the module's built-in front (its public address, [front] listen) until SIGTERM.
 --kube:   status, apply, rollback and recover work on the module's Deployment in a Kubernetes
           cluster (--kubeconfig, else $KUBECONFIG, else ~/.kube/config; --namespace, else the
-          context's): apply server-side applies the image by digest, watches the rollout and
-          puts the previous revision's pod template back when a new pod never gets ready,
-          crashes, or fails within [update] watch, or the progress deadline (ready-timeout)
-          passes. Journals, locks and committed digests stay in --state.
+          context's): apply takes the module's lease, server-side applies the image by digest,
+          watches the rollout and puts the old image's pod template back when a new pod never
+          gets ready, crashes, or fails within [update] watch, or the progress deadline
+          (ready-timeout) passes. Journals, locks and committed digests are kept in
+          --state/kube/NAMESPACE@SERVER.
 export:   print the module's Kubernetes Deployment and Service (YAML), its image by digest.
           --podman: the Deployment for podman kube play (podman 4.3) on this host: one replica
           (podman plays each replica as a pod, all on one host port), helpers as plain
