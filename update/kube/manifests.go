@@ -42,12 +42,17 @@ var ErrUnsupported = errors.New("not expressible on Kubernetes")
 // whole new set, both never below the desired count (maxUnavailable 0);
 // recreate stops the old pods first; ready-timeout is the progress
 // deadline.
+//
+// The module's name names the Deployment and the Service: it must be a
+// DNS-1123 label (a Service's name has no dots).
 func Manifests(m module.Module, image, namespace string) (*appsv1.Deployment, *corev1.Service, error) {
 	fail := func(format string, args ...any) (*appsv1.Deployment, *corev1.Service, error) {
 		return nil, nil, fmt.Errorf("module %s: %w: "+format, append([]any{m.Name, ErrUnsupported}, args...)...)
 	}
-	if errs := validation.IsDNS1123Subdomain(m.Name); len(errs) > 0 {
-		return fail("name %q: %s", m.Name, strings.Join(errs, "; "))
+	// The Service is named after the module, and a Service's name is a
+	// DNS-1123 label (no dots), stricter than a Deployment's subdomain.
+	if errs := validation.IsDNS1123Label(m.Name); len(errs) > 0 {
+		return fail("name %q: the Deployment and Service are named after the module, and a Service's name must be a DNS-1123 label: %s", m.Name, strings.Join(errs, "; "))
 	}
 	var main *module.Container
 	var helpers []module.Container

@@ -135,3 +135,17 @@ func TestUnsupported(t *testing.T) {
 		assert.ErrorContains(t, err, want)
 	}
 }
+
+// A Service's name is a DNS-1123 label: a module name with a dot is a
+// valid Deployment name but not a Service's, refused by both Manifests
+// and ForPodman.
+func TestUnsupportedNameNotLabel(t *testing.T) {
+	m, err := module.Parse([]byte(strings.Replace(web, `name = "web"`+"\nimage", `name = "web.v2"`+"\nimage", 1)), "web.toml")
+	require.NoError(t, err)
+	_, _, err = Manifests(m, image, "")
+	assert.ErrorIs(t, err, ErrUnsupported)
+	assert.ErrorContains(t, err, `name "web.v2"`)
+	assert.ErrorContains(t, err, "DNS-1123 label")
+	_, err = ForPodman(m, image)
+	assert.ErrorIs(t, err, ErrUnsupported)
+}
