@@ -210,7 +210,7 @@ func listError(err error, namespace string) error {
 		where = "namespace " + namespace
 	}
 	if apierrors.IsForbidden(err) && namespace == "" {
-		return fmt.Errorf("listing Deployments labelled %s in %s: %w (name one namespace with --kube-namespace)", module.Label, where, err)
+		return fmt.Errorf("listing Deployments labelled %s in %s: %w (name a namespace to look in that one only)", module.Label, where, err)
 	}
 	return fmt.Errorf("listing Deployments labelled %s in %s: %w", module.Label, where, err)
 }
