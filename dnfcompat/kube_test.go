@@ -2,6 +2,8 @@ package dnfcompat
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +14,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/alicorn-dev/alicorn"
 	"github.com/alicorn-dev/alicorn/internal/kubetest"
 	"github.com/alicorn-dev/alicorn/internal/registrytest"
 	"github.com/alicorn-dev/alicorn/internal/rpmtest"
@@ -155,4 +160,17 @@ current-context: c
 	assert.True(t, c.opts.KubeModules)
 	assert.Equal(t, "/k", c.opts.Kubeconfig)
 	assert.Equal(t, "b", c.opts.KubeNamespace, "the last one wins")
+}
+
+// Who may not list Deployments in all namespaces is told the option that
+// names one.
+func TestKubeNamespaceHint(t *testing.T) {
+	forbidden := fmt.Errorf("listing Deployments labelled io.alicorn.module in all namespaces: %w (name a namespace to look in that one only)",
+		apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "", errors.New("no")))
+	err := kubeNamespaceHint(forbidden, &alicorn.Options{KubeModules: true})
+	assert.True(t, apierrors.IsForbidden(err))
+	assert.EqualError(t, err, forbidden.Error()+": --kube-namespace=NS")
+	assert.Equal(t, forbidden, kubeNamespaceHint(forbidden, &alicorn.Options{KubeModules: true, KubeNamespace: "web"}))
+	other := errors.New("other")
+	assert.Equal(t, other, kubeNamespaceHint(other, &alicorn.Options{KubeModules: true}))
 }

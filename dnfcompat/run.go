@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/alicorn-dev/alicorn"
 	"github.com/alicorn-dev/alicorn/match"
 	"github.com/alicorn-dev/alicorn/repo"
@@ -400,7 +402,7 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 	defer sys.Close()
 	rep, err := sys.Report(ctx, c.query)
 	if err != nil {
-		return nil, err
+		return nil, kubeNamespaceHint(err, &c.opts)
 	}
 	for _, w := range rep.Warnings {
 		var unknown *alicorn.UnknownOptionError
@@ -417,6 +419,16 @@ func run(ctx context.Context, args []string, env *Env) (func(io.Writer) (int, er
 		}
 	}
 	return func(out io.Writer) (int, error) { return writeReport(ctx, out, c, rep, env) }, nil
+}
+
+// kubeNamespaceHint adds the option that names a namespace to the error
+// of one who may not list Deployments in all namespaces (kubemodules
+// says to name a namespace, not how).
+func kubeNamespaceHint(err error, o *alicorn.Options) error {
+	if o.KubeModules && o.KubeNamespace == "" && apierrors.IsForbidden(err) {
+		return fmt.Errorf("%w: --kube-namespace=NS", err)
+	}
+	return err
 }
 
 // writeReport writes the report of the chosen action and returns the exit

@@ -57,24 +57,43 @@ type Cluster struct {
 	procs      []*exec.Cmd // in start order; stopped in reverse
 }
 
-// Bin returns the directory of the built binaries. Outside CI it skips
-// the test when they are not built (CI builds them first: .ci/run).
+// Bin returns the directory of the built binaries: $ALICORN_KUBE_BIN,
+// else where the module's .ci/kube-build puts them (the module found by
+// go list -m from the working directory). Outside CI it skips the test
+// when they are not built (CI builds them first: .ci/run), or when run
+// outside the module without ALICORN_KUBE_BIN.
 func Bin(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("ALICORN_KUBE_BIN"); d != "" {
 		return d
 	}
-	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
-	if err != nil {
-		t.Fatalf("finding the module root: %v", err)
-	}
-	out, err := exec.Command(filepath.Join(strings.TrimSpace(string(root)), ".ci", "kube-build"), "--path").Output()
-	if err != nil {
-		msg := fmt.Sprintf("needs the Kubernetes binaries: run .ci/kube-build (about 14 minutes once) (%v)", err)
+	missing := func(msg string) {
+		t.Helper()
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
+	}
+	roots, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatalf("finding the module root: %v", err)
+	}
+	script := ""
+	for _, dir := range strings.Split(string(roots), "\n") { // one line a module in a workspace
+		s := filepath.Join(strings.TrimSpace(dir), ".ci", "kube-build")
+		if fi, err := os.Stat(s); strings.TrimSpace(dir) != "" && err == nil && fi.Mode().IsRegular() {
+			script = s
+			break
+		}
+	}
+	if script == "" {
+		wd, _ := os.Getwd()
+		missing(fmt.Sprintf("needs the Kubernetes binaries: set ALICORN_KUBE_BIN to their directory (.ci/kube-build prints it), "+
+			"or run the test inside the alicorn module (in %s, go list -m finds no module with .ci/kube-build)", wd))
+	}
+	out, err := exec.Command(script, "--path").Output()
+	if err != nil {
+		missing(fmt.Sprintf("needs the Kubernetes binaries: run .ci/kube-build (about 14 minutes once) (%v)", err))
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -2,6 +2,8 @@ package kubetest
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,5 +21,41 @@ func TestStart(t *testing.T) {
 	}
 	if len(nodes.Items) != 1 {
 		t.Fatalf("%d nodes, want 1", len(nodes.Items))
+	}
+}
+
+// stopped is a testing.TB whose Skip and Fatal stop by panicking with
+// what they were told.
+type stopped struct {
+	testing.TB
+}
+
+type stop struct {
+	skip bool
+	msg  string
+}
+
+func (stopped) Helper()                      {}
+func (stopped) Skip(args ...any)             { panic(stop{true, fmt.Sprint(args...)}) }
+func (stopped) Fatal(args ...any)            { panic(stop{false, fmt.Sprint(args...)}) }
+func (stopped) Fatalf(f string, args ...any) { panic(stop{false, fmt.Sprintf(f, args...)}) }
+
+// TestBinOutsideModule: run outside the module without ALICORN_KUBE_BIN,
+// Bin says what to do rather than failing to run a relative
+// .ci/kube-build.
+func TestBinOutsideModule(t *testing.T) {
+	t.Setenv("ALICORN_KUBE_BIN", "")
+	t.Setenv("GOWORK", "off")
+	t.Chdir(t.TempDir())
+	for ci, skip := range map[string]bool{"": true, "true": false} {
+		t.Setenv("CI", ci)
+		got := func() (s stop) {
+			defer func() { s, _ = recover().(stop) }()
+			Bin(stopped{t})
+			return stop{}
+		}()
+		if got.skip != skip || !strings.Contains(got.msg, "set ALICORN_KUBE_BIN") || !strings.Contains(got.msg, "inside the alicorn module") {
+			t.Errorf("CI=%q: %+v", ci, got)
+		}
 	}
 }

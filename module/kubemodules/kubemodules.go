@@ -1,8 +1,9 @@
 // Package kubemodules discovers modules from a Kubernetes cluster: the
 // Deployments labelled io.alicorn.module=NAME (module.Label), as
 // update/kube's Manifests makes them, each reported as a module whose
-// image is the one its pods run, read from the registry like any
-// docker:// module.
+// image is the one the Deployment's pod template names (its first
+// container's: what new pods run, not necessarily what every running pod
+// runs mid-rollout), read from the registry like any docker:// module.
 //
 // It reads the cluster through client-go's kubeconfig loading and REST
 // client only, not the typed clientset: the clientset links and
@@ -209,7 +210,7 @@ func listError(err error, namespace string) error {
 		where = "namespace " + namespace
 	}
 	if apierrors.IsForbidden(err) && namespace == "" {
-		return fmt.Errorf("listing Deployments labelled %s in %s: %w (name one namespace with --kube-namespace)", module.Label, where, err)
+		return fmt.Errorf("listing Deployments labelled %s in %s: %w (name a namespace to look in that one only)", module.Label, where, err)
 	}
 	return fmt.Errorf("listing Deployments labelled %s in %s: %w", module.Label, where, err)
 }

@@ -179,7 +179,7 @@ func TestList(t *testing.T) {
 	_, err = List(ctx, c, "")
 	assert.True(t, apierrors.IsForbidden(err), "%v", err)
 	assert.ErrorContains(t, err, `listing Deployments labelled io.alicorn.module in all namespaces: deployments.apps is forbidden: `+
-		`User "dev" cannot list resource "deployments" in API group "apps" at the cluster scope (name one namespace with --kube-namespace)`)
+		`User "dev" cannot list resource "deployments" in API group "apps" at the cluster scope (name a namespace to look in that one only)`)
 	mods, err = List(ctx, c, "prod")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a=docker://r/a:1", "b=docker://r/b:1"}, names(mods))

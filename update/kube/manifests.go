@@ -2,6 +2,8 @@ package kube
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -36,18 +38,24 @@ var ErrUnsupported = errors.New("not expressible on Kubernetes")
 // pod, as sidecars started first (init containers that keep running),
 // in the order they require each other. Named volumes are the pod's
 // emptyDir volumes, shared by its containers; absolute sources are
-// hostPath volumes. [health] is the readiness probe (Kubernetes cannot
-// check its expect: the rollout does). The update policy is the
-// Deployment's strategy: rolling surges one pod at a time, blue-green a
-// whole new set, both never below the desired count (maxUnavailable 0);
-// recreate stops the old pods first; ready-timeout is the progress
-// deadline.
+// hostPath volumes (a volume name that is a DNS-1123 label is kept, any
+// other made one, distinct from the others, with a hash of the source).
+// [health] is the readiness probe (Kubernetes cannot check its expect:
+// the rollout does). The update policy is the Deployment's strategy:
+// rolling surges one pod at a time, blue-green a whole new set, both
+// never below the desired count (maxUnavailable 0); recreate stops the
+// old pods first; ready-timeout is the progress deadline.
+//
+// The module's name names the Deployment and the Service: it must be a
+// DNS-1123 label (a Service's name has no dots).
 func Manifests(m module.Module, image, namespace string) (*appsv1.Deployment, *corev1.Service, error) {
 	fail := func(format string, args ...any) (*appsv1.Deployment, *corev1.Service, error) {
 		return nil, nil, fmt.Errorf("module %s: %w: "+format, append([]any{m.Name, ErrUnsupported}, args...)...)
 	}
-	if errs := validation.IsDNS1123Subdomain(m.Name); len(errs) > 0 {
-		return fail("name %q: %s", m.Name, strings.Join(errs, "; "))
+	// The Service is named after the module, and a Service's name is a
+	// DNS-1123 label (no dots), stricter than a Deployment's subdomain.
+	if errs := validation.IsDNS1123Label(m.Name); len(errs) > 0 {
+		return fail("name %q: the Deployment and Service are named after the module, and a Service's name must be a DNS-1123 label: %s", m.Name, strings.Join(errs, "; "))
 	}
 	var main *module.Container
 	var helpers []module.Container
@@ -77,6 +85,7 @@ func Manifests(m module.Module, image, namespace string) (*appsv1.Deployment, *c
 		return fail("no container has a serve port")
 	}
 	volumes := map[string]corev1.Volume{}
+	sources := map[string]string{} // volume name → the source it was derived from
 	var volumeOrder []string
 	container := func(c module.Container) (corev1.Container, error) {
 		if errs := validation.IsDNS1123Label(c.Name); len(errs) > 0 {
@@ -91,11 +100,16 @@ func Manifests(m module.Module, image, namespace string) (*appsv1.Deployment, *c
 			out.Env = append(out.Env, corev1.EnvVar{Name: k, Value: v})
 		}
 		for _, v := range c.Volumes {
-			vol, mount, err := volumeOf(v)
+			vol, mount, src, err := volumeOf(v)
 			if err != nil {
 				return corev1.Container{}, fmt.Errorf("container %s: %w", c.Name, err)
 			}
-			if _, ok := volumes[vol.Name]; !ok {
+			if prev, ok := sources[vol.Name]; ok && prev != src {
+				// Only names chosen to collide get here (a named volume
+				// called like another source's derived name).
+				return corev1.Container{}, fmt.Errorf("container %s: volume %q: pod volume name %s is already %s's: rename one", c.Name, v, vol.Name, prev)
+			} else if !ok {
+				sources[vol.Name] = src
 				volumes[vol.Name] = vol
 				volumeOrder = append(volumeOrder, vol.Name)
 			}
@@ -199,14 +213,28 @@ func probe(h module.Health, port int) *corev1.Probe {
 
 // volumeOf turns podman's SRC:DEST[:OPTIONS] into a pod volume and a
 // mount: a named volume is an emptyDir shared by the pod's containers,
-// an absolute source a hostPath.
-func volumeOf(v string) (corev1.Volume, corev1.VolumeMount, error) {
+// an absolute source a hostPath. src identifies the source ("volume
+// NAME" or "host path PATH", cleaned): one source, one volume.
+//
+// A pod volume's name is a DNS-1123 label. A named volume that is one
+// keeps its name; a hostPath whose cleaned path has only lowercase
+// letters and digits between its slashes is "host" and the path with
+// its slashes made dashes (/srv/www is host-srv-www). Any other source
+// (Data, web.data, /srv/My_Site, /srv/my-site, a long path) is named by
+// a readable part of it, lowercased with each run of other characters
+// made a dash, and the first 8 hex digits of the source's SHA-256:
+// distinct sources, distinct names (Data and data, /a-b and /a/b), the
+// same name every time, never more than 63 characters.
+func volumeOf(v string) (vol corev1.Volume, mount corev1.VolumeMount, src string, err error) {
 	parts := strings.Split(v, ":")
 	if len(parts) < 2 || len(parts) > 3 || !path.IsAbs(parts[1]) {
-		return corev1.Volume{}, corev1.VolumeMount{}, fmt.Errorf("volume %q: SRC:DEST[:OPTIONS]", v)
+		return corev1.Volume{}, corev1.VolumeMount{}, "", fmt.Errorf("volume %q: SRC:DEST[:OPTIONS]", v)
 	}
-	src, dest := parts[0], parts[1]
-	mount := corev1.VolumeMount{MountPath: dest}
+	source, dest := parts[0], parts[1]
+	if source == "" {
+		return corev1.Volume{}, corev1.VolumeMount{}, "", fmt.Errorf("volume %q: SRC:DEST[:OPTIONS]: no SRC", v)
+	}
+	mount = corev1.VolumeMount{MountPath: dest}
 	if len(parts) == 3 {
 		for _, o := range strings.Split(parts[2], ",") {
 			if o == "ro" {
@@ -214,18 +242,91 @@ func volumeOf(v string) (corev1.Volume, corev1.VolumeMount, error) {
 			}
 		}
 	}
-	var vol corev1.Volume
-	if path.IsAbs(src) {
-		vol = corev1.Volume{Name: "host" + strings.ReplaceAll(strings.ToLower(path.Clean(src)), "/", "-"),
-			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: src}}}
+	if path.IsAbs(source) {
+		clean := path.Clean(source)
+		vol = corev1.Volume{Name: hostVolumeName(clean),
+			VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: source}}}
+		src = "host path " + clean
 	} else {
-		vol = corev1.Volume{Name: strings.ToLower(src), VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+		name := source
+		if len(validation.IsDNS1123Label(name)) > 0 {
+			name = hashedName("", source, false)
+		}
+		vol = corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+		src = "volume " + source
 	}
-	if errs := validation.IsDNS1123Label(vol.Name); len(errs) > 0 {
-		return corev1.Volume{}, corev1.VolumeMount{}, fmt.Errorf("volume %q: name %q: %s", v, vol.Name, strings.Join(errs, "; "))
+	if errs := validation.IsDNS1123Label(vol.Name); len(errs) > 0 { // cannot happen: a guard
+		return corev1.Volume{}, corev1.VolumeMount{}, "", fmt.Errorf("volume %q: name %q: %s", v, vol.Name, strings.Join(errs, "; "))
 	}
 	mount.Name = vol.Name
-	return vol, mount, nil
+	return vol, mount, src, nil
+}
+
+// hostVolumeName is the pod volume name of the hostPath clean (cleaned,
+// absolute): see volumeOf.
+func hostVolumeName(clean string) string {
+	plain := clean != "/"
+	for _, r := range clean {
+		if r != '/' && (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			plain = false
+			break
+		}
+	}
+	if name := "host" + strings.ReplaceAll(clean, "/", "-"); plain && len(name) <= validation.DNS1123LabelMaxLength {
+		return name // one-to-one: only slashes became dashes
+	}
+	return hashedName("host", clean, true)
+}
+
+// hashedName is prefix (if any), a readable part of source (lowercased,
+// each run of characters other than letters and digits one dash) and
+// the first 8 hex digits of source's SHA-256, joined by dashes, within a
+// DNS-1123 label's 63 characters: the readable part keeps its start, or
+// its end if tail (a path's last components tell it apart best).
+func hashedName(prefix, source string, tail bool) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(source) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	sum := sha256.Sum256([]byte(source))
+	parts := []string{hex.EncodeToString(sum[:4])}
+	room := validation.DNS1123LabelMaxLength - len(parts[0]) - 1
+	if prefix != "" {
+		parts = append([]string{prefix}, parts...)
+		room -= len(prefix) + 1
+	}
+	readable := b.String()
+	if len(readable) > room { // cut, at a dash if there is one
+		if tail {
+			cut := readable[len(readable)-room:]
+			if i := strings.IndexByte(cut, '-'); readable[len(readable)-room-1] != '-' && i >= 0 {
+				cut = cut[i:]
+			}
+			readable = strings.TrimLeft(cut, "-")
+		} else {
+			cut := readable[:room]
+			if i := strings.LastIndexByte(cut, '-'); readable[room] != '-' && i >= 0 {
+				cut = cut[:i]
+			}
+			readable = strings.TrimRight(cut, "-")
+		}
+	}
+	if readable == "" && prefix == "" {
+		readable = "volume"
+	}
+	if readable != "" {
+		parts = append(parts[:len(parts)-1], readable, parts[len(parts)-1])
+	}
+	return strings.Join(parts, "-")
 }
 
 // YAML writes objects as one YAML stream (documents separated by ---),

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/alicorn-dev/alicorn/module"
@@ -134,4 +135,85 @@ func TestUnsupported(t *testing.T) {
 		assert.ErrorIs(t, err, ErrUnsupported, want)
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+// A Service's name is a DNS-1123 label: a module name with a dot is a
+// valid Deployment name but not a Service's, refused by both Manifests
+// and ForPodman.
+func TestUnsupportedNameNotLabel(t *testing.T) {
+	m, err := module.Parse([]byte(strings.Replace(web, `name = "web"`+"\nimage", `name = "web.v2"`+"\nimage", 1)), "web.toml")
+	require.NoError(t, err)
+	_, _, err = Manifests(m, image, "")
+	assert.ErrorIs(t, err, ErrUnsupported)
+	assert.ErrorContains(t, err, `name "web.v2"`)
+	assert.ErrorContains(t, err, "DNS-1123 label")
+	_, err = ForPodman(m, image)
+	assert.ErrorIs(t, err, ErrUnsupported)
+}
+
+func TestVolumeNames(t *testing.T) {
+	name := func(src string) string {
+		t.Helper()
+		vol, mount, _, err := volumeOf(src + ":/mnt")
+		require.NoError(t, err, src)
+		assert.Empty(t, validation.IsDNS1123Label(vol.Name), "%s: %s", src, vol.Name)
+		assert.Equal(t, vol.Name, mount.Name)
+		again, _, _, _ := volumeOf(src + ":/other:ro")
+		assert.Equal(t, vol.Name, again.Name, "deterministic")
+		return vol.Name
+	}
+	// Names that were valid are kept as they were.
+	assert.Equal(t, "web-content", name("web-content"))
+	assert.Equal(t, "data", name("data"))
+	assert.Equal(t, "host-srv-www", name("/srv/www"))
+	assert.Equal(t, "host-srv-www", name("/srv//www/"), "the cleaned path")
+
+	// Others: readable, hashed, distinct.
+	assert.Regexp(t, `^data-[0-9a-f]{8}$`, name("Data"))
+	assert.Regexp(t, `^web-data-[0-9a-f]{8}$`, name("web.data"))
+	assert.Regexp(t, `^host-srv-my-site-[0-9a-f]{8}$`, name("/srv/My_Site"))
+	assert.Regexp(t, `^host-[0-9a-f]{8}$`, name("/"))
+	long := "/srv/" + strings.Repeat("very-long-directory/", 5)
+	one, two := name(long+"one"), name(long+"two")
+	assert.Regexp(t, `^host-.*-one-[0-9a-f]{8}$`, one, "the path's tail is kept")
+	assert.LessOrEqual(t, len(one), 63)
+	long = strings.Repeat("Volume_", 12)
+	three, four := name(long+"3"), name(long+"4")
+	assert.Regexp(t, `^volume-volume-.*-[0-9a-f]{8}$`, three, "the name's start is kept")
+	assert.LessOrEqual(t, len(three), 63)
+
+	all := map[string]string{}
+	for _, src := range []string{"data", "Data", "DATA", "web.data", "web-data", "/a-b", "/a/b", "/A/b",
+		"/srv/My_Site", "/srv/my-site", "/srv/my/site", "/"} {
+		n := name(src)
+		assert.NotContains(t, all, n, "%s and %s", src, all[n])
+		all[n] = src
+	}
+	assert.NotEqual(t, one, two)
+	assert.NotEqual(t, three, four)
+}
+
+// Podman's volumes Data and data are two pod volumes, not one; a source
+// whose name another's is, is refused rather than merged.
+func TestVolumesDistinct(t *testing.T) {
+	m, err := module.Parse([]byte(strings.Replace(web, `volumes = ["web-content:/var/www/html:ro"]`,
+		`volumes = ["web-content:/var/www/html:ro", "Data:/a", "data:/b", "/srv/My_Site:/c", "/srv/My_Site/:/d"]`, 1)), "web.toml")
+	require.NoError(t, err)
+	dep, _, err := Manifests(m, image, "")
+	require.NoError(t, err)
+	var names []string
+	for _, v := range dep.Spec.Template.Spec.Volumes {
+		names = append(names, v.Name)
+	}
+	require.Len(t, names, 4, "%v", names)
+	assert.Equal(t, []string{"web-content", names[1], "data", names[3]}, names)
+	mounts := dep.Spec.Template.Spec.Containers[0].VolumeMounts
+	assert.Equal(t, mounts[3].Name, mounts[4].Name, "one host path, one volume")
+
+	m, err = module.Parse([]byte(strings.Replace(web, `volumes = ["web-content:/var/www/html:ro"]`,
+		`volumes = ["host-srv:/a", "/srv:/b"]`, 1)), "web.toml")
+	require.NoError(t, err)
+	_, _, err = Manifests(m, image, "")
+	assert.ErrorIs(t, err, ErrUnsupported)
+	assert.ErrorContains(t, err, "host-srv")
 }
