@@ -364,7 +364,11 @@ func status(ctx context.Context, u *updater.Updater, mods []module.Module, o opt
 			fmt.Fprintf(stdout, "%s: an update was interrupted: run module-update recover %s\n", s.Module, s.Module)
 		}
 		if s.Updating {
-			fmt.Fprintf(stdout, "%s: an update is in progress\n", s.Module)
+			by := ""
+			if s.UpdatingBy != "" {
+				by = " (by " + s.UpdatingBy + ")"
+			}
+			fmt.Fprintf(stdout, "%s: an update is in progress%s\n", s.Module, by)
 		}
 		if s.Failed != nil && s.Pending() {
 			fmt.Fprintf(stdout, "%s: %s was rolled back on this host: %s\n", s.Module, short(s.Newest), firstLine(s.Failed.Reason))

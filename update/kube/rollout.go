@@ -37,12 +37,20 @@ const revisionAnnotation = "deployment.kubernetes.io/revision"
 
 // Rollout updates modules that run as Deployments in a namespace of a
 // cluster, with the lifecycle update/rollout gives them on a host: the
-// same lock, journal, committed state and remembered failures in State.
+// same lock, journal, committed state and remembered failures in State,
+// and a Lease in the cluster so that updaters on other hosts keep off.
 // The Deployment controller replaces the pods; Rollout applies the new
 // image by server-side apply, watches the rollout (the Deployment's
 // conditions, its ReplicaSets' ready and available replicas, the new
-// pods), and on failure puts the previous revision's pod template back
-// as kubectl rollout undo does, which Kubernetes never does by itself.
+// pods), and on failure puts the old image's pod template back, as
+// kubectl rollout undo does, which Kubernetes never does by itself. An
+// update whose Deployment another client changes meanwhile is abandoned
+// to it, not undone.
+//
+// It needs, in its namespace: deployments get, list, watch, patch,
+// update, delete; replicasets and pods list, watch; services get, patch,
+// delete; leases get, create, update, delete; and namespaces get
+// (optional: without it a missing namespace is not told apart).
 type Rollout struct {
 	Client kubernetes.Interface
 	// Namespace holds the modules' Deployments ("" is "default").
@@ -56,9 +64,10 @@ type Rollout struct {
 	State rollout.State
 	// Log receives every step (nil: none).
 	Log func(rollout.Event)
-	// Holder names this updater in the module's lease (default
-	// HOSTNAME/PID): another updater, on this host or another, does not
-	// update the module while the lease is held.
+	// Holder names this updater in the module's lease (default: made
+	// once per state directory, HOSTNAME-RANDOM): another updater, on
+	// this host or another, does not update the module while the lease
+	// is held.
 	Holder string
 }
 
@@ -75,11 +84,11 @@ func (r *Rollout) Scope() string {
 			return '_'
 		}, s)
 	}
-	host := r.Server
+	server := r.Server
 	if u, err := url.Parse(r.Server); err == nil && u.Host != "" {
-		host = u.Host
+		server = u.Host + strings.TrimSuffix(u.Path, "/") // clusters behind one proxy differ by path
 	}
-	return clean(r.namespace()) + "@" + clean(host)
+	return clean(r.namespace()) + "@" + clean(server)
 }
 
 func (r *Rollout) namespace() string {
@@ -103,6 +112,24 @@ func Image(ref string) update.Image {
 		d = ""
 	}
 	return update.Image{ID: ref, Digest: d}
+}
+
+// Holding returns who holds m's lease now, when it is another updater
+// (its lease not lapsed); "" otherwise.
+func (r *Rollout) Holding(ctx context.Context, m module.Module) (string, error) {
+	l, err := r.Client.CoordinationV1().Leases(r.namespace()).Get(ctx, "alicorn-module-"+m.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("module %s: lease: %w", m.Name, err)
+	}
+	h := ptrOr(l.Spec.HolderIdentity, "")
+	if h == "" || h == r.knownHolder() || l.Spec.RenewTime == nil ||
+		time.Since(l.Spec.RenewTime.Time) >= time.Duration(ptrOr(l.Spec.LeaseDurationSeconds, 0))*time.Second {
+		return "", nil
+	}
+	return h, nil
 }
 
 // Expected is how many pods m's Deployment runs.
@@ -171,7 +198,8 @@ func (r *Rollout) checkNamespace(ctx context.Context) error {
 	if apierrors.IsNotFound(err) {
 		return fmt.Errorf("namespace %s does not exist", r.namespace())
 	}
-	if err != nil {
+	if err != nil && !apierrors.IsForbidden(err) { // a Role without namespaces: no check
+
 		return fmt.Errorf("namespace %s: %w", r.namespace(), err)
 	}
 	return nil
@@ -211,7 +239,7 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 	if err := r.checkNamespace(ctx); err != nil {
 		return err
 	}
-	unlock, err := r.lock(ctx, m)
+	ctx, unlock, err := r.lock(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -243,13 +271,24 @@ func (r *Rollout) Apply(ctx context.Context, m module.Module, img update.Image) 
 	}
 	r.log(m.Name, "begin", "", fmt.Sprintf("%s → %s (%s)", orNone(from.Digest), img.Digest, m.Update.Policy))
 	err = ru.forward(ctx, img)
-	if err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w: %w", rollout.ErrInterrupted, context.Cause(ctx))
+	var other *otherClient
+	switch {
+	case err == nil:
+		return ru.commit(from, img)
+	case errors.Is(context.Cause(ctx), errLeaseLost) || errors.As(err, &other):
+		// Another updater or a person has the Deployment now: it is
+		// theirs, not undone.
+		if err := ru.j.Write(rollout.Record{Op: "rollback", Detail: err.Error(), Blameless: true}); err != nil {
+			return err
 		}
-		return ru.rollback(ctx, from, err)
+		if err := ru.end("abandoned"); err != nil {
+			return err
+		}
+		return fmt.Errorf("update abandoned, the deployment left as it is: %w", err)
+	case ctx.Err() != nil:
+		err = fmt.Errorf("%w: %w", rollout.ErrInterrupted, context.Cause(ctx))
 	}
-	return ru.commit(from, img)
+	return ru.rollback(ctx, from, err)
 }
 
 // Recover finishes or undoes m's unfinished update, or, with none, puts
@@ -260,7 +299,7 @@ func (r *Rollout) Recover(ctx context.Context, m module.Module) (err error) {
 	if err := r.checkNamespace(ctx); err != nil {
 		return err
 	}
-	unlock, err := r.lock(ctx, m)
+	ctx, unlock, err := r.lock(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -292,12 +331,12 @@ func (r *Rollout) resumer(m module.Module) rollout.Resumer {
 func (r *Rollout) rolledOut(ctx context.Context, m module.Module, img update.Image) (bool, error) {
 	dep, err := r.Client.AppsV1().Deployments(r.namespace()).Get(ctx, m.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return img.Digest == "", nil
+		return img.ID == "", nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("reading deployment %s/%s: %w", r.namespace(), m.Name, err)
 	}
-	return templateImage(&dep.Spec.Template).Digest == img.Digest && complete(dep), nil
+	return img.ID != "" && templateImage(&dep.Spec.Template).ID == img.ID && complete(dep), nil
 }
 
 // complete is kubectl rollout status's test: the controller has seen
@@ -344,7 +383,9 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 	defer cancel()
 	ru.log(ru.m.Name, "rollback", "", reason.Error())
 	e := &rollout.RolledBackError{Module: ru.m.Name, Reason: reason}
-	if err := ru.j.Write(rollout.Record{Op: "rollback", Detail: reason.Error()}); err != nil {
+	var other *notTheImage
+	blameless := errors.Is(reason, rollout.ErrInterrupted) || errors.As(reason, &other)
+	if err := ru.j.Write(rollout.Record{Op: "rollback", Detail: reason.Error(), Blameless: blameless}); err != nil {
 		e.Err = err
 		return e
 	}
@@ -355,8 +396,7 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 	if err := ru.end("rolled back"); err != nil {
 		e.Err = err
 	}
-	var other *notTheImage
-	if errors.Is(reason, rollout.ErrInterrupted) || errors.As(reason, &other) {
+	if blameless {
 		return e // nothing says the image is bad
 	}
 	if err := ru.State.AddFailure(ru.m.Name, rollout.Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {
@@ -372,23 +412,28 @@ func (ru *run) forward(ctx context.Context, img update.Image) error {
 	if err != nil {
 		return err
 	}
-	if err := ru.apply(ctx, dep, svc); err != nil {
+	if err := ru.applyService(ctx, svc); err != nil {
 		return &notTheImage{err}
 	}
-	// Past the progress deadline, the ready timeout and the watch
-	// window, a rollout that neither completes nor fails is stuck on
-	// the cluster (a controller down), not on the image.
+	if err := ru.applyDeployment(ctx, dep); err != nil {
+		return &notTheImage{err}
+	}
+	// A rollout that shows no progress for longer than the progress
+	// deadline, the ready timeout and the watch window together (and a
+	// minute) is stuck on the cluster (a controller down), not on the
+	// image; a slow one that progresses pod by pod is not.
 	ready := ru.m.Update.ReadyTimeoutOr(ru.m.Health)
-	bound := time.Duration(ptrOr(dep.Spec.ProgressDeadlineSeconds, 600))*time.Second + ready + ru.m.Update.WatchOr() + time.Minute
-	wctx, cancel := context.WithTimeoutCause(ctx, bound, &notTheImage{fmt.Errorf("the rollout neither completed nor failed within %s", bound)})
-	defer cancel()
+	stall := time.Duration(ptrOr(dep.Spec.ProgressDeadlineSeconds, 600))*time.Second + ready + ru.m.Update.WatchOr() + time.Minute
 	w := &watcher{m: ru.m, digest: img.Digest, readyTimeout: ready}
-	err = ru.wait(wctx, w.rollout)
-	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-		return &notTheImage{err}
-	}
-	return err
+	return ru.wait(ctx, w.rollout, stall)
 }
+
+// otherClient is the failure of an update whose Deployment another
+// client changed, paused or deleted meanwhile: theirs now, not undone.
+type otherClient struct{ err error }
+
+func (e *otherClient) Error() string { return e.err.Error() }
+func (e *otherClient) Unwrap() error { return e.err }
 
 // notTheImage is a failure of an update that says nothing about its
 // image (the cluster refused a change, another client changed the
@@ -418,77 +463,111 @@ func (r *Rollout) notPaused(ctx context.Context, m module.Module) error {
 // (not merged: hand edits to it go too) by the module file's template
 // for img, the one the ReplicaSet that ran img has unless the file
 // changed since, so that the controller scales that ReplicaSet up again
-// as after kubectl rollout undo. No image at all deletes the Deployment
-// and its Service (an update that was the first one).
+// as after kubectl rollout undo. No image at all (the update was the
+// first: there was no Deployment) deletes the Deployment, and its
+// Service when no one else manages it.
 func (ru *run) undo(ctx context.Context, img update.Image) error {
 	ns := ru.namespace()
-	if img.Digest == "" {
-		ru.log(ru.m.Name, "undo", "", "deleting the deployment and its service")
+	if img.ID == "" {
+		ru.log(ru.m.Name, "undo", "", "deleting the deployment")
 		if err := ru.Client.AppsV1().Deployments(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting deployment %s/%s: %w", ns, ru.m.Name, err)
 		}
-		if err := ru.Client.CoreV1().Services(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting service %s/%s: %w", ns, ru.m.Name, err)
-		}
-		return nil
+		return ru.deleteService(ctx)
 	}
 	dep, svc, err := Manifests(ru.m, img.ID, ns)
 	if err != nil {
 		return err
 	}
-	if err := ru.apply(ctx, dep, svc); err != nil {
+	if err := ru.applyService(ctx, svc); err != nil {
 		return err
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := ru.Client.AppsV1().Deployments(ns).Get(ctx, dep.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return ru.applyDeployment(ctx, dep) // deleted meanwhile: made again
+		}
 		if err != nil {
 			return err
 		}
+		if err := ru.j.Write(rollout.Record{Op: "apply", Name: ns + "/" + dep.Name, ID: img.ID}); err != nil {
+			return err
+		}
 		cur.Spec.Template = dep.Spec.Template
-		cur.Spec.Paused = false
 		_, err = ru.Client.AppsV1().Deployments(ns).Update(ctx, cur, metav1.UpdateOptions{FieldManager: FieldManager})
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("replacing the pod template of deployment %s/%s: %w", ns, dep.Name, err)
 	}
-	ru.log(ru.m.Name, "undo", dep.Name, "pod template of "+img.Digest)
-	// The old pods had run: they get the ready timeout twice over, and
-	// the controller its time to act, before the undo is called failed
-	// (kubectl rollout undo does not wait at all).
-	bound := 2*ru.m.Update.ReadyTimeoutOr(ru.m.Health) + 30*time.Second
-	wctx, cancel := context.WithTimeoutCause(ctx, bound, fmt.Errorf("%s not available again within %s", img.Digest, bound))
-	defer cancel()
+	ru.log(ru.m.Name, "undo", dep.Name, "pod template of "+orNone(img.Digest))
+	// The old pods had run: they get twice the ready timeout without
+	// progress, and the controller its time to act, before the undo is
+	// called failed (kubectl rollout undo does not wait at all).
 	w := &watcher{m: ru.m, digest: img.Digest}
-	return ru.wait(wctx, w.rollout)
+	return ru.wait(ctx, w.rollout, 2*ru.m.Update.ReadyTimeoutOr(ru.m.Health)+30*time.Second)
 }
 
-// apply server-side applies the Service and the Deployment.
-func (ru *run) apply(ctx context.Context, dep *appsv1.Deployment, svc *corev1.Service) error {
-	force := true
-	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
-	if err := ru.j.Write(rollout.Record{Op: "apply", Name: dep.Namespace + "/" + dep.Name, ID: templateImage(&dep.Spec.Template).ID}); err != nil {
+// deleteService deletes the module's Service unless another manager
+// than Rollout's has fields in it (one that was there before).
+func (ru *run) deleteService(ctx context.Context) error {
+	ns := ru.namespace()
+	svc, err := ru.Client.CoreV1().Services(ns).Get(ctx, ru.m.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading service %s/%s: %w", ns, ru.m.Name, err)
+	}
+	for _, f := range svc.ManagedFields {
+		if f.Manager != FieldManager {
+			ru.log(ru.m.Name, "undo", "", "keeping service "+ns+"/"+ru.m.Name+": "+f.Manager+" manages it too")
+			return nil
+		}
+	}
+	ru.log(ru.m.Name, "undo", "", "deleting the service")
+	err = ru.Client.CoreV1().Services(ns).Delete(ctx, ru.m.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &svc.ResourceVersion}})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting service %s/%s: %w", ns, ru.m.Name, err)
+	}
+	return nil
+}
+
+// applyService server-side applies the module's Service (none: nothing).
+func (ru *run) applyService(ctx context.Context, svc *corev1.Service) error {
+	if svc == nil {
+		return nil
+	}
+	b, err := json.Marshal(svc)
+	if err != nil {
 		return err
 	}
-	if svc != nil {
-		b, err := json.Marshal(svc)
-		if err != nil {
-			return err
-		}
-		if _, err := ru.Client.CoreV1().Services(svc.Namespace).Patch(ctx, svc.Name, types.ApplyPatchType, b, opts); err != nil {
-			return fmt.Errorf("applying service %s/%s: %w", svc.Namespace, svc.Name, err)
-		}
+	if _, err := ru.Client.CoreV1().Services(svc.Namespace).Patch(ctx, svc.Name, types.ApplyPatchType, b, applyOptions()); err != nil {
+		return fmt.Errorf("applying service %s/%s: %w", svc.Namespace, svc.Name, err)
+	}
+	return nil
+}
+
+// applyDeployment server-side applies the Deployment, journalled first.
+func (ru *run) applyDeployment(ctx context.Context, dep *appsv1.Deployment) error {
+	if err := ru.j.Write(rollout.Record{Op: "apply", Name: dep.Namespace + "/" + dep.Name, ID: templateImage(&dep.Spec.Template).ID}); err != nil {
+		return err
 	}
 	b, err := json.Marshal(dep)
 	if err != nil {
 		return err
 	}
-	d, err := ru.Client.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.ApplyPatchType, b, opts)
+	d, err := ru.Client.AppsV1().Deployments(dep.Namespace).Patch(ctx, dep.Name, types.ApplyPatchType, b, applyOptions())
 	if err != nil {
 		return fmt.Errorf("applying deployment %s/%s: %w", dep.Namespace, dep.Name, err)
 	}
 	ru.log(ru.m.Name, "apply", d.Name, "generation "+strconv.FormatInt(d.Generation, 10))
 	return nil
+}
+
+func applyOptions() metav1.PatchOptions {
+	force := true
+	return metav1.PatchOptions{FieldManager: FieldManager, Force: &force}
 }
 
 // snapshot is what the informers hold of a module.
@@ -500,8 +579,10 @@ type snapshot struct {
 }
 
 // wait watches m's Deployment, ReplicaSets and pods until check says
-// done or fails; check runs on every change and every 250 ms (its timeouts).
-func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) error {
+// done or fails; check runs on every change and every 250 ms (its
+// timeouts). The wait fails, not blaming the image, when the rollout
+// shows no progress for stall.
+func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error), stall time.Duration) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	f := informers.NewSharedInformerFactoryWithOptions(ru.Client, 0, informers.WithNamespace(ru.namespace()),
@@ -536,6 +617,7 @@ func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) err
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var last string
+	progressed := time.Now()
 	for {
 		s := snapshot{now: time.Now()}
 		s.dep, _ = deps.Lister().Deployments(ru.namespace()).Get(ru.m.Name)
@@ -543,7 +625,10 @@ func (ru *run) wait(ctx context.Context, check func(snapshot) (bool, error)) err
 		s.pods, _ = pods.Lister().Pods(ru.namespace()).List(labels.Everything())
 		if p := s.progress(); p != last {
 			ru.log(ru.m.Name, "progress", "", p)
-			last = p
+			last, progressed = p, s.now
+		}
+		if s.now.Sub(progressed) > stall {
+			return &notTheImage{fmt.Errorf("no progress for %s (%s)", stall, last)}
 		}
 		done, err := check(s)
 		if err != nil || done {
@@ -597,13 +682,13 @@ type watcher struct {
 // ready timeout, or a new pod no longer ready within the window.
 func (w *watcher) rollout(s snapshot) (bool, error) {
 	if s.dep == nil {
-		return false, &notTheImage{errors.New("the deployment was deleted by another client")}
+		return false, &otherClient{errors.New("the deployment was deleted by another client")}
 	}
 	if d := templateImage(&s.dep.Spec.Template).Digest; d != w.digest {
-		return false, &notTheImage{fmt.Errorf("the deployment's image was changed to %s by another client", orNone(d))}
+		return false, &otherClient{fmt.Errorf("the deployment's image was changed to %s by another client", orNone(d))}
 	}
 	if s.dep.Spec.Paused {
-		return false, &notTheImage{errors.New("the deployment was paused by another client")}
+		return false, &otherClient{errors.New("the deployment was paused by another client")}
 	}
 	if w.readyTimeout == 0 {
 		return s.dep.Status.ObservedGeneration >= s.dep.Generation && complete(s.dep), nil

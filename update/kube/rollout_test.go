@@ -288,7 +288,8 @@ func TestInterruptedThenRecover(t *testing.T) {
 	dep, svc, err := Manifests(m, ref(v3), f.ns)
 	require.NoError(t, err)
 	ru := &run{Rollout: f.r, m: m, j: j, to: to}
-	require.NoError(t, ru.apply(context.Background(), dep, svc))
+	require.NoError(t, ru.applyService(context.Background(), svc))
+	require.NoError(t, ru.applyDeployment(context.Background(), dep))
 	j.Close()
 
 	begin := time.Now()
@@ -372,19 +373,25 @@ func TestNotTheImage(t *testing.T) {
 	_, err = f.c.Client.CoreV1().Services(f.ns).Get(ctx, "web", metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "%v", err)
 
-	// Another client changes the image mid-rollout: rolled back, v2 not
-	// remembered as failed.
+	// Another client changes the image mid-rollout: the update is
+	// abandoned (the Deployment is theirs now), v2 not remembered as
+	// failed, the journal finished.
 	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
 	done := make(chan error, 1)
 	go func() { done <- f.r.Apply(ctx, m, Image(ref(v2))) }()
 	require.Eventually(t, func() bool { return f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image == ref(v2) }, 10*time.Second, 20*time.Millisecond)
 	f.patch(t, "web", `{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"`+ref(v3)+`"}]}}}}`)
 	err = <-done
-	require.ErrorAs(t, err, &rb)
+	assert.ErrorContains(t, err, "update abandoned")
 	assert.ErrorContains(t, err, "changed to "+v3+" by another client")
 	failed, err := f.r.State.Failed("web", v2)
 	require.NoError(t, err)
 	assert.Nil(t, failed)
+	assert.Equal(t, ref(v3), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+	u, err = f.r.State.ReadJournal("web")
+	require.NoError(t, err)
+	assert.Nil(t, u)
+	require.NoError(t, f.r.Recover(ctx, m), "recover puts the committed image back")
 	assert.Equal(t, ref(v1), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
 
 	// Paused: refused before anything changes.
@@ -422,7 +429,7 @@ func TestLease(t *testing.T) {
 	ctx := context.Background()
 	m := webModule(t, "web")
 	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
-	unlock, err := f.r.lock(ctx, m)
+	_, unlock, err := f.r.lock(ctx, m)
 	require.NoError(t, err)
 	second := &Rollout{Client: f.c.Client, Namespace: f.ns, State: rollout.State{Dir: t.TempDir()}, Holder: "host-b"}
 	err = second.Apply(ctx, m, Image(ref(v2)))
@@ -432,4 +439,43 @@ func TestLease(t *testing.T) {
 	require.NoError(t, second.Apply(ctx, m, Image(ref(v2))))
 	_, err = f.c.Client.CoordinationV1().Leases(f.ns).Get(ctx, "alicorn-module-web", metav1.GetOptions{})
 	assert.True(t, apierrors.IsNotFound(err), "released: %v", err)
+}
+
+// TestBlamelessResumed: a rollback that says nothing against the image,
+// interrupted and finished by recover, does not mark the image failed.
+func TestBlamelessResumed(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+	require.NoError(t, f.r.Apply(ctx, m, Image(ref(v1))))
+	j, err := f.r.State.OpenJournal("web")
+	require.NoError(t, err)
+	from, to := Image(ref(v1)), Image(ref(v2))
+	require.NoError(t, j.Write(rollout.Record{Op: "begin", From: &from, To: &to, Policy: "rolling"}))
+	require.NoError(t, j.Write(rollout.Record{Op: "rollback", Detail: "no progress for 2m", Blameless: true}))
+	j.Close()
+	require.NoError(t, f.r.Recover(ctx, m))
+	failed, err := f.r.State.Failed("web", v2)
+	require.NoError(t, err)
+	assert.Nil(t, failed)
+}
+
+// TestExistingByTag: a Deployment made by hand, its image named by tag,
+// is not deleted (nor its Service) when the first update fails: it goes
+// back to that tag.
+func TestExistingByTag(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	m := webModule(t, "web")
+	dep, svc, err := Manifests(m, "registry.example:5000/alicorn/web:1", f.ns)
+	require.NoError(t, err)
+	_, err = f.c.Client.AppsV1().Deployments(f.ns).Create(ctx, dep, metav1.CreateOptions{FieldManager: "kubectl-create"})
+	require.NoError(t, err)
+	_, err = f.c.Client.CoreV1().Services(f.ns).Create(ctx, svc, metav1.CreateOptions{FieldManager: "kubectl-create"})
+	require.NoError(t, err)
+	var rb *rollout.RolledBackError
+	require.ErrorAs(t, f.r.Apply(ctx, m, Image(ref(neverReady))), &rb)
+	assert.Equal(t, "registry.example:5000/alicorn/web:1", f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
+	_, err = f.c.Client.CoreV1().Services(f.ns).Get(ctx, "web", metav1.GetOptions{})
+	assert.NoError(t, err)
 }

@@ -29,6 +29,10 @@ type Record struct {
 	Policy    string        `json:"policy,omitempty"`
 	// Detail is a rollback's reason, an end's outcome.
 	Detail string `json:"detail,omitempty"`
+	// Blameless marks a rollback whose reason says nothing against the
+	// image (an interruption, a change the cluster refused): it is not
+	// remembered as failed when recover finishes the rollback.
+	Blameless bool `json:"blameless,omitempty"`
 }
 
 // Journal appends a module's records to its file, each synced before
@@ -102,7 +106,9 @@ type Unfinished struct {
 	Committed   bool
 	RollingBack bool
 	Reason      string
-	Records     []Record
+	// Blameless is the rollback record's: the image is not to blame.
+	Blameless bool
+	Records   []Record
 }
 
 // ReadJournal reads module's journal; nil when there is none (every
@@ -147,6 +153,7 @@ func (s *State) ReadJournal(module string) (*Unfinished, error) {
 		case "rollback":
 			u.RollingBack = true
 			u.Reason = r.Detail
+			u.Blameless = r.Blameless
 		case "end":
 			return nil, nil
 		}
@@ -245,7 +252,7 @@ func (s *State) Resume(ctx context.Context, module string, how Resumer) error {
 	if err := how.End(j, "rolled back"); err != nil {
 		return err
 	}
-	if u.RollingBack && !strings.HasPrefix(reason, ErrInterrupted.Error()) {
+	if u.RollingBack && !u.Blameless && !strings.HasPrefix(reason, ErrInterrupted.Error()) {
 		// A rollback interrupted: the image had failed here.
 		return s.AddFailure(module, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
 	}

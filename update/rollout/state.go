@@ -61,7 +61,11 @@ func (s *State) Lock(module string) (unlock func(), err error) {
 
 // Busy reports whether an updater holds module's lock now.
 func (s *State) Busy(module string) bool {
-	unlock, err := flock.Try(filepath.Join(s.Dir, module+".lock"))
+	p := filepath.Join(s.Dir, module+".lock")
+	if _, err := os.Stat(p); err != nil {
+		return false // never locked: not made by a read
+	}
+	unlock, err := flock.Try(p)
 	if err != nil {
 		return errors.Is(err, ErrBusy)
 	}

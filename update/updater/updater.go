@@ -94,8 +94,11 @@ type Status struct {
 	// Unfinished is true when an update was interrupted (recover
 	// finishes or undoes it).
 	Unfinished bool `json:"unfinished,omitempty"`
-	// Updating is true while another updater is updating the module.
-	Updating bool `json:"updating,omitempty"`
+	// Updating is true while another updater is updating the module;
+	// UpdatingBy names it when it is on another host (a cluster's
+	// module: the holder of its lease).
+	Updating   bool   `json:"updating,omitempty"`
+	UpdatingBy string `json:"updating_by,omitempty"`
 	// Policy is the module's update policy.
 	Policy string `json:"policy"`
 	// Failed is set when this host rolled back from Newest before:
@@ -137,6 +140,9 @@ func (s *Status) Pending() bool { return s.Newest != "" && s.Newest != s.Current
 
 func (u *Updater) rollout(m module.Module) (deployer, error) {
 	if u.Kube != nil {
+		if u.Kube.Server == "" {
+			return nil, errors.New("kube.Rollout without Server: its state could not be told from another cluster's")
+		}
 		k := *u.Kube
 		k.State = u.state()
 		k.Log = u.Log
@@ -217,6 +223,14 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 		// An update under way holds the lock; one interrupted does not.
 		s.Updating = st.Busy(m.Name)
 		s.Unfinished = !s.Updating
+	}
+	if u.Kube != nil {
+		k := *u.Kube
+		k.State = st
+		if s.UpdatingBy, err = k.Holding(ctx, m); err != nil {
+			return nil, err
+		}
+		s.Updating = s.Updating || s.UpdatingBy != ""
 	}
 	tag, ok := repository(m.Image)
 	if !ok {
