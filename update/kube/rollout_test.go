@@ -42,6 +42,11 @@ func webModule(t *testing.T, name string) module.Module {
 
 func policyModule(t *testing.T, name, policy string) module.Module {
 	t.Helper()
+	return moduleWith(t, name, policy, "4s")
+}
+
+func moduleWith(t *testing.T, name, policy, watch string) module.Module {
+	t.Helper()
 	m, err := module.Parse([]byte(fmt.Sprintf(`name = %q
 image = "docker://registry.example:5000/alicorn/web:1"
 
@@ -66,8 +71,8 @@ interval = "1s"
 [update]
 policy = %q
 ready-timeout = "5s"
-watch = "4s"
-`, name, policy)), name+".toml")
+watch = %q
+`, name, policy, watch)), name+".toml")
 	require.NoError(t, err)
 	return m
 }
@@ -478,4 +483,42 @@ func TestExistingByTag(t *testing.T) {
 	assert.Equal(t, "registry.example:5000/alicorn/web:1", f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image)
 	_, err = f.c.Client.CoreV1().Services(f.ns).Get(ctx, "web", metav1.GetOptions{})
 	assert.NoError(t, err)
+}
+
+// TestLeaseLost: an update whose lease another updater takes (it
+// lapsed, say, while this one was cut off) stops at the next renewal,
+// abandoned to the new holder: nothing undone, the image not blamed.
+func TestLeaseLost(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	require.NoError(t, f.r.Apply(ctx, webModule(t, "web"), Image(ref(v1))))
+	m := moduleWith(t, "web", "rolling", "20s") // still watching when the lease is taken
+	done := make(chan error, 1)
+	begin := time.Now()
+	go func() { done <- f.r.Apply(ctx, m, Image(ref(v2))) }()
+	leases := f.c.Client.CoordinationV1().Leases(f.ns)
+	require.Eventually(t, func() bool {
+		l, err := leases.Get(ctx, "alicorn-module-web", metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		other := "host-b"
+		l.Spec.HolderIdentity = &other
+		_, err = leases.Update(ctx, l, metav1.UpdateOptions{})
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond)
+	err := <-done
+	t.Logf("abandoned after %s: %v", time.Since(begin).Round(10*time.Millisecond), err)
+	assert.ErrorContains(t, err, "update abandoned")
+	assert.ErrorContains(t, err, "held by \"host-b\"")
+	assert.Equal(t, ref(v2), f.deployment(t, "web").Spec.Template.Spec.Containers[0].Image, "left to the new holder")
+	failed, err := f.r.State.Failed("web", v2)
+	require.NoError(t, err)
+	assert.Nil(t, failed)
+	u, err := f.r.State.ReadJournal("web")
+	require.NoError(t, err)
+	assert.Nil(t, u)
+	l, err := leases.Get(ctx, "alicorn-module-web", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "host-b", *l.Spec.HolderIdentity, "another's lease is not released")
 }
