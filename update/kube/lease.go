@@ -76,9 +76,39 @@ func (r *Rollout) knownHolder() string {
 	return string(bytes.TrimSpace(b))
 }
 
+func leaseName(m module.Module) string { return "alicorn-module-" + m.Name }
+
+// heldByOther returns l's holder when it is not me and its lease has not
+// lapsed. The holder's own clock says when it last renewed: hosts'
+// clocks are taken to agree within the lease's duration.
+func heldByOther(l *coordinationv1.Lease, me string) (string, bool) {
+	h := ptrOr(l.Spec.HolderIdentity, "")
+	if h == "" || h == me || l.Spec.RenewTime == nil {
+		return "", false
+	}
+	d := time.Duration(ptrOr(l.Spec.LeaseDurationSeconds, int32(leaseDuration/time.Second))) * time.Second
+	return h, time.Since(l.Spec.RenewTime.Time) < d
+}
+
+// Holding returns who holds m's lease now, when it is another updater
+// (its lease not lapsed); "" otherwise.
+func (r *Rollout) Holding(ctx context.Context, m module.Module) (string, error) {
+	l, err := r.Client.CoordinationV1().Leases(r.namespace()).Get(ctx, leaseName(m), metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("module %s: lease: %w", m.Name, err)
+	}
+	if h, ok := heldByOther(l, r.knownHolder()); ok {
+		return h, nil
+	}
+	return "", nil
+}
+
 func (r *Rollout) lease(ctx context.Context, m module.Module) (context.Context, func(), error) {
 	leases := r.Client.CoordinationV1().Leases(r.namespace())
-	name := "alicorn-module-" + m.Name
+	name := leaseName(m)
 	where := r.namespace() + "/" + name
 	me, err := r.holder()
 	if err != nil {
@@ -95,10 +125,7 @@ func (r *Rollout) lease(ctx context.Context, m module.Module) (context.Context, 
 			return nil, nil, fmt.Errorf("%w: lease %s taken by another updater just now", rollout.ErrBusy, where)
 		}
 	case err == nil:
-		// The holder's own clock says when it last renewed: hosts'
-		// clocks are taken to agree within the lease's duration.
-		if h := ptrOr(l.Spec.HolderIdentity, ""); h != "" && h != me && l.Spec.RenewTime != nil &&
-			time.Since(l.Spec.RenewTime.Time) < time.Duration(ptrOr(l.Spec.LeaseDurationSeconds, secs))*time.Second {
+		if h, ok := heldByOther(l, me); ok {
 			return nil, nil, fmt.Errorf("%w: updated by %s (lease %s renewed %s ago; if that updater died, the lease lapses %s after its last renewal, and its journal is on its host, where recover finishes its update)",
 				rollout.ErrBusy, h, where, time.Since(l.Spec.RenewTime.Time).Round(time.Second), leaseDuration)
 		}

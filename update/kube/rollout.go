@@ -107,29 +107,8 @@ func (r *Rollout) log(m, step, id, detail string) {
 // Image is the image of digest as a Deployment names it (update.Image's
 // ID is the reference by digest: the cluster pulls it, not this host).
 func Image(ref string) update.Image {
-	_, d, ok := strings.Cut(ref, "@")
-	if !ok {
-		d = ""
-	}
+	_, d, _ := strings.Cut(ref, "@")
 	return update.Image{ID: ref, Digest: d}
-}
-
-// Holding returns who holds m's lease now, when it is another updater
-// (its lease not lapsed); "" otherwise.
-func (r *Rollout) Holding(ctx context.Context, m module.Module) (string, error) {
-	l, err := r.Client.CoordinationV1().Leases(r.namespace()).Get(ctx, "alicorn-module-"+m.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("module %s: lease: %w", m.Name, err)
-	}
-	h := ptrOr(l.Spec.HolderIdentity, "")
-	if h == "" || h == r.knownHolder() || l.Spec.RenewTime == nil ||
-		time.Since(l.Spec.RenewTime.Time) >= time.Duration(ptrOr(l.Spec.LeaseDurationSeconds, 0))*time.Second {
-		return "", nil
-	}
-	return h, nil
 }
 
 // Expected is how many pods m's Deployment runs.
@@ -343,10 +322,7 @@ func (r *Rollout) rolledOut(ctx context.Context, m module.Module, img update.Ima
 // the last change, and every replica is updated and available, none
 // old left.
 func complete(d *appsv1.Deployment) bool {
-	want := int32(1)
-	if d.Spec.Replicas != nil {
-		want = *d.Spec.Replicas
-	}
+	want := ptrOr(d.Spec.Replicas, 1)
 	s := d.Status
 	return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want
 }
@@ -691,7 +667,7 @@ func (w *watcher) rollout(s snapshot) (bool, error) {
 		return false, &otherClient{errors.New("the deployment was paused by another client")}
 	}
 	if w.readyTimeout == 0 {
-		return s.dep.Status.ObservedGeneration >= s.dep.Generation && complete(s.dep), nil
+		return complete(s.dep), nil
 	}
 	if c := deadlineExceeded(s, w.digest); c != nil {
 		return false, fmt.Errorf("progress deadline exceeded (%ds): %s", ptrOr(s.dep.Spec.ProgressDeadlineSeconds, 600), c.Message)

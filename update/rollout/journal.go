@@ -218,8 +218,8 @@ func (s *State) Recover(ctx context.Context, module string, how Resumer) error {
 
 // Resume finishes or undoes module's unfinished update, when its journal
 // has one: an update that reached its commit is finished, any other is
-// undone; one that was being rolled back for a failure (not an
-// interruption) has its image remembered as failed. Call it under the
+// undone; one that was being rolled back for a failure (a rollback
+// record not Blameless) has its image remembered as failed. Call it under the
 // module's lock.
 func (s *State) Resume(ctx context.Context, module string, how Resumer) error {
 	u, err := s.ReadJournal(module)
@@ -252,8 +252,9 @@ func (s *State) Resume(ctx context.Context, module string, how Resumer) error {
 	if err := how.End(j, "rolled back"); err != nil {
 		return err
 	}
-	if u.RollingBack && !u.Blameless && !strings.HasPrefix(reason, ErrInterrupted.Error()) {
-		// A rollback interrupted: the image had failed here.
+	if u.RollingBack && !u.Blameless {
+		// A rollback for a failure, interrupted: the image had failed
+		// here.
 		return s.AddFailure(module, Failure{Digest: u.To.Digest, Reason: reason, Time: time.Now().UTC()})
 	}
 	return nil

@@ -239,7 +239,8 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 	defer cancel()
 	ru.log(ru.m.Name, "rollback", "", "", reason.Error())
 	e := &RolledBackError{Module: ru.m.Name, Reason: reason}
-	if err := ru.j.Write(Record{Op: "rollback", Detail: reason.Error()}); err != nil {
+	blameless := errors.Is(reason, ErrInterrupted)
+	if err := ru.j.Write(Record{Op: "rollback", Detail: reason.Error(), Blameless: blameless}); err != nil {
 		e.Err = err
 		return e
 	}
@@ -256,7 +257,7 @@ func (ru *run) rollback(ctx context.Context, from update.Image, reason error) er
 			ru.log(ru.m.Name, "warning", "", "", "keeping the image rolled back from: "+err.Error())
 		}
 	}
-	if errors.Is(reason, ErrInterrupted) {
+	if blameless {
 		return e
 	}
 	if err := ru.State.AddFailure(ru.m.Name, Failure{Digest: ru.to.Digest, Reason: reason.Error(), Time: time.Now().UTC()}); err != nil && e.Err == nil {

@@ -59,6 +59,14 @@ func (u *Updater) state() rollout.State {
 	return rollout.State{Dir: u.State}
 }
 
+// kube is Kube with the Updater's state and log.
+func (u *Updater) kube() *kube.Rollout {
+	k := *u.Kube
+	k.State = u.state()
+	k.Log = u.Log
+	return &k
+}
+
 // Deployed returns m's committed image and the one before it; ok is
 // false before its first update.
 func (u *Updater) Deployed(m module.Module) (d rollout.Deployed, ok bool, err error) {
@@ -143,10 +151,7 @@ func (u *Updater) rollout(m module.Module) (deployer, error) {
 		if u.Kube.Server == "" {
 			return nil, errors.New("kube.Rollout without Server: its state could not be told from another cluster's")
 		}
-		k := *u.Kube
-		k.State = u.state()
-		k.Log = u.Log
-		return &k, nil
+		return u.kube(), nil
 	}
 	r := u.Rollout
 	r.Runtime = u.Runtime
@@ -225,9 +230,7 @@ func (u *Updater) Status(ctx context.Context, m module.Module) (*Status, error) 
 		s.Unfinished = !s.Updating
 	}
 	if u.Kube != nil {
-		k := *u.Kube
-		k.State = st
-		if s.UpdatingBy, err = k.Holding(ctx, m); err != nil {
+		if s.UpdatingBy, err = u.kube().Holding(ctx, m); err != nil {
 			return nil, err
 		}
 		s.Updating = s.Updating || s.UpdatingBy != ""
