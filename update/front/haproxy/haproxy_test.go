@@ -182,7 +182,14 @@ func TestStats(t *testing.T) {
 	code, _, err := get(http.DefaultClient, url+"/fail")
 	require.NoError(t, err)
 	assert.Equal(t, 500, code)
-	st, err := f.Stats(ctx, "web-1")
+	// HAProxy counts a response's error just after sending it: the
+	// counters settle within moments (under load, after the client has
+	// its answer).
+	var st front.Stats
+	assert.Eventually(t, func() bool {
+		st, err = f.Stats(ctx, "web-1")
+		return err == nil && st == front.Stats{Requests: 7, Errors: 4}
+	}, 2*time.Second, 20*time.Millisecond)
 	require.NoError(t, err)
 	assert.Equal(t, front.Stats{Requests: 7, Errors: 4}, st)
 }
